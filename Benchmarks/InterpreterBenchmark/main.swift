@@ -1,0 +1,3 @@
+import CBPF
+import CPcap
+print("bench")

@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-cbpf",
+    products: [
+        .library(name: "CBPF", targets: ["CBPF"]),
+        .library(name: "Attach", targets: ["Attach"]),
+        .library(name: "CBPFFuzz", targets: ["CBPFFuzz"]),
+        .executable(name: "cbpf", targets: ["cbpf"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C wrappers for macros and variadic calls that do not import into Swift.
+        .target(name: "CLinuxShims"),
+        // libpcap, used only by the benchmark and tests as a reference implementation.
+        .systemLibrary(
+            name: "CPcap",
+            path: "Sources/CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // The core: instruction model, encodings, text formats, verifier, interpreter, optimizer.
+        .target(name: "CBPF", dependencies: ["CLinuxShims"]),
+        // Thin attach points: socket filters (and later AF_PACKET, tc, xt_bpf).
+        .target(name: "Attach", dependencies: ["CBPF", "CLinuxShims"]),
+        // Random program generation and kernel oracles for differential testing.
+        .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
+        .executableTarget(
+            name: "cbpf",
+            dependencies: [
+                "CBPF", "CBPFFuzz",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "InterpreterBenchmark",
+            dependencies: ["CBPF", "CPcap"],
+            path: "Benchmarks/InterpreterBenchmark"
+        ),
+        .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),
+    ]
+)

@@ -1,0 +1,2 @@
+import CBPF
+print("cbpf")
