@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // C wrappers for macros and variadic calls that do not import into Swift.
@@ -25,7 +26,10 @@ let package = Package(
         // The core: instruction model, encodings, text formats, verifier, interpreter, optimizer.
         .target(name: "CBPF", dependencies: ["CLinuxShims"]),
         // Thin attach points: socket filters (and later AF_PACKET, tc, xt_bpf).
-        .target(name: "Attach", dependencies: ["CBPF", "CLinuxShims"]),
+        .target(
+            name: "Attach",
+            dependencies: ["CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // Random program generation and kernel oracles for differential testing.
         .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
         .executableTarget(

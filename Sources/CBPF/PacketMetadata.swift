@@ -1,0 +1,82 @@
+/// The socket-buffer state that Linux ancillary loads and `SKF_NET_OFF`/`SKF_LL_OFF` loads read.
+///
+/// The defaults are those of a datagram on an AF_UNIX socket: no device, no VLAN tag, the
+/// network header at the first byte and no link-layer header.
+public struct PacketMetadata: Hashable, Sendable {
+    /// The device a packet arrived on.
+    public struct Device: Hashable, Sendable {
+        /// `dev->ifindex`.
+        public var index: UInt32
+        /// `dev->type`, an `ARPHRD_*` value.
+        public var hardwareType: UInt16
+
+        public init(index: UInt32, hardwareType: UInt16) {
+            self.index = index
+            self.hardwareType = hardwareType
+        }
+    }
+
+    /// `skb->protocol` in host order.
+    public var `protocol`: UInt16 = 0
+    /// `skb->pkt_type`.
+    public var packetType: UInt8 = 0
+    /// `skb->dev`. Without one, `ld #ifidx` and `ld #hatype` end the program and return A, as
+    /// the kernel's translation of those loads does.
+    public var device: Device? = nil
+    /// `skb->mark`.
+    public var mark: UInt32 = 0
+    /// `skb->queue_mapping`.
+    public var queue: UInt16 = 0
+    /// `skb->hash`.
+    public var rxHash: UInt32 = 0
+    /// The CPU that runs the filter.
+    public var cpu: UInt32 = 0
+    /// `skb->vlan_tci`.
+    public var vlanTag: UInt16 = 0
+    /// Whether a VLAN tag is present in the metadata.
+    public var vlanTagPresent: Bool = false
+    /// `skb->vlan_proto` in host order.
+    public var vlanProtocol: UInt16 = 0
+    /// What the flow dissector reports as the payload offset (`skb_get_poff`).
+    public var payloadOffset: UInt32 = 0
+    /// The value `ld #rand` returns; the kernel draws a new one each time.
+    public var random: UInt32 = 0
+    /// Offset of the network header from the first byte of the packet (`SKF_NET_OFF`).
+    public var networkHeaderOffset: Int = 0
+    /// Offset of the link-layer header, or `nil` when it is not set (`SKF_LL_OFF` loads fail).
+    public var linkLayerHeaderOffset: Int? = nil
+
+    public init() {}
+}
+
+/// The input of a seccomp filter, `struct seccomp_data`.
+public struct SeccompData: Hashable, Sendable {
+    /// The system call number.
+    public var number: Int32
+    /// The `AUDIT_ARCH_*` value of the calling convention.
+    public var architecture: UInt32
+    /// The address of the instruction after the system call.
+    public var instructionPointer: UInt64
+    /// The six arguments.
+    public var arguments: [UInt64]
+
+    public init(number: Int32, architecture: UInt32, instructionPointer: UInt64 = 0, arguments: [UInt64] = []) {
+        self.number = number
+        self.architecture = architecture
+        self.instructionPointer = instructionPointer
+        self.arguments = Array((arguments + Array(repeating: 0, count: 6)).prefix(6))
+    }
+
+    /// The 64 bytes the kernel passes to the filter, in host byte order.
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(Int(Limits.seccompDataSize))
+        withUnsafeBytes(of: number) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: architecture) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: instructionPointer) { out.append(contentsOf: $0) }
+        for argument in arguments {
+            withUnsafeBytes(of: argument) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+}
