@@ -1,2 +1,2 @@
 import CBPF
-print("cbpf")
+print("cbpf: the command-line tool is being written")
