@@ -1,0 +1,56 @@
+import ArgumentParser
+import CBPF
+import Foundation
+
+struct AssembleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "asm",
+        abstract: "Assemble bpf_asm source into a bytecode string (or tcpdump's -d/-dd/-ddd)."
+    )
+
+    @Argument(help: "The bpf_asm source file, or - for standard input.")
+    var file: String = "-"
+
+    @OptionGroup var output: OutputFormatOptions
+
+    func run() throws {
+        let source: String
+        if file == "-" {
+            source = readStandardInput()
+        } else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw InputError("cannot read \(file)")
+            }
+            source = String(decoding: data, as: UTF8.self)
+        }
+        let program = try Assembler.assemble(source)
+        print(output.render(program), terminator: "")
+    }
+}
+
+struct DisassembleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disasm",
+        abstract: "Print a program as bpf_asm source (the default) or as tcpdump's -d listing."
+    )
+
+    @Flag(name: .customShort("d"), help: "Print tcpdump's -d listing.")
+    var listing = false
+    @Flag(name: .customLong("asm"), help: "Print bpf_asm source that `cbpf asm` reads back (the default).")
+    var assembly = false
+
+    @OptionGroup var input: ProgramInput
+
+    func validate() throws {
+        if listing && assembly { throw ValidationError("choose one of -d and --asm") }
+    }
+
+    func run() throws {
+        let program = try input.program()
+        if listing {
+            print(TcpdumpFormat.format(program, style: .listing), terminator: "")
+        } else {
+            print(BPFAsmFormat.disassemble(program), terminator: "")
+        }
+    }
+}

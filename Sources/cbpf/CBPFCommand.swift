@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct CBPFCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cbpf",
+        abstract: "Build, check, run and optimize classic BPF programs for Linux.",
+        subcommands: [
+            AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self,
+            
+        ]
+    )
+}

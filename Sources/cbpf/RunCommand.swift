@@ -1,0 +1,107 @@
+import ArgumentParser
+import CBPF
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a program on a packet, or on a system call for --target seccomp.",
+        discussion: """
+            Packet targets print the return value. With --target seccomp the program runs on a \
+            seccomp_data built from --arch, --nr, --args and --ip, and the action is printed \
+            after the value, for example: 0x00050001 ERRNO(1)
+            """
+    )
+
+    @OptionGroup var target: TargetOption
+
+    @Option(help: "The packet bytes in hexadecimal (spaces and colons are ignored).")
+    var packet: String?
+    @Option(help: "What `ld #len` returns (default: the packet's length).")
+    var wirelen: UInt32?
+
+    @Option(help: "seccomp: the architecture (x86_64, x86, x32, aarch64, ... or a number).")
+    var arch: String?
+    @Option(help: "seccomp: the system call number.")
+    var nr: Int32?
+    @Option(help: "seccomp: up to six comma-separated arguments.")
+    var args: String?
+    @Option(help: "seccomp: the instruction pointer.")
+    var ip: String?
+
+    @OptionGroup var input: ProgramInput
+
+    func validate() throws {
+        if target.target == .seccomp {
+            guard arch != nil, nr != nil else { throw ValidationError("--target seccomp needs --arch and --nr") }
+            if packet != nil || wirelen != nil { throw ValidationError("--packet and --wirelen are for packet targets") }
+        } else {
+            guard packet != nil else { throw ValidationError("--packet is required for packet targets") }
+            if arch != nil || nr != nil || args != nil || ip != nil {
+                throw ValidationError("--arch, --nr, --args and --ip need --target seccomp")
+            }
+        }
+    }
+
+    func run() throws {
+        let interpreter = try Interpreter(input.program(), for: target.target)
+        if target.target == .seccomp {
+            let value = interpreter.run(seccomp: try seccompData())
+            print("\(hex32(value)) \(SeccompAction(returnValue: value))")
+        } else {
+            let bytes = try parseHex(packet ?? "")
+            print(interpreter.run(packet: bytes, wireLength: wirelen))
+        }
+    }
+
+    func seccompData() throws -> SeccompData {
+        guard let name = arch, let architecture = AuditArchitecture(name: name) else {
+            throw InputError("unknown architecture \"\(arch ?? "")\"")
+        }
+        var number = nr ?? 0
+        if name.lowercased() == "x32" { number |= 0x4000_0000 }
+        let arguments = try (args ?? "").split(separator: ",").enumerated().map { index, text -> UInt64 in
+            guard let value = parseUnsigned64(String(text.trimmingCharacters(in: .whitespaces))) else {
+                throw InputError("--args: argument \(index) \"\(text)\" is not a 64-bit number")
+            }
+            return value
+        }
+        guard arguments.count <= 6 else { throw InputError("at most six arguments, got \(arguments.count)") }
+        let pointer = try ip.map { text -> UInt64 in
+            guard let value = parseUnsigned64(text) else { throw InputError("--ip \"\(text)\" is not a number") }
+            return value
+        } ?? 0
+        return SeccompData(number: number, architecture: architecture.rawValue,
+                           instructionPointer: pointer, arguments: arguments)
+    }
+}
+
+func hex32(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
+
+func parseUnsigned64(_ text: String) -> UInt64? {
+    let lowered = text.lowercased()
+    if lowered.hasPrefix("0x") { return UInt64(lowered.dropFirst(2), radix: 16) }
+    if lowered.hasPrefix("-"), let negative = Int64(lowered) { return UInt64(bitPattern: negative) }
+    return UInt64(lowered)
+}
+
+func parseHex(_ text: String) throws -> [UInt8] {
+    let digits = text.filter { !" :\t\n".contains($0) }
+    let lowered = digits.hasPrefix("0x") ? String(digits.dropFirst(2)) : digits
+    guard lowered.count % 2 == 0 else {
+        throw InputError("--packet has an odd number of hex digits (\(lowered.count))")
+    }
+    var bytes = [UInt8]()
+    var index = lowered.startIndex
+    while index < lowered.endIndex {
+        let next = lowered.index(index, offsetBy: 2)
+        guard let byte = UInt8(lowered[index ..< next], radix: 16) else {
+            throw InputError("--packet: \"\(lowered[index ..< next])\" at byte \(bytes.count) is not hexadecimal")
+        }
+        bytes.append(byte)
+        index = next
+    }
+    return bytes
+}

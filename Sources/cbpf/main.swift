@@ -1,2 +1,0 @@
-import CBPF
-print("cbpf: the command-line tool is being written")
