@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "CBPF", targets: ["CBPF"]),
         .library(name: "Attach", targets: ["Attach"]),
         .library(name: "CBPFFuzz", targets: ["CBPFFuzz"]),
+        .library(name: "Seccomp", targets: ["Seccomp"]),
         .executable(name: "cbpf", targets: ["cbpf"]),
     ],
     dependencies: [
@@ -30,6 +31,20 @@ let package = Package(
             name: "Attach",
             dependencies: ["CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // libseccomp, used by Seccomp to resolve system-call names and numbers per architecture.
+        .systemLibrary(
+            name: "CSeccomp",
+            path: "Sources/CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        // seccomp(2): installing filters and answering user notifications.
+        .target(
+            name: "Seccomp",
+            dependencies: [
+                "CBPF", "CLinuxShims", "CSeccomp", .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // Random program generation and kernel oracles for differential testing.
         .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
         .executableTarget(
@@ -45,5 +60,11 @@ let package = Package(
             path: "Benchmarks/InterpreterBenchmark"
         ),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),
+        .testTarget(
+            name: "SeccompTests",
+            dependencies: [
+                "Seccomp", "CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
     ]
 )
