@@ -207,7 +207,7 @@ struct SeccompPolicyTests {
             Allow(.group(.basicIO))
             Kill(.number(451))
             Log(.openat)
-            Return(.trace(7), .execve)
+            Respond(.trace(7), .execve)
             if includeDebug { Allow(.group(.debug)) }
         }
         let expected = SeccompPolicy(
@@ -475,8 +475,8 @@ struct SeccompPolicyTests {
 
         let dsl = SeccompPolicy(defaultAction: .log, architectures: [.x86, .x32]) {
             Allow(.read) { $0.arg(0) >= 3 }
-            Return(.userNotification, .openat)
-            Return(.errno(4000), .number(7))
+            Respond(.userNotification, .openat)
+            Respond(.errno(4000), .number(7))
         }
         #expect(try SeccompPolicy(parsing: dsl.text) == dsl)
     }

@@ -276,8 +276,9 @@ public struct Notify: SeccompRuleComponent {
     }
 }
 
-/// Any action for these system calls: `Return(.trace(7), .ptrace)`.
-public struct Return: SeccompRuleComponent {
+/// Any action for these system calls: `Respond(.trace(7), .ptrace)`. (Named so as not to clash
+/// with the core builder's `Return` instruction.)
+public struct Respond: SeccompRuleComponent {
     public let rules: [SeccompRule]
 
     public init(_ action: SeccompAction, _ targets: SyscallTarget...) {
