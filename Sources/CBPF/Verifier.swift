@@ -24,6 +24,12 @@ public enum VerificationRule: Hashable, Sendable {
     case seccompLoadOutOfBounds(offset: UInt32)
     /// seccomp: an instruction kind seccomp does not allow.
     case notAllowedInSeccomp
+    /// The kernel translates every classic program to eBPF (`bpf_convert_filter`), whose jump
+    /// offsets are signed 16-bit numbers, and refuses a program with a jump it cannot encode.
+    /// `offset` is the eBPF offset that does not fit: positive for a jump that spans more than
+    /// 32767 eBPF instructions, negative for one that is emitted past eBPF instruction 32767
+    /// (the translator's first pass computes every forward offset as if the target were 0).
+    case translatedJumpOutOfRange(offset: Int)
 
     var explanation: String {
         switch self {
@@ -41,6 +47,12 @@ public enum VerificationRule: Hashable, Sendable {
         case .seccompLoadOutOfBounds(let k):
             "seccomp loads must be 32-bit aligned words inside seccomp_data (offset \(k))"
         case .notAllowedInSeccomp: "seccomp filters may not use this instruction"
+        case .translatedJumpOutOfRange(let offset) where offset < 0:
+            "the kernel translates the program to eBPF and this jump would be emitted at eBPF "
+                + "instruction \(-offset - 1), past the 32767 that its 16-bit offsets can reach"
+        case .translatedJumpOutOfRange(let offset):
+            "the kernel translates the program to eBPF and this jump would span \(offset) eBPF "
+                + "instructions, more than the 32767 of a 16-bit offset"
         }
     }
 }
@@ -68,7 +80,8 @@ public struct VerificationError: Error, Hashable, Sendable, CustomStringConverti
 ///
 /// The rules and their order follow `bpf_check_basics_ok`, `bpf_check_classic`,
 /// `chk_code_allowed` and `check_load_and_stores` in net/core/filter.c, and
-/// `seccomp_check_filter` in kernel/seccomp.c. The first rule broken, in the kernel's order,
+/// `seccomp_check_filter` in kernel/seccomp.c, then the jump-offset limits of the kernel's
+/// translation to eBPF (`bpf_convert_filter`). The first rule broken, in the kernel's order,
 /// is reported.
 public enum Verifier {
     /// Verifies a typed program for an attach point.
@@ -124,6 +137,7 @@ public enum Verifier {
         if target == .seccomp {
             try checkSeccomp(decoded, fail: fail)
         }
+        try checkTranslatedJumps(decoded, target: target, fail: fail)
     }
 
     /// `check_load_and_stores`: a forward pass with a mask of written slots per instruction.
@@ -172,6 +186,139 @@ public enum Verifier {
                 break
             default:
                 throw fail(.notAllowedInSeccomp, pc)
+            }
+        }
+    }
+}
+
+// MARK: - Translation to eBPF
+
+extension Verifier {
+    /// The number of eBPF instructions the kernel's `bpf_convert_filter` emits for a program,
+    /// prologue included, on a little-endian architecture with efficient unaligned access
+    /// (x86-64, arm64). Meaningful for programs that pass the other checks.
+    ///
+    /// The kernel charges a socket filter's translated size, about 8 bytes an instruction,
+    /// against `net.core.optmem_max`, so a valid but very long program can still fail to attach
+    /// with `ENOMEM`.
+    public static func translatedLength(_ program: Program, for target: AttachTarget) -> Int {
+        program.instructions.reduce(translatedPrologueLength(program.instructions, target: target)) {
+            $0 + translatedLength(of: $1, for: target)
+        }
+    }
+
+    /// `bpf_convert_filter` starts with `A = 0; X = 0; CTX = ARG1` and, when the program loads
+    /// packet bytes (`seen_ld_abs`), caches `skb->data` and the linear length in 4 more.
+    static func translatedPrologueLength(_ program: [Instruction], target: AttachTarget) -> Int {
+        let loadsPacket = program.contains {
+            switch $0 {
+            case .loadAbsolute: target != .seccomp  // seccomp's word loads read seccomp_data
+            case .loadIndirect, .loadIPv4HeaderLength: true
+            default: false
+            }
+        }
+        return loadsPacket ? 7 : 3
+    }
+
+    /// The eBPF instructions `bpf_convert_filter` emits for one classic instruction (see
+    /// ``translatedLength(_:for:)``; the prologue is not included).
+    public static func translatedLength(of instruction: Instruction, for target: AttachTarget) -> Int {
+        switch instruction {
+        case .loadAbsolute(.word, _) where target == .seccomp:
+            return 1  // seccomp_check_filter rewrites it to a load from seccomp_data
+        case .loadAbsolute(let size, let k):
+            return translatedPacketLoadLength(size, k)
+        case .loadIndirect(_, let k):
+            return k == 0 ? 8 : 9  // helper call with ARG4 = X (+ k)
+        case .loadAncillary(let field, _):
+            switch field {
+            case .mark, .queue, .rxHash, .vlanTag, .xorX: return 1
+            case .protocol, .vlanProtocol: return 2  // load, byte swap
+            case .packetType: return UInt16(littleEndian: 1) == 1 ? 2 : 3  // load, mask (, shift)
+            case .vlanTagPresent: return 3  // load vlan_all, jeq, mov
+            case .interfaceIndex, .hardwareType: return 4  // load dev, jne, exit, load
+            case .netlinkAttribute, .netlinkAttributeNested, .payloadOffset, .cpu, .random:
+                return 4  // three argument moves and a helper call
+            }
+        case .loadIPv4HeaderLength(let k):
+            return 1 + translatedPacketLoadLength(.byte, k) + 5
+        case .arithmetic(.divide, .x), .arithmetic(.modulo, .x):
+            return 5  // X = (u32)X; if X != 0 skip; A = 0; exit; operation
+        case .conditionalJump(let test, let operand, let jt, let jf):
+            return (negativeImmediate(operand) ? 1 : 0) + (singleTranslatedJump(test, jt, jf) ? 1 : 2)
+        case .returnConstant:
+            return 2  // A = k; exit
+        default:
+            return 1
+        }
+    }
+
+    /// `convert_bpf_ld_abs`: an inline fast path for offsets in the linear data, then the helper.
+    static func translatedPacketLoadLength(_ size: LoadSize, _ k: UInt32) -> Int {
+        let helperPath = 8  // four argument moves, call, jsge, A = 0, exit
+        guard Int32(bitPattern: k) >= 0 else { return helperPath }
+        let subtract = k == 0 ? 0 : 1
+        let load = k <= 0x7fff ? 1 : 3  // an offset that does not fit the 16-bit field takes 3
+        let byteSwap = size == .byte ? 0 : 1
+        return 1 + subtract + 1 + load + byteSwap + 1 + helperPath
+    }
+
+    /// A comparison with a constant that is negative as `s32` first moves it to a register.
+    static func negativeImmediate(_ operand: Operand) -> Bool {
+        if case .constant(let k) = operand { return Int32(bitPattern: k) < 0 }
+        return false
+    }
+
+    /// One eBPF jump when the false branch falls through, or when the true branch does and the
+    /// test can be inverted (`jset` cannot); otherwise a conditional jump and a `ja`.
+    static func singleTranslatedJump(_ test: JumpTest, _ jt: UInt8, _ jf: UInt8) -> Bool {
+        jf == 0 || (jt == 0 && test != .bitsSet)
+    }
+
+    /// The jump offsets of `bpf_convert_filter`'s two remapping passes must fit in `s16`.
+    ///
+    /// In the first pass no forward target has an address yet, so each jump's offset is
+    /// `-(its own eBPF address + 1)`: any jump emitted past eBPF instruction 32767 fails.
+    /// In the second pass the offsets are the real forward distances.
+    private static func checkTranslatedJumps(
+        _ program: [Instruction], target: AttachTarget, fail: (VerificationRule, Int?) -> VerificationError
+    ) throws(VerificationError) {
+        var addresses = [Int]()
+        addresses.reserveCapacity(program.count + 1)
+        var address = translatedPrologueLength(program, target: target)
+        for instruction in program {
+            addresses.append(address)
+            address += translatedLength(of: instruction, for: target)
+        }
+        addresses.append(address)
+        let limit = Int(Int16.max)
+        for (pc, instruction) in program.enumerated() where instruction.isJump {
+            // The last eBPF jump of this instruction sits at addresses[pc + 1] - 1.
+            if addresses[pc + 1] > limit + 1 {
+                throw fail(.translatedJumpOutOfRange(offset: -addresses[pc + 1]), pc)
+            }
+        }
+        for (pc, instruction) in program.enumerated() {
+            // Each emitted jump: (index within this instruction's translation, classic target).
+            var jumps: [(Int, Int)] = []
+            switch instruction {
+            case .jump(let k):
+                jumps = [(0, pc + 1 + Int(k))]
+            case .conditionalJump(let test, let operand, let jt, let jf):
+                let first = negativeImmediate(operand) ? 1 : 0
+                if jf == 0 {
+                    jumps = [(first, pc + 1 + Int(jt))]
+                } else if jt == 0 && test != .bitsSet {
+                    jumps = [(first, pc + 1 + Int(jf))]
+                } else {
+                    jumps = [(first, pc + 1 + Int(jt)), (first + 1, pc + 1 + Int(jf))]
+                }
+            default:
+                continue
+            }
+            for (slot, classicTarget) in jumps {
+                let offset = addresses[classicTarget] - (addresses[pc] + slot) - 1
+                if offset > limit { throw fail(.translatedJumpOutOfRange(offset: offset), pc) }
             }
         }
     }
