@@ -2,13 +2,16 @@
 //
 //   swift run -c release --scratch-path .build-bench InterpreterBenchmark [--runs N] [--duration-ms MS]
 //
+// The programs come from `tcpdump -ddd -y EN10MB EXPR` at start; each gets a matching and a
+// non-matching 1500-byte Ethernet frame. Before timing, both implementations must agree on
+// those frames, their prefixes and header mutations, and on random programs (RandomCheck.swift).
 // For every (program, packet) case, each run times both implementations for about
-// `--duration-ms` each; the table reports the median ns/packet over the runs and the
-// ratio libpcap/ours (> 1 means CBPF is faster).
+// `--duration-ms` each, in interleaved slices; the table reports the median ns/packet over the
+// runs and the ratio libpcap/ours (> 1 means CBPF is faster), and the last line their geometric
+// mean.
 
 import CBPF
 import CPcap
-import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -22,6 +25,8 @@ struct Options {
     var runs = 11
     var durationMilliseconds = 100.0
     var tcpdumpPath: String? = nil
+    var fixedIterations: Int? = nil
+    var randomPrograms = 20000
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -42,13 +47,27 @@ struct Options {
                 options.durationMilliseconds = ms
             case "--tcpdump":
                 options.tcpdumpPath = value(for: argument)
+            case "--random-programs":
+                guard let count = Int(value(for: argument)), count >= 0 else {
+                    fail("--random-programs needs a non-negative integer")
+                }
+                options.randomPrograms = count
+            case "--iterations":
+                guard let iterations = Int(value(for: argument)), iterations > 0 else {
+                    fail("--iterations needs a positive integer")
+                }
+                options.fixedIterations = (iterations + 1) & ~1
             case "--help", "-h":
                 print(
                     """
                     usage: InterpreterBenchmark [--runs N] [--duration-ms MS] [--tcpdump PATH]
-                      --runs N           timed runs per case and implementation (default 11)
-                      --duration-ms MS   target time of one timed run, per case and implementation (default 100)
-                      --tcpdump PATH     tcpdump to generate the programs with (default: search PATH, /usr/sbin, /sbin)
+                                                [--random-programs N] [--iterations N]
+                      --runs N               timed runs per case (default 11); the table shows medians
+                      --duration-ms MS       time of one run, per case and implementation (default 100)
+                      --tcpdump PATH         the tcpdump that compiles the filters (default: PATH, /usr/sbin, /sbin)
+                      --random-programs N    random programs checked against bpf_filter first (default 20000)
+                      --iterations N         packets per run instead of --duration-ms, for counting
+                                             instructions under valgrind --tool=callgrind
                     """)
                 exit(0)
             default:
@@ -60,7 +79,8 @@ struct Options {
 }
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("InterpreterBenchmark: error: \(message)\n".utf8))
+    let line = Array("InterpreterBenchmark: error: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     exit(1)
 }
 
@@ -71,8 +91,9 @@ func findTcpdump(_ explicit: String?) -> String {
         guard access(explicit, X_OK) == 0 else { fail("\(explicit) is not an executable tcpdump") }
         return explicit
     }
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-    let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/usr/local/sbin"]
+    let path = getenv("PATH").map { String(cString: $0) } ?? ""
+    let directories =
+        path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/usr/local/sbin"]
     for directory in directories where !directory.isEmpty {
         let candidate = directory + "/tcpdump"
         if access(candidate, X_OK) == 0 { return candidate }
@@ -84,24 +105,51 @@ func findTcpdump(_ explicit: String?) -> String {
         """)
 }
 
-/// Runs a command and returns its exit status, standard output and standard error.
-func runCommand(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do {
-        try process.run()
-    } catch {
-        fail("could not run \(executable): \(error)")
+func shellQuoted(_ word: String) -> String {
+    "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+}
+
+/// A new empty temporary file; the caller removes it.
+func temporaryFile(_ suffix: String, contents: [UInt8] = []) -> String {
+    var template = Array("/tmp/interpreter-benchmark-XXXXXX\(suffix)".utf8CString)
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
+    guard descriptor >= 0 else { fail("could not create a temporary file: errno \(errno)") }
+    let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    close(descriptor)
+    guard written == contents.count else { fail("could not write a temporary file") }
+    return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func readFile(_ path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var bytes = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count <= 0 { break }
+        bytes += buffer[0 ..< count]
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Runs a command through `popen` and returns its exit status, standard output and standard error.
+func runCommand(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String, error: String) {
+    let errorFile = temporaryFile(".err")
+    defer { unlink(errorFile) }
+    let command = ([executable] + arguments).map(shellQuoted).joined(separator: " ") + " 2>" + shellQuoted(errorFile)
+    guard let pipe = popen(command, "r") else { fail("could not run \(executable): errno \(errno)") }
+    var bytes = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, pipe)
+        if count <= 0 { break }
+        bytes += buffer[0 ..< count]
+    }
+    let status = pclose(pipe)
+    // pclose returns a wait status: the exit code is in bits 8-15 after a normal exit.
+    let exitCode: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (exitCode, String(decoding: bytes, as: UTF8.self), readFile(errorFile))
 }
 
 /// An empty pcap capture file of link type EN10MB, for tcpdump versions that need `-r`.
@@ -115,16 +163,12 @@ func emptyEthernetCaptureFile() -> String {
     append(UInt32(0))  // sigfigs
     append(UInt32(262_144))  // snaplen
     append(UInt32(1))  // LINKTYPE_ETHERNET
-    let path = NSTemporaryDirectory() + "/interpreter-benchmark-\(getpid()).pcap"
-    guard FileManager.default.createFile(atPath: path, contents: Data(header)) else {
-        fail("could not write \(path)")
-    }
-    return path
+    return temporaryFile(".pcap", contents: header)
 }
 
 /// Parses `tcpdump -ddd`: the instruction count, then one `code jt jf k` line per instruction.
 func parseDecimalDump(_ text: String, expression: String) -> [RawInstruction] {
-    let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+    let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: " ").joined(separator: " ") }
         .filter { !$0.isEmpty }
     guard let first = lines.first, let count = Int(first), count == lines.count - 1 else {
         fail("unexpected `tcpdump -ddd` output for '\(expression)':\n\(text)")
@@ -151,8 +195,8 @@ func compileWithTcpdump(_ tcpdump: String, _ expression: String) -> [RawInstruct
             fail(
                 """
                 tcpdump could not compile '\(expression)':
-                  tcpdump -ddd -y EN10MB: \(result.error.trimmingCharacters(in: .whitespacesAndNewlines))
-                  tcpdump -ddd -r FILE:   \(retry.error.trimmingCharacters(in: .whitespacesAndNewlines))
+                  tcpdump -ddd -y EN10MB: \(result.error.split(whereSeparator: \.isNewline).joined(separator: " / "))
+                  tcpdump -ddd -r FILE:   \(retry.error.split(whereSeparator: \.isNewline).joined(separator: " / "))
                 """)
         }
         result = retry
@@ -333,7 +377,8 @@ final class PreparedProgram {
         }
         instructions = .allocate(capacity: raw.count)
         for (index, instruction) in raw.enumerated() {
-            instructions[index] = bpf_insn(code: instruction.code, jt: instruction.jt, jf: instruction.jf, k: instruction.k)
+            instructions[index] = bpf_insn(
+                code: instruction.code, jt: instruction.jt, jf: instruction.jf, k: instruction.k)
         }
         guard bpf_validate(instructions.baseAddress, Int32(raw.count)) != 0 else {
             fail("libpcap's bpf_validate rejects the program for '\(expression)'")
@@ -367,7 +412,8 @@ func crossCheck(_ program: PreparedProgram, _ packet: [UInt8], label: String) ->
             let theirs = program.libpcap(prefix)
             if ours != theirs {
                 fail(
-                    "'\(program.expression)' on \(label) truncated to \(length) bytes: CBPF returns \(ours), bpf_filter returns \(theirs)"
+                    "'\(program.expression)' on \(label) truncated to \(length) bytes: "
+                        + "CBPF returns \(ours), bpf_filter returns \(theirs)"
                 )
             }
         }
@@ -393,7 +439,8 @@ func fuzzCheck(_ program: PreparedProgram, _ packet: [UInt8], label: String) -> 
             let theirs = program.libpcap(prefix)
             if ours != theirs {
                 fail(
-                    "'\(program.expression)' on a mutation of \(label) (\(length) bytes): CBPF returns \(ours), bpf_filter returns \(theirs)"
+                    "'\(program.expression)' on a mutation of \(label) (\(length) bytes): "
+                        + "CBPF returns \(ours), bpf_filter returns \(theirs)"
                 )
             }
         }
@@ -517,7 +564,15 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     return right ? padding + text : text + padding
 }
 
-func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+func format(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0 ..< digits { scale *= 10 }
+    let scaled = Int((value * scale).rounded())
+    guard digits > 0 else { return String(scaled) }
+    let whole = String(scaled / Int(scale))
+    let fraction = String(abs(scaled) % Int(scale))
+    return whole + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+}
 
 // MARK: - Main
 
@@ -546,7 +601,8 @@ for benchmark in programs {
         let theirs = packet.withUnsafeBytes { prepared.libpcap($0) }
         guard (ours != 0) == expectMatch, (theirs != 0) == expectMatch else {
             fail(
-                "'\(benchmark.expression)' on \(label): expected \(expectMatch ? "a match" : "no match"), CBPF returns \(ours), bpf_filter returns \(theirs)"
+                "'\(benchmark.expression)' on \(label): expected \(expectMatch ? "a match" : "no match"), "
+                    + "CBPF returns \(ours), bpf_filter returns \(theirs)"
             )
         }
         fuzzed += fuzzCheck(prepared, packet, label: label)
@@ -555,35 +611,54 @@ for benchmark in programs {
     print("program '\(benchmark.expression)': \(raw.count) instructions (tcpdump -ddd -y EN10MB)")
 }
 print(
-    "self-check: CBPF and bpf_filter agree on all \(cases.count) packets, their prefixes up to 80 bytes and \(fuzzed) header mutations"
+    "self-check: CBPF and bpf_filter agree on all \(cases.count) packets, their prefixes up to 80 bytes",
+    "and \(fuzzed) header mutations"
 )
+if options.randomPrograms > 0 {
+    let compared = randomDifferentialCheck(programs: options.randomPrograms, seed: 0xcbf_2026)
+    print("self-check: CBPF and bpf_filter agree on \(options.randomPrograms) random programs (\(compared) packets)")
+}
 
 let nanosecondsPerRun = options.durationMilliseconds * 1_000_000
 for index in cases.indices {
+    if let fixed = options.fixedIterations {
+        cases[index].iterations = (fixed, fixed)
+        continue
+    }
     // Warm up and calibrate each implementation separately.
-    cases[index].iterations.ours = calibrate(.ours, cases[index].program, cases[index].packets, nanoseconds: nanosecondsPerRun)
+    cases[index].iterations.ours = calibrate(
+        .ours, cases[index].program, cases[index].packets, nanoseconds: nanosecondsPerRun)
     cases[index].iterations.libpcap = calibrate(
         .libpcap, cases[index].program, cases[index].packets, nanoseconds: nanosecondsPerRun)
 }
 
+let perRun = options.fixedIterations.map { "\($0) packets" } ?? "~\(format(options.durationMilliseconds, 0)) ms"
 print(
-    "timing: \(options.runs) runs x \(cases.count) cases x 2 implementations, ~\(format(options.durationMilliseconds, 0)) ms each, CLOCK_MONOTONIC"
-)
+    "timing: \(options.runs) runs x \(cases.count) cases x 2 implementations, \(perRun) each (interleaved slices),",
+    "CLOCK_MONOTONIC")
+// Each run times both implementations on a case for about --duration-ms each, in interleaved
+// slices of about 5 ms, so that both see the same machine: load from other processes (builds,
+// tests) then slows both alike instead of whichever ran during it.
+let slices = max(1, Int((options.durationMilliseconds / 5).rounded()))
 for run in 0 ..< options.runs {
     for index in cases.indices {
-        // Alternate which implementation goes first, to spread any drift evenly.
-        let order: [Implementation] = run % 2 == 0 ? [.ours, .libpcap] : [.libpcap, .ours]
-        for implementation in order {
-            let c = cases[index]
-            switch implementation {
-            case .ours:
-                let elapsed = time(.ours, c.program, c.packets, iterations: c.iterations.ours)
-                cases[index].samples.ours.append(Double(elapsed) / Double(c.iterations.ours))
-            case .libpcap:
-                let elapsed = time(.libpcap, c.program, c.packets, iterations: c.iterations.libpcap)
-                cases[index].samples.libpcap.append(Double(elapsed) / Double(c.iterations.libpcap))
+        let c = cases[index]
+        let perSlice = (
+            ours: max(2, c.iterations.ours / slices) & ~1, libpcap: max(2, c.iterations.libpcap / slices) & ~1
+        )
+        var elapsed = (ours: UInt64(0), libpcap: UInt64(0))
+        for slice in 0 ..< slices {
+            // Alternate which implementation goes first, to spread any drift evenly.
+            if (run + slice) % 2 == 0 {
+                elapsed.ours += time(.ours, c.program, c.packets, iterations: perSlice.ours)
+                elapsed.libpcap += time(.libpcap, c.program, c.packets, iterations: perSlice.libpcap)
+            } else {
+                elapsed.libpcap += time(.libpcap, c.program, c.packets, iterations: perSlice.libpcap)
+                elapsed.ours += time(.ours, c.program, c.packets, iterations: perSlice.ours)
             }
         }
+        cases[index].samples.ours.append(Double(elapsed.ours) / Double(perSlice.ours * slices))
+        cases[index].samples.libpcap.append(Double(elapsed.libpcap) / Double(perSlice.libpcap * slices))
     }
 }
 

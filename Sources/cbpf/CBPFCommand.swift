@@ -7,7 +7,7 @@ struct CBPFCommand: ParsableCommand {
         abstract: "Build, check, run and optimize classic BPF programs for Linux.",
         subcommands: [
             AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self,
-            FuzzCommand.self,
+            OptimizeCommand.self, FuzzCommand.self, DemoCommand.self,
         ]
     )
 }

@@ -1,7 +1,5 @@
-import Attach
 import CBPF
-import Glibc
-import SystemPackage
+import CBPFFuzz
 import Testing
 
 /// Each rule of the kernel's checker, one broken program each: our verdict names the rule and
@@ -129,21 +127,11 @@ import Testing
     }
 }
 
-/// Whether the kernel's checker accepts a program, via `SO_ATTACH_FILTER` on a socketpair.
+/// Whether the kernel's checker accepts a program (`SO_ATTACH_FILTER` on an AF_UNIX socketpair).
 func kernelAccepts(_ program: [RawInstruction]) throws -> Bool {
-    var fds: [Int32] = [0, 0]
-    guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0, &fds) == 0 else {
-        throw Errno(rawValue: errno)
-    }
-    defer {
-        close(fds[0])
-        close(fds[1])
-    }
-    do {
-        try SocketFilter.attach(raw: program, to: FileDescriptor(rawValue: fds[0]))
-        return true
-    } catch {
-        if error == .invalidArgument { return false }
-        throw error
+    switch try SocketOracle().attach(program) {
+    case .accepted, .acceptedOverBudget: return true
+    case .rejected: return false
+    case .failed(let code): throw OracleUnavailable("SO_ATTACH_FILTER failed with errno \(code)")
     }
 }

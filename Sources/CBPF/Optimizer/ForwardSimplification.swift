@@ -1,0 +1,175 @@
+/// One pass over the blocks in topological order that tracks what is known about every value
+/// (value numbering plus facts learned from branches) and uses it to
+///
+/// - drop loads, stores and computations whose result is already in place,
+/// - fold constants (arithmetic, `ret a`, branches with a known outcome, X operands),
+/// - end a block with `ret #0` where an instruction always ends the program with 0,
+/// - thread jumps: an edge into a block whose statements can be skipped and whose branch is
+///   decided on that edge goes straight to where the branch leads.
+///
+/// Transforming while analysing is sound here because the graph is acyclic and visited in
+/// topological order: when a block is reached, everything above it is final, and a block's
+/// state is the merge of the states on the edges that really enter it after threading.
+struct ForwardSimplification {
+    let target: AttachTarget
+    private var table = ValueTable()
+
+    /// How far a jump is threaded, in blocks, to bound the work on long programs.
+    private static let threadingLimit = 256
+
+    init(target: AttachTarget) {
+        self.target = target
+    }
+
+    /// Simplifies `graph` and returns, for each statement of each block, whether it is known
+    /// never to end the program (which ``DeadCodeElimination`` needs to remove it when unused).
+    mutating func run(on graph: inout ControlFlowGraph) -> [[Bool]] {
+        let count = graph.blocks.count
+        let liveAtEntry = Liveness.entryLiveness(of: graph)
+        var incoming = [[AbstractState]](repeating: [], count: count)
+        var neverExits = [[Bool]](repeating: [], count: count)
+
+        for index in 0..<count {
+            guard index == 0 || !incoming[index].isEmpty else { continue }  // no longer reachable
+            // `ret #k` needs no state, and a shared one may have many incoming edges.
+            if graph.blocks[index].isBareReturn, case .returnConstant = graph.blocks[index].terminator {
+                incoming[index] = []
+                continue
+            }
+            var state = index == 0 ? initialState() : AbstractState.merging(incoming[index], table: &table)
+            incoming[index] = []
+
+            let block = graph.blocks[index]
+            var statements = [Instruction]()
+            var flags = [Bool]()
+            var terminator = block.terminator
+            for statement in block.statements {
+                let effect = state.execute(statement, table: &table, target: target)
+                if effect.isRedundant { continue }
+                if effect.exit == .always {
+                    terminator = .returnConstant(0)
+                    break
+                }
+                statements.append(effect.replacement ?? statement)
+                flags.append(effect.exit == .never)
+            }
+
+            var edges = [(target: Int, state: AbstractState)]()
+            switch terminator {
+            case .returnConstant:
+                break
+            case .returnA:
+                if let k = state.constant(state.accumulator, table: table) { terminator = .returnConstant(k) }
+            case .jump(let successor):
+                edges.append((successor, state))
+            case .branch(let test, var operand, let ifTrue, let ifFalse):
+                if case .x = operand, let k = state.constant(state.index, table: table) { operand = .constant(k) }
+                let right = state.operandValue(operand, table: &table)
+                let left = state.accumulator
+                if ifTrue == ifFalse {
+                    terminator = .jump(ifTrue)
+                    edges.append((ifTrue, state))
+                } else if let outcome = state.evaluate(test, left, right, table: table) {
+                    let successor = outcome ? ifTrue : ifFalse
+                    terminator = .jump(successor)
+                    edges.append((successor, state))
+                } else {
+                    var whenTrue = state
+                    var whenFalse = state
+                    let trueFeasible = whenTrue.assume(test, left, right, outcome: true, table: table)
+                    let falseFeasible = whenFalse.assume(test, left, right, outcome: false, table: table)
+                    switch (trueFeasible, falseFeasible) {
+                    case (true, false):
+                        terminator = .jump(ifTrue)
+                        edges.append((ifTrue, state))
+                    case (false, true):
+                        terminator = .jump(ifFalse)
+                        edges.append((ifFalse, state))
+                    default:
+                        terminator = .branch(test, operand, ifTrue: ifTrue, ifFalse: ifFalse)
+                        edges.append((ifTrue, whenTrue))
+                        edges.append((ifFalse, whenFalse))
+                    }
+                }
+            }
+
+            // Thread each edge as far as the facts on it decide the way.
+            var successors = [Int]()
+            for edge in edges {
+                let destination = threadedDestination(
+                    from: edge.state, entering: edge.target, graph: graph, liveAtEntry: liveAtEntry)
+                incoming[destination].append(edge.state)
+                successors.append(destination)
+            }
+            switch terminator {
+            case .jump: terminator = .jump(successors[0])
+            case .branch(let test, let operand, _, _):
+                terminator = successors[0] == successors[1]
+                    ? .jump(successors[0])
+                    : .branch(test, operand, ifTrue: successors[0], ifFalse: successors[1])
+            default: break
+            }
+            graph.blocks[index] = BasicBlock(statements: statements, terminator: terminator)
+            neverExits[index] = flags
+        }
+        return neverExits
+    }
+
+    private mutating func initialState() -> AbstractState {
+        // The kernel clears A and X before the first instruction; the verifier rejects reads
+        // of scratch slots that may be unwritten, so their initial values are never seen.
+        let zero = table.constant(0)
+        let scratch = (0..<Int(Limits.scratchSlots)).map { _ in table.opaque() }
+        return AbstractState(accumulator: zero, index: zero, scratch: scratch)
+    }
+
+    /// The furthest block that an edge with `state` can go to instead of `start`, skipping
+    /// blocks whose branches the state decides and whose statements cannot end the program and
+    /// only write locations that are dead where the edge lands.
+    ///
+    /// Statements that may end the program with 0 (a load past the end) may be skipped only
+    /// when the edge lands on `ret #0`: the result is 0 either way.
+    private mutating func threadedDestination(
+        from state: AbstractState, entering start: Int, graph: ControlFlowGraph, liveAtEntry: [LocationSet]
+    ) -> Int {
+        var simulated = state
+        var current = start
+        var destination = start
+        var mayEndWithZero = false
+        for _ in 0..<Self.threadingLimit {
+            let block = graph.blocks[current]
+            for statement in block.statements {
+                let effect = simulated.execute(statement, table: &table, target: target)
+                switch effect.exit {
+                case .never: break
+                case .maybeWithZero: mayEndWithZero = true
+                case .maybeWithAccumulator, .always: return destination
+                }
+            }
+            let next: Int
+            switch block.terminator {
+            case .returnA, .returnConstant:
+                return destination
+            case .jump(let successor):
+                next = successor
+            case .branch(let test, let operand, let ifTrue, let ifFalse):
+                if ifTrue == ifFalse {
+                    next = ifTrue
+                } else {
+                    let right = simulated.operandValue(operand, table: &table)
+                    guard let outcome = simulated.evaluate(test, simulated.accumulator, right, table: table) else {
+                        return destination
+                    }
+                    next = outcome ? ifTrue : ifFalse
+                }
+            }
+            current = next
+            let changed = simulated.locationsDiffering(from: state, table: table)
+            let landsOnZero = graph.blocks[next] == BasicBlock(statements: [], terminator: .returnConstant(0))
+            if changed.isDisjoint(with: liveAtEntry[next]), !mayEndWithZero || landsOnZero {
+                destination = next
+            }
+        }
+        return destination
+    }
+}

@@ -1,0 +1,85 @@
+/// Makes classic BPF programs shorter without changing what they return.
+///
+/// The optimizer works on a control-flow graph of basic blocks and runs these passes in rounds
+/// until nothing changes:
+///
+/// - **forward simplification**: value numbering with facts learned from branches; removes
+///   loads, stores and computations whose result is already in place, folds constants
+///   (arithmetic, `ret a`, X operands, branches with a known outcome) and threads jumps through
+///   blocks whose outcome is known on the incoming edge (libpcap's `opt_j`, but with facts from
+///   every dominating path rather than one edge);
+/// - **dead code elimination**: unused register writes and dead stores; loads that may fail are
+///   removed only when that cannot change the result;
+/// - **peepholes**: `A op k` folded into the branch that tests it, `X + k` into the offsets of
+///   indirect loads;
+/// - **block merging**: unreachable code, jumps to jumps, straight-line blocks, identical blocks
+///   and identical tails, blocks that can only return 0.
+///
+/// Semantics are the kernel's: a load outside the packet or a division by X = 0 ends the
+/// program with 0, `ld #ifidx`/`ld #hatype` without a device end it with A, and `ld #rand`
+/// differs each time. Every candidate is verified again for the attach point; the result is the
+/// shortest candidate that verifies, or the input if none is shorter.
+public enum Optimizer {
+    /// Limits on the work the optimizer does.
+    public struct Configuration: Hashable, Sendable {
+        /// The most rounds of all passes; optimization stops earlier at a fixed point.
+        public var maximumRounds: Int
+
+        /// A configuration; the default is enough to reach a fixed point on realistic programs.
+        public init(maximumRounds: Int = 32) {
+            self.maximumRounds = maximumRounds
+        }
+    }
+
+    /// Returns an equivalent program for `target` that is as short as the optimizer can make
+    /// it, and never longer than `program`.
+    ///
+    /// A program that does not verify for `target` is returned unchanged: its behaviour is not
+    /// defined.
+    public static func optimize(
+        _ program: Program, for target: AttachTarget = .socket, configuration: Configuration = Configuration()
+    ) -> Program {
+        optimizeReportingFallback(program, for: target, configuration: configuration).program
+    }
+
+    /// Like ``optimize(_:for:configuration:)``, and also says whether the optimizer fell back:
+    /// a candidate failed verification, or the final candidate is longer than the input. Both
+    /// are optimizer bugs that tests look for.
+    static func optimizeReportingFallback(
+        _ program: Program, for target: AttachTarget, configuration: Configuration = Configuration()
+    ) -> (program: Program, fellBack: Bool) {
+        guard (try? Verifier.verify(program, for: target)) != nil else { return (program, false) }
+        var best = program
+        var fellBack = false
+        var lastCandidate = program
+        func consider(_ graph: ControlFlowGraph) {
+            let candidate = Layout.emit(graph)
+            lastCandidate = candidate
+            guard (try? Verifier.verify(candidate, for: target)) != nil else {
+                fellBack = true
+                return
+            }
+            if candidate.count <= best.count { best = candidate }
+        }
+
+        var graph = ControlFlowGraph(program)
+        BlockMerging.run(on: &graph)
+        consider(graph)
+        for _ in 0..<configuration.maximumRounds {
+            let before = graph
+            var forward = ForwardSimplification(target: target)
+            let neverExits = forward.run(on: &graph)
+            DeadCodeElimination.removeUnusedStatements(in: &graph, neverExits: neverExits)
+            Peephole.run(on: &graph)
+            graph.normalize()
+            BlockMerging.run(on: &graph)
+            DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph)
+            graph.normalize()
+            BlockMerging.run(on: &graph)
+            consider(graph)
+            if graph == before { break }
+        }
+        if lastCandidate.count > program.count { fellBack = true }
+        return (best, fellBack)
+    }
+}
