@@ -1,0 +1,196 @@
+import CBPF
+
+/// Compiles seccomp policies to classic BPF filters.
+///
+/// ```swift
+/// let program = try SeccompCompiler().compile(policy)
+/// try SeccompInstaller().install(program)
+/// ```
+///
+/// The filter decides every call exactly as ``ResolvedSeccompPolicy/action(for:)`` does. It
+/// checks `seccomp_data.arch` first (one `jeq` per covered value, anything else gets the
+/// foreign-architecture action), then dispatches on the number. Numbers with the same outcome
+/// form ranges, and the ranges a cost-optimal search tree of `jge` comparisons, with `jeq`
+/// chains for single numbers that interrupt a run (see ``SearchTreePlanner``). Bit 30 of the
+/// number chooses between x86_64 and x32 and sends numbers of an uncovered convention to the
+/// foreign action. Numbers whose rules have conditions lead to argument checks; all others
+/// end in a `ret` shared by every jump to it.
+///
+/// The dispatch uses only what the kernel's seccomp action cache can evaluate without
+/// arguments (`seccomp_is_const_allow`: word loads of `nr` and `arch`, `ja`, `jeq`/`jge`/`jgt`/
+/// `jset` with a constant, `ret` with a constant), so every number the policy allows
+/// unconditionally on the kernel's native (and compat) architecture is allowed from the
+/// cache, without running the filter.
+///
+/// The tree is tuned for the numbers of ``profiledNumbers(of:count:)``: it minimises the mean
+/// number of instructions executed for them, counting the leaf's `ret` and argument checks
+/// for ``Options-swift.struct/typicalArguments``.
+///
+/// Every filter passes ``Verifier`` for ``AttachTarget/seccomp`` before it is returned.
+public struct SeccompCompiler: Hashable, Sendable {
+    /// What the generated code is tuned for.
+    public struct Options: Hashable, Sendable {
+        /// The arguments the cost model assumes when it weighs argument checks: all zero unless
+        /// set. Only the cost, never the decision, depends on them.
+        public var typicalArguments: [UInt64]
+        /// How many numbers of each architecture the dispatch is tuned for, counted from its
+        /// first number (0; `0x40000000` on x32; 4000, 5000 or 6000 on MIPS). `nil`, the default,
+        /// takes 460 or the architecture's highest known number plus one, whichever is more.
+        public var profiledSyscallCount: Int?
+        /// How many more instructions than the least possible the slowest profiled call may
+        /// execute: among the dispatch trees that meet this bound, the compiler takes the one
+        /// with the lowest mean. `nil` minimises the mean alone.
+        public var slowestCallSlack: Int?
+        /// Whether the shared ``Optimizer`` may shorten the filter afterwards. Off by default:
+        /// the compiler's layout is already tight, and the optimizer minimises length, not the
+        /// instructions executed.
+        public var optimizes: Bool
+
+        public init(
+            typicalArguments: [UInt64] = [], profiledSyscallCount: Int? = nil, slowestCallSlack: Int? = 2,
+            optimizes: Bool = false
+        ) {
+            self.typicalArguments = typicalArguments
+            self.profiledSyscallCount = profiledSyscallCount
+            self.slowestCallSlack = slowestCallSlack
+            self.optimizes = optimizes
+        }
+    }
+
+    /// How the generated code is tuned.
+    public var options: Options
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Resolves `policy` (``SeccompPolicy/resolve()``) and compiles it.
+    ///
+    /// - Throws: ``SeccompCompilerError/invalidPolicy(_:)`` when the policy does not resolve,
+    ///   or any error of ``compile(_:)-(ResolvedSeccompPolicy)``.
+    public func compile(_ policy: SeccompPolicy) throws(SeccompCompilerError) -> Program {
+        let resolved: ResolvedSeccompPolicy
+        do {
+            resolved = try policy.resolve()
+        } catch {
+            throw .invalidPolicy(error)
+        }
+        return try compile(resolved)
+    }
+
+    /// Compiles a resolved policy to a verified filter of at most 4096 instructions.
+    ///
+    /// - Throws: ``SeccompCompilerError/tooManyInstructions(count:limit:)`` for a policy whose
+    ///   filter does not fit the kernel's limit.
+    public func compile(_ policy: ResolvedSeccompPolicy) throws(SeccompCompilerError) -> Program {
+        let sections = DispatchSection.sections(of: policy)
+        var emitter = FilterEmitter()
+        let labels = sections.map { _ in emitter.newLabel() }
+        emitter.emitArchitectureChecks(
+            zip(sections, labels).map { ($0.auditArchitecture, $1) }, foreign: policy.foreignArchitectureAction
+        )
+        for (section, label) in zip(sections, labels) {
+            let partition = SyscallNumberPartition(
+                section: section, foreignAction: policy.foreignArchitectureAction,
+                profiledCount: options.profiledSyscallCount
+            )
+            let blocks = argumentChecks(of: partition)
+            let planner = SearchTreePlanner(plannerRanges(of: partition, blocks: blocks))
+            let plan = planner.plan(slowestCallSlack: options.slowestCallSlack)
+            emitter.emitSection(at: label, partition: partition, plan: plan, blocks: blocks)
+        }
+        emitter.emitReturns()
+
+        var program: Program
+        do {
+            program = try emitter.program()
+        } catch {
+            throw .internalError("labels did not resolve: \(error)")
+        }
+        let limit = AttachTarget.seccomp.maximumInstructions
+        guard program.count <= limit else {
+            throw .tooManyInstructions(count: program.count, limit: limit)
+        }
+        do {
+            try Verifier.verify(program, for: .seccomp)
+        } catch {
+            throw .internalError("the filter does not verify: \(error)")
+        }
+        if options.optimizes {
+            // The optimizer never returns a longer program, and only verified ones.
+            program = Optimizer.optimize(program, for: .seccomp)
+        }
+        return program
+    }
+
+    /// The numbers of an architecture the dispatch is tuned for, and that
+    /// ``SeccompFilterStatistics`` measures by default: `count` numbers from the architecture's
+    /// first, or with `count` `nil`, 460 or up to its highest known number, whichever is more.
+    public static func profiledNumbers(of architecture: ArchitecturePolicy, count: Int? = nil) -> ClosedRange<Int32> {
+        let first = architecture.architecture.numberBase
+        let highestKnown = architecture.knownSyscallNumbers.last { $0 >= first && $0 - first < 1024 } ?? first
+        let count = max(1, count ?? max(460, Int(highestKnown - first) + 1))
+        return first ... first + Int32(min(count, Int(Int32.max - first) + 1) - 1)
+    }
+
+    // MARK: Steps
+
+    /// The argument checks of every outcome that has conditions, by outcome index.
+    private func argumentChecks(of partition: SyscallNumberPartition) -> [Int: ArgumentCheckBlock] {
+        var blocks = [Int: ArgumentCheckBlock]()
+        for (index, outcome) in partition.outcomes.enumerated() {
+            if case .argumentChecks(let decision, let layout) = outcome {
+                blocks[index] = ArgumentCheckBlock(decision, layout: layout, typicalArguments: options.typicalArguments)
+            }
+        }
+        return blocks
+    }
+
+    /// The partition's ranges with their weights and the cost of their leaves.
+    private func plannerRanges(of partition: SyscallNumberPartition, blocks: [Int: ArgumentCheckBlock])
+        -> [SearchTreePlanner.Range]
+    {
+        func executed(_ outcome: Int) -> Int {
+            blocks[outcome]?.typicalExecutedCount ?? 1
+        }
+        return partition.ranges.map { range in
+            let weight = partition.profiledCount(range.lower, range.upper)
+            let leafCost: Int
+            let slowestLeaf: Int?
+            if case .x32Gate(let withBit, let withoutBit) = partition.outcomes[range.outcome] {
+                // `jset` alone for numbers without the bit, `jset` and `jeq` for the others.
+                let counts = partition.profiledCountsByX32Bit(range.lower, range.upper)
+                let (withCost, withoutCost) = (2 + executed(withBit), 1 + executed(withoutBit))
+                leafCost = counts.withBit * withCost + counts.withoutBit * withoutCost
+                slowestLeaf = [counts.withBit > 0 ? withCost : nil, counts.withoutBit > 0 ? withoutCost : nil]
+                    .compactMap { $0 }.max()
+            } else {
+                leafCost = weight * executed(range.outcome)
+                slowestLeaf = weight > 0 ? executed(range.outcome) : nil
+            }
+            return SearchTreePlanner.Range(
+                lower: range.lower, outcome: range.outcome, isSingleNumber: range.lower == range.upper,
+                weight: weight, leafCost: leafCost, slowestLeaf: slowestLeaf
+            )
+        }
+    }
+}
+
+/// Why a policy was not compiled.
+public enum SeccompCompilerError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The policy does not resolve.
+    case invalidPolicy(SeccompPolicyError)
+    /// The filter would be longer than the kernel accepts.
+    case tooManyInstructions(count: Int, limit: Int)
+    /// A bug in the compiler: the filter it built does not assemble or verify.
+    case internalError(String)
+
+    public var description: String {
+        switch self {
+        case .invalidPolicy(let error): "invalid policy: \(error)"
+        case .tooManyInstructions(let count, let limit):
+            "the filter needs \(count) instructions, more than the kernel's limit of \(limit)"
+        case .internalError(let message): "seccomp compiler bug: \(message)"
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import CBPF
+
+/// The covered architectures that share one `seccomp_data.arch` value: one architecture, or
+/// x86_64 and x32, which both use `AUDIT_ARCH_X86_64`. A filter checks the value once and then
+/// dispatches on the number for all of them.
+struct DispatchSection: Sendable {
+    var auditArchitecture: AuditArchitecture
+    /// In the policy's order; at most one with and one without the x32 bit.
+    var policies: [ArchitecturePolicy]
+
+    /// The sections of a policy, in the order of their first architecture.
+    static func sections(of policy: ResolvedSeccompPolicy) -> [DispatchSection] {
+        var sections = [DispatchSection]()
+        for architecture in policy.architectures {
+            let audit = architecture.architecture.auditArchitecture
+            if let index = sections.firstIndex(where: { $0.auditArchitecture == audit }) {
+                sections[index].policies.append(architecture)
+            } else {
+                sections.append(DispatchSection(auditArchitecture: audit, policies: [architecture]))
+            }
+        }
+        return sections
+    }
+}
+
+/// Where the number dispatch of a section leads.
+enum DispatchOutcome: Hashable, Sendable {
+    /// `ret` with this action.
+    case action(SeccompAction)
+    /// Argument checks, with the argument layout of the architecture they are for.
+    case argumentChecks(SyscallDecision, layout: ArgumentWordLayout)
+    /// `jset #0x40000000`, then `jeq #0xffffffff`: the outcome at index `withBit` for numbers
+    /// with bit 30 set (other than -1), the outcome at index `withoutBit` for the others.
+    case x32Gate(withBit: Int, withoutBit: Int)
+}
+
+/// The 32-bit number space of one section cut into maximal ranges of numbers that get the same
+/// outcome, with the numbers whose cost the filter is tuned for.
+struct SyscallNumberPartition: Sendable {
+    /// Numbers `lower...upper` all lead to `outcomes[outcome]`.
+    struct Range: Hashable, Sendable {
+        var lower: UInt32
+        var upper: UInt32
+        var outcome: Int
+    }
+
+    /// Ascending, adjacent, covering `0...0xffffffff`; neighbours differ in outcome.
+    private(set) var ranges: [Range] = []
+    /// Each distinct outcome once.
+    private(set) var outcomes: [DispatchOutcome] = []
+    /// The numbers the dispatch is tuned for: those of ``SeccompCompiler/profiledNumbers(of:count:)``
+    /// for each architecture of the section.
+    let profiledWindows: [ClosedRange<UInt32>]
+
+    private var outcomeIndices: [DispatchOutcome: Int] = [:]
+    private var constantActions: [SyscallDecision: SeccompAction?] = [:]
+
+    /// The parts of the number space that bit 30 splits between an architecture with the x32
+    /// bit and one without. `-1` counts as without: ptrace uses it to skip a call.
+    static let x32Bands: [(numbers: ClosedRange<UInt32>, hasX32Bit: Bool)] = [
+        (0 ... 0x3fff_ffff, false), (0x4000_0000 ... 0x7fff_ffff, true), (0x8000_0000 ... 0xbfff_ffff, false),
+        (0xc000_0000 ... 0xffff_fffe, true), (0xffff_ffff ... 0xffff_ffff, false),
+    ]
+
+    /// Partitions a section's numbers as ``ResolvedSeccompPolicy/action(for:)`` decides them.
+    init(section: DispatchSection, foreignAction: SeccompAction, profiledCount: Int?) {
+        profiledWindows = section.policies.map {
+            let numbers = SeccompCompiler.profiledNumbers(of: $0, count: profiledCount)
+            return UInt32(bitPattern: numbers.lowerBound) ... UInt32(bitPattern: numbers.upperBound)
+        }
+        for band in Self.x32Bands {
+            // As the reference does: bit 30 picks the architecture that carries it, or the one
+            // that does not, for every audit value.
+            if let policy = section.policies.first(where: { $0.architecture.usesX32SyscallBit == band.hasX32Bit }) {
+                appendRanges(of: policy, in: band.numbers)
+            } else {
+                append(band.numbers.lowerBound, band.numbers.upperBound, intern(.action(foreignAction)))
+            }
+        }
+        gateTail()
+    }
+
+    /// How many profiled numbers lie in `lower...upper`.
+    func profiledCount(_ lower: UInt32, _ upper: UInt32) -> Int {
+        profiledWindows.reduce(0) { $0 + Self.overlap(lower ... upper, $1) }
+    }
+
+    /// How many profiled numbers in `lower...upper` go each way at an x32 gate.
+    func profiledCountsByX32Bit(_ lower: UInt32, _ upper: UInt32) -> (withBit: Int, withoutBit: Int) {
+        var counts = (withBit: 0, withoutBit: 0)
+        for window in profiledWindows {
+            for band in Self.x32Bands {
+                guard let part = Self.intersection(lower ... upper, band.numbers) else { continue }
+                let count = Self.overlap(part, window)
+                if band.hasX32Bit { counts.withBit += count } else { counts.withoutBit += count }
+            }
+        }
+        return counts
+    }
+
+    // MARK: Building
+
+    private mutating func intern(_ outcome: DispatchOutcome) -> Int {
+        if let index = outcomeIndices[outcome] { return index }
+        outcomes.append(outcome)
+        outcomeIndices[outcome] = outcomes.count - 1
+        return outcomes.count - 1
+    }
+
+    private mutating func append(_ lower: UInt32, _ upper: UInt32, _ outcome: Int) {
+        if let last = ranges.last, last.outcome == outcome {
+            ranges[ranges.count - 1].upper = upper
+        } else {
+            ranges.append(Range(lower: lower, upper: upper, outcome: outcome))
+        }
+    }
+
+    /// The ranges of one architecture's numbers inside `band`: the default action for known
+    /// numbers, `ENOSYS` for unknown ones when the policy asks for it, and each number with
+    /// rules on its own.
+    private mutating func appendRanges(of policy: ArchitecturePolicy, in band: ClosedRange<UInt32>) {
+        let layout = ArgumentWordLayout(isBigEndian: policy.architecture.isBigEndian)
+        let syscalls = policy.syscalls
+            .filter { band.contains(UInt32(bitPattern: $0.number)) }
+            .sorted { UInt32(bitPattern: $0.number) < UInt32(bitPattern: $1.number) }
+        var next = syscalls.startIndex
+        for (segment, fallback) in Self.baseSegments(of: policy, in: band) {
+            var cursor = UInt64(segment.lowerBound)
+            while next < syscalls.endIndex, UInt32(bitPattern: syscalls[next].number) <= segment.upperBound {
+                let syscall = syscalls[next]
+                let number = UInt32(bitPattern: syscall.number)
+                if cursor < UInt64(number) {
+                    append(UInt32(cursor), number - 1, intern(.action(fallback)))
+                }
+                let decision = SyscallDecision(rules: syscall.rules, otherwise: fallback)
+                let outcome: DispatchOutcome = constantAction(of: decision).map { .action($0) }
+                    ?? .argumentChecks(decision, layout: layout)
+                append(number, number, intern(outcome))
+                cursor = UInt64(number) + 1
+                next += 1
+            }
+            if cursor <= UInt64(segment.upperBound) {
+                append(UInt32(cursor), segment.upperBound, intern(.action(fallback)))
+            }
+        }
+    }
+
+    /// The decision's action when no argument can change it, found once per distinct decision.
+    private mutating func constantAction(of decision: SyscallDecision) -> SeccompAction? {
+        if let known = constantActions[decision] { return known }
+        let action = ArgumentCheckGenerator.provenConstantAction(of: decision)
+        constantActions[decision] = action
+        return action
+    }
+
+    /// `band` cut into known numbers, which fall back to the default action, and unknown ones,
+    /// which fall back to `ENOSYS` when the policy asks for it.
+    private static func baseSegments(of policy: ArchitecturePolicy, in band: ClosedRange<UInt32>)
+        -> [(ClosedRange<UInt32>, SeccompAction)]
+    {
+        guard let unknownAction = policy.unknownSyscallAction else {
+            return [(band, policy.defaultAction)]
+        }
+        var segments = [(ClosedRange<UInt32>, SeccompAction)]()
+        var cursor = UInt64(band.lowerBound)
+        for known in policy.knownSyscallRanges {
+            let numbers = UInt32(bitPattern: known.lowerBound) ... UInt32(bitPattern: known.upperBound)
+            guard let part = intersection(numbers, band) else { continue }
+            if cursor < UInt64(part.lowerBound) {
+                segments.append((UInt32(cursor) ... part.lowerBound - 1, unknownAction))
+            }
+            segments.append((part, policy.defaultAction))
+            cursor = UInt64(part.upperBound) + 1
+        }
+        if cursor <= UInt64(band.upperBound) {
+            segments.append((UInt32(cursor) ... band.upperBound, unknownAction))
+        }
+        return segments
+    }
+
+    /// Folds the tail of the ranges into one x32 gate when, from some range on, the outcome
+    /// depends only on bit 30: the typical tail of every section (unused numbers, the x32 band
+    /// foreign, bit-31 numbers and -1 back to the architecture). Two instructions then do what
+    /// a search tree needs four or more comparisons for.
+    private mutating func gateTail() {
+        var withBit: Int?
+        var withoutBit: Int?
+        var start = ranges.endIndex
+        scan: for index in ranges.indices.reversed() {
+            let range = ranges[index]
+            let bits = Set(Self.x32Bands.filter { Self.intersection(range.lower ... range.upper, $0.numbers) != nil }
+                .map(\.hasX32Bit))
+            guard bits.count == 1, let hasBit = bits.first else { break scan }
+            if hasBit {
+                if withBit == nil { withBit = range.outcome } else if withBit != range.outcome { break scan }
+            } else {
+                if withoutBit == nil { withoutBit = range.outcome } else if withoutBit != range.outcome { break scan }
+            }
+            start = index
+        }
+        // The gate's two instructions replace at least three comparisons only from four ranges on.
+        guard let withBit, let withoutBit, ranges.count - start >= 4 else { return }
+        let gate = intern(.x32Gate(withBit: withBit, withoutBit: withoutBit))
+        let lower = ranges[start].lower
+        ranges.removeSubrange(start...)
+        append(lower, 0xffff_ffff, gate)
+    }
+
+    // MARK: Interval arithmetic
+
+    static func intersection(_ a: ClosedRange<UInt32>, _ b: ClosedRange<UInt32>) -> ClosedRange<UInt32>? {
+        let lower = max(a.lowerBound, b.lowerBound)
+        let upper = min(a.upperBound, b.upperBound)
+        return lower <= upper ? lower ... upper : nil
+    }
+
+    static func overlap(_ a: ClosedRange<UInt32>, _ b: ClosedRange<UInt32>) -> Int {
+        intersection(a, b).map { Int($0.upperBound - $0.lowerBound) + 1 } ?? 0
+    }
+}

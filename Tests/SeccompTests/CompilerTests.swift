@@ -1,0 +1,827 @@
+import CBPF
+import CLinuxShims
+import Foundation
+import Glibc
+import Seccomp
+import Testing
+
+/// Tests of ``SeccompCompiler``: the compiled filter, run by ``Interpreter``, must decide every
+/// call as ``ResolvedSeccompPolicy/action(for:)`` does; its number dispatch must be evaluable by
+/// the kernel's action cache; and it must meet the size and speed targets on Docker's profile.
+@Suite("SeccompCompiler")
+struct SeccompCompilerTests {
+    // MARK: Docker's default profile
+
+    /// Docker's profile for x86_64 alone. Anchors over numbers 0–459: libseccomp 2.5.4 makes
+    /// 414 instructions executing 15.9 on average and 25 at most; minijail's BST 103 / 10.2 / 31.
+    @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
+    func dockerProfileMeetsTheTargets() throws {
+        let policy = try DockerProfile.load().policy(architectures: [.x86_64]).resolve()
+        let program = try SeccompCompiler().compile(policy)
+        let statistics = try SeccompFilterStatistics(program: program, policy: policy, syscallCount: 460)
+        print("Docker default profile, x86_64:\n\(statistics)")
+        let figures = try #require(statistics.architectures.first)
+        #expect(statistics.instructionCount <= 90)
+        #expect(figures.meanExecutedInstructions <= 9.5)
+        #expect(figures.maximumExecutedInstructions <= 14)
+        try expectDecisionsMatch(program, policy)
+        try expectCacheAllowsExactlyTheUnconditionalCalls(program, policy)
+    }
+
+    /// Docker's profile for x86_64 with x86 and x32, as Docker installs it on x86_64. libseccomp
+    /// 2.5.4 makes 1243 instructions executing 15.6 on average over x86_64's numbers 0–459.
+    @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
+    func dockerProfileOnThreeArchitectures() throws {
+        let policy = try DockerProfile.load().resolvedPolicy(architectures: [.x86_64, .x86, .x32])
+        let program = try SeccompCompiler().compile(policy)
+        let statistics = try SeccompFilterStatistics(program: program, policy: policy, syscallCount: 460)
+        print("Docker default profile, x86_64 + x86 + x32:\n\(statistics)")
+        #expect(statistics.instructionCount < 1243)
+        try expectDecisionsMatch(program, policy)
+        try expectCacheAllowsExactlyTheUnconditionalCalls(program, policy)
+    }
+
+    /// The compiler's own figures for the tree it planned must be what the filter executes.
+    @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
+    func dockerProfileWithOptionsStillDecidesAsThePolicy() throws {
+        let profile = try DockerProfile.load()
+        let policy = try profile.policy(architectures: [.x86_64], unknownSyscallsFailWithENOSYS: true).resolve()
+        for options in [
+            SeccompCompiler.Options(typicalArguments: [1, 2, 3]),
+            SeccompCompiler.Options(profiledSyscallCount: 64),
+            SeccompCompiler.Options(optimizes: true),
+        ] {
+            let program = try SeccompCompiler(options: options).compile(policy)
+            try expectDecisionsMatch(program, policy)
+        }
+    }
+
+    /// Median time to compile the resolved Docker profile, after a warm-up. The target is under
+    /// 1 ms in a release build (`swift test -c release`); a debug build only prints it.
+    @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
+    func dockerProfileCompilesQuickly() throws {
+        let profile = try DockerProfile.load()
+        let policy = try profile.policy(architectures: [.x86_64]).resolve()
+        let threeArchitectures = try profile.resolvedPolicy(architectures: [.x86_64, .x86, .x32])
+        let compiler = SeccompCompiler()
+        func median(_ policy: ResolvedSeccompPolicy, runs: Int) throws -> Duration {
+            _ = try compiler.compile(policy)
+            var times = [Duration]()
+            for _ in 0 ..< runs {
+                let clock = ContinuousClock()
+                let start = clock.now
+                _ = try compiler.compile(policy)
+                times.append(clock.now - start)
+            }
+            return times.sorted()[runs / 2]
+        }
+        let single = try median(policy, runs: 101)
+        let three = try median(threeArchitectures, runs: 51)
+        let unresolved = profile.policy(architectures: [.x86_64])
+        _ = try compiler.compile(unresolved)
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try compiler.compile(unresolved)
+        let withResolution = clock.now - start
+        print("compile time, Docker x86_64: median \(single); x86_64 + x86 + x32: median \(three); "
+              + "x86_64 with resolution: \(withResolution)")
+        #if !DEBUG
+            #expect(single < .milliseconds(1))
+        #endif
+    }
+
+    // MARK: Handwritten policies
+
+    @Test(arguments: handwrittenPolicies.indices)
+    func handwrittenPolicyDecidesAsTheReference(index: Int) throws {
+        let (name, text) = handwrittenPolicies[index]
+        let policy = try SeccompPolicy(parsing: text).resolve()
+        let program = try SeccompCompiler().compile(policy)
+        try Verifier.verify(program, for: .seccomp)
+        #expect(program.count <= 4096, "\(name)")
+        try expectDecisionsMatch(program, policy, name: name)
+        try expectCacheAllowsExactlyTheUnconditionalCalls(program, policy, name: name)
+    }
+
+    /// Together the handwritten policies use every operator, width, action and architecture
+    /// combination this test promises.
+    @Test func handwrittenPoliciesCoverEveryOperatorActionAndArchitecture() throws {
+        let policies = try handwrittenPolicies.map { try SeccompPolicy(parsing: $0.text) }
+        #expect(policies.count >= 20)
+        let conditions = policies.flatMap { $0.rules.flatMap(\.conditions) }
+        func uses(_ comparison: (ArgumentCondition.Comparison) -> Bool, _ width: ArgumentCondition.Width) -> Bool {
+            conditions.contains { comparison($0.comparison) && $0.width == width }
+        }
+        for width in [ArgumentCondition.Width.full, .low32] {
+            #expect(uses({ $0 == .equal }, width))
+            #expect(uses({ $0 == .notEqual }, width))
+            #expect(uses({ $0 == .less }, width))
+            #expect(uses({ $0 == .lessOrEqual }, width))
+            #expect(uses({ $0 == .greater }, width))
+            #expect(uses({ $0 == .greaterOrEqual }, width))
+            #expect(uses({ if case .maskedEqual = $0 { true } else { false } }, width))
+        }
+        let actions = Set(policies.flatMap { $0.rules.map(\.action) + [$0.defaultAction, $0.foreignArchitectureAction] }
+            .map { SeccompAction(returnValue: $0.returnValue & 0xffff_0000) })
+        #expect(actions == [.killProcess, .killThread, .trap(0), .errno(0), .userNotification, .trace(0), .log, .allow])
+        let architectureSets = Set(policies.map { Set($0.architectures.map(\.name)) })
+        for required: Set<String> in [["x86_64", "x86", "x32"], ["aarch64", "arm"], ["riscv64"], ["s390x"]] {
+            #expect(architectureSets.contains(required), "\(required)")
+        }
+    }
+
+    /// Conditional jumps that reach more than 255 instructions go through an inserted `ja`.
+    @Test func longJumpsAreResolved() throws {
+        var text = "default errno(1)\narch x86_64 x86 x32\n"
+        for number in 0 ..< 60 {
+            text += "allow \(number) arg0 == \(number * 7) && arg1 != \(number)\n"
+            text += "errno(\(number + 2)) \(number) arg2 & 0x\(String(number * 0x101, radix: 16)) == 0\n"
+        }
+        let policy = try SeccompPolicy(parsing: text).resolve()
+        let program = try SeccompCompiler().compile(policy)
+        #expect(program.count > 512)
+        let longJumps = program.instructions.contains { if case .jump = $0 { true } else { false } }
+        #expect(longJumps, "the filter is long enough to need `ja`")
+        try expectDecisionsMatch(program, policy, name: "long jumps")
+    }
+
+    @Test func tooLongAFilterIsRefused() throws {
+        var text = "default allow\narch x86_64\n"
+        for number in 0 ..< 450 {
+            let conditions = (0 ..< 6).map { "arg\($0) > 0x\(String(number * 0x1_0001 + $0, radix: 16))00000001" }
+            text += "errno(1) \(number) " + conditions.joined(separator: " && ") + "\n"
+        }
+        let policy = try SeccompPolicy(parsing: text).resolve()
+        #expect {
+            try SeccompCompiler().compile(policy)
+        } throws: { error in
+            guard case .tooManyInstructions(let count, 4096) = error as? SeccompCompilerError else { return false }
+            return count > 4096
+        }
+    }
+
+    @Test func anInvalidPolicyIsReported() {
+        let policy = SeccompPolicy(defaultAction: .allow, architectures: [])
+        #expect(throws: SeccompCompilerError.invalidPolicy(.noArchitectures)) {
+            try SeccompCompiler().compile(policy)
+        }
+    }
+
+    // MARK: Statistics and the counting evaluator
+
+    @Test func statisticsCountExecutedInstructions() throws {
+        let policy = try SeccompPolicy(parsing: """
+            default errno(1)
+            arch x86_64
+            allow read write
+            """).resolve()
+        let program = try SeccompCompiler().compile(policy)
+        let statistics = try SeccompFilterStatistics(program: program, policy: policy, syscallCount: 10)
+        let figures = try #require(statistics.architectures.first)
+        #expect(figures.numbers == 0 ... 9)
+        #expect(statistics.instructionCount == program.count)
+        // ld arch, jeq, ld nr, one comparison (jge #2), ret: read and write are 0 and 1.
+        #expect(figures.minimumExecutedInstructions == 5)
+        #expect(statistics.description.hasPrefix("\(program.count) instructions\nx86_64  0...9  mean "))
+    }
+
+    // MARK: The kernel
+
+    /// The filter installs, and real calls get what the policy says: arguments compared on
+    /// both words, the x32 bit sent to the foreign action, and `-1` and bit-31 numbers to the
+    /// default as the reference decides (libseccomp sends bit-31 numbers to the foreign action).
+    @Test(.enabled(if: SeccompInstaller.isAvailable(.allow), "skipped: this kernel has no seccomp filters"))
+    func compiledFilterDecidesRealCalls() async {
+        await #expect(processExitsWith: .success) {
+            let policy = try SeccompPolicy(parsing: """
+                default allow
+                arch native
+                foreign-arch errno(77)
+                errno(11) getppid
+                errno(12) dup arg0 == 0x100000003
+                errno(13) getpgid arg0 > 0x100000000
+                errno(14) getpriority arg0.lo32 == 7 && arg1 & 0xff00 == 0x1200
+                """)
+            let program = try SeccompCompiler().compile(policy)
+            try SeccompInstaller().install(program)
+            #expect(directCall(Int(SYS_getppid)) == .failure(11))
+            #expect(directCall(Int(SYS_dup), 0x1_0000_0003) == .failure(12))
+            #expect(directCall(Int(SYS_dup), 0x2_0000_0003) != .failure(12), "only both words match")
+            #expect(directCall(Int(SYS_getpgid), 0x1_0000_0001) == .failure(13))
+            #expect(directCall(Int(SYS_getpgid), 0x1_0000_0000) == .success(Int(getpgid(0))))
+            #expect(directCall(Int(SYS_getpriority), 0xffff_0000_0000_0007, 0x1234) == .failure(14))
+            #expect(directCall(Int(SYS_getpriority), 0, 0x1234) != .failure(14))
+            #if arch(x86_64)
+                #expect(directCall(0x4000_0000 | Int(SYS_getpid)) == .failure(77), "x32 is foreign")
+                #expect(directCall(0x8000_0000) == .failure(CallError(ENOSYS)), "bit 31 alone is x86_64's")
+            #endif
+            #expect(directCall(-1) == .failure(CallError(ENOSYS)))
+            #expect(directCall(Int(SYS_getpid)) == .success(Int(getpid())))
+        }
+    }
+}
+
+// MARK: - Decision tables
+
+/// Checks that `program`, run by ``Interpreter``, decides as `policy.action(for:)` for every
+/// covered architecture and every number from its first to 64 past its highest known or ruled
+/// one, numbers of the other x32 state, `-1`, other architectures, and argument values at and
+/// around every constant of the rules for the number. ``CountingSeccompEvaluator`` must return
+/// the same values.
+private func expectDecisionsMatch(
+    _ program: Program, _ policy: ResolvedSeccompPolicy, name: String = "", sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let interpreter = try Interpreter(program, for: .seccomp)
+    let evaluator = try CountingSeccompEvaluator(program)
+    var failures = 0
+    func check(_ reference: SeccompData, _ emulated: SeccompData) {
+        let expected = policy.action(for: reference)
+        let value = interpreter.run(seccomp: emulated)
+        let counted = evaluator.run(emulated).returnValue
+        if value != expected.returnValue || counted != value {
+            failures += 1
+            if failures <= 5 {
+                let call = "nr \(hex(reference.number)) arch \(hex(reference.architecture)) args \(reference.arguments.map(hex))"
+                let outcomes = "filter \(SeccompAction(returnValue: value)), evaluator "
+                    + "\(SeccompAction(returnValue: counted)), reference \(expected)"
+                Issue.record(Comment(rawValue: "\(name): \(call): \(outcomes)"), sourceLocation: sourceLocation)
+            }
+        }
+    }
+    for architecture in policy.architectures {
+        for number in numbersToCheck(architecture) {
+            for arguments in argumentSamples(for: rules(of: number, sharing: architecture, in: policy)) {
+                let audit = architecture.architecture.auditArchitecture.rawValue
+                check(
+                    SeccompData(number: number, architecture: audit, arguments: arguments),
+                    SeccompData(emulating: architecture.architecture, number: number, arguments: arguments)
+                )
+            }
+        }
+    }
+    let covered = Set(policy.architectures.map(\.architecture.auditArchitecture.rawValue))
+    let others = AuditArchitecture.byName.map(\.architecture.rawValue) + [0, 0xffff_ffff, 0x4000_003e, 0xc000_003f]
+    for audit in Set(others).subtracting(covered) {
+        for number: Int32 in [0, 1, 59, 231, -1, 0x4000_0000] {
+            let data = SeccompData(number: number, architecture: audit)
+            check(data, data)
+        }
+    }
+    #expect(failures == 0, "\(name): \(failures) decisions differ", sourceLocation: sourceLocation)
+}
+
+/// An architecture's numbers from its first to 64 past the highest known or ruled, and a few
+/// numbers of the other x32 state and the edges of the bands bit 30 and bit 31 make.
+private func numbersToCheck(_ architecture: ArchitecturePolicy) -> [Int32] {
+    let known = architecture.knownSyscallNumbers
+    let first = SeccompCompiler.profiledNumbers(of: architecture).lowerBound
+    let main = known.filter { $0 >= first && $0 - first < 1024 }
+    let highest = max(main.last ?? first, architecture.syscalls.map(\.number).filter { $0 - first < 1024 }.max() ?? first)
+    var numbers = Array(first ... highest + 64)
+    numbers += known.filter { $0 - first >= 1024 }  // ARM's private calls
+    numbers += architecture.syscalls.map(\.number)
+    numbers += [0, 1, 2, 0x3fff_ffff, 0x4000_0000, 0x4000_0001, 0x4000_0002, Int32.max, -1, -2]
+    numbers += [Int32(bitPattern: 0x8000_0000), Int32(bitPattern: 0xbfff_ffff), Int32(bitPattern: 0xc000_0000)]
+    numbers += (first ... first + 40).map { $0 ^ 0x4000_0000 }
+    return Array(Set(numbers)).sorted()
+}
+
+/// The rules for a number in every architecture that shares `architecture`'s audit value: the
+/// reference may choose another one of them for it (x32 for a number with bit 30 set).
+private func rules(of number: Int32, sharing architecture: ArchitecturePolicy, in policy: ResolvedSeccompPolicy)
+    -> [ResolvedRule]
+{
+    policy.architectures
+        .filter { $0.architecture.auditArchitecture == architecture.architecture.auditArchitecture }
+        .flatMap { $0.syscall(number: number)?.rules ?? [] }
+}
+
+/// Argument vectors for a number: zeros and a mixed vector when no rule looks at them, else the
+/// cross product, over the arguments the rules test, of values at and around each constant and
+/// the 32- and 64-bit edges.
+private func argumentSamples(for rules: [ResolvedRule]) -> [[UInt64]] {
+    let plain: [[UInt64]] = [[], [0xdead_beef_0000_0001, 0xffff_ffff, 0x1_0000_0000, 7, 0, UInt64.max]]
+    guard !rules.isEmpty else { return plain }
+    var candidates = [Int: Set<UInt64>]()
+    let edges: [UInt64] = [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 0x1_0000_0001,
+                           0x8000_0000_0000_0000, UInt64.max, UInt64.max - 1]
+    for condition in rules.flatMap(\.conditions) {
+        var values = Set(edges)
+        var constants = [condition.value]
+        if case .maskedEqual(let mask) = condition.comparison {
+            constants += [mask, mask | condition.value, ~mask | condition.value, ~mask, mask & ~condition.value]
+        }
+        for constant in constants {
+            for value in [constant, constant &+ 1, constant &- 1] {
+                values.formUnion([value, value & 0xffff_ffff, value ^ 0x1_0000_0000, value | 0xffff_ffff_0000_0000])
+            }
+        }
+        candidates[condition.argument, default: []].formUnion(values)
+    }
+    var vectors: [[UInt64]] = [[0, 0, 0, 0, 0, 0]]
+    for (argument, values) in candidates.sorted(by: { $0.key < $1.key }) {
+        let values = values.sorted()
+        if vectors.count * values.count > 20_000 {
+            // Too many to cross: each value once, on top of every fourth vector so far.
+            vectors += values.enumerated().map { index, value in
+                var vector = vectors[index * 4 % vectors.count]
+                vector[argument] = value
+                return vector
+            }
+        } else {
+            vectors = vectors.flatMap { vector in
+                values.map { value in
+                    var vector = vector
+                    vector[argument] = value
+                    return vector
+                }
+            }
+        }
+    }
+    return vectors + plain
+}
+
+// MARK: - The kernel's action cache
+
+/// `seccomp_is_const_allow` from kernel/seccomp.c: runs the filter for a number and an
+/// architecture without arguments, and says whether it surely returns ALLOW. Only absolute word
+/// loads of `nr` and `arch`, `ja`, `jeq`/`jge`/`jgt`/`jset` with K, `and` with K and `ret` with
+/// K can be emulated; anything else (an argument load, say) means the filter must run.
+private func seccompIsConstAllow(_ program: [RawInstruction], number: UInt32, architecture: UInt32) -> Bool {
+    var register: UInt32 = 0
+    var pc = 0
+    while pc < program.count {
+        let instruction = program[pc]
+        let k = instruction.k
+        switch instruction.code {
+        case 0x20:  // BPF_LD | BPF_W | BPF_ABS
+            switch k {
+            case 0: register = number
+            case 4: register = architecture
+            default: return false
+            }
+        case 0x06:  // BPF_RET | BPF_K
+            return k == SeccompAction.allowValue
+        case 0x05:  // BPF_JMP | BPF_JA
+            pc += Int(k)
+        case 0x15, 0x35, 0x25, 0x45:  // BPF_JMP | BPF_JEQ/JGE/JGT/JSET | BPF_K
+            let holds = switch instruction.code {
+            case 0x15: register == k
+            case 0x35: register >= k
+            case 0x25: register > k
+            default: register & k != 0
+            }
+            pc += Int(holds ? instruction.jt : instruction.jf)
+        case 0x54:  // BPF_ALU | BPF_AND | BPF_K
+            register &= k
+        default:
+            return false
+        }
+        pc += 1
+    }
+    return false  // ran off the end
+}
+
+/// For every covered architecture and every number from its first to 64 past its highest, the
+/// cache emulation allows the call exactly when the policy allows it whatever the arguments
+/// (the reference allows it for every sampled argument vector).
+private func expectCacheAllowsExactlyTheUnconditionalCalls(
+    _ program: Program, _ policy: ResolvedSeccompPolicy, name: String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let raw = program.raw
+    var failures = 0
+    var cached = 0
+    for architecture in policy.architectures {
+        let audit = architecture.architecture.auditArchitecture.rawValue
+        for number in numbersToCheck(architecture) {
+            let alwaysAllowed = argumentSamples(for: rules(of: number, sharing: architecture, in: policy)).allSatisfy {
+                policy.action(for: SeccompData(number: number, architecture: audit, arguments: $0)) == .allow
+            }
+            let constAllow = seccompIsConstAllow(raw, number: UInt32(bitPattern: number), architecture: audit)
+            if constAllow { cached += 1 }
+            if constAllow != alwaysAllowed {
+                failures += 1
+                if failures <= 5 {
+                    let message = "\(name): \(architecture.architecture) nr \(hex(number)): cache \(constAllow), "
+                        + "always allowed \(alwaysAllowed)"
+                    Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+    #expect(failures == 0, "\(name): \(failures) numbers differ (\(cached) cached)", sourceLocation: sourceLocation)
+}
+
+// MARK: - Docker's profile
+
+/// A minimal reader of Docker's seccomp profile (moby `profiles/seccomp/default.json`) with
+/// Docker's default capabilities, on an x86_64 host, as runc applies it: names libseccomp does
+/// not know are skipped, an entry's conditions form one rule unless two test the same argument
+/// (then each is a rule of its own), and `SCMP_CMP_MASKED_EQ` compares `arg & value` with
+/// `valueTwo`.
+private struct DockerProfile: Decodable {
+    struct Entry: Decodable {
+        var names: [String]
+        var action: String
+        var errnoRet: UInt16?
+        var args: [Argument]?
+        var includes: Filter?
+        var excludes: Filter?
+    }
+
+    struct Argument: Decodable {
+        var index: Int
+        var value: UInt64
+        var valueTwo: UInt64?
+        var op: String
+    }
+
+    struct Filter: Decodable {
+        var caps: [String]?
+        var arches: [String]?
+        var minKernel: String?
+    }
+
+    var defaultAction: String
+    var defaultErrnoRet: UInt16?
+    var syscalls: [Entry]
+
+    /// Docker's default bounding set.
+    static let capabilities: Set<String> = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+        "CAP_AUDIT_WRITE",
+    ]
+    /// Go's name for this machine, which Docker matches `arches` against.
+    static let hostArchitecture = "amd64"
+
+    static var path: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/corpus/seccomp/docker-default.json").path
+    }
+
+    static var isAvailable: Bool { FileManager.default.fileExists(atPath: path) }
+
+    static func load() throws -> DockerProfile {
+        try JSONDecoder().decode(DockerProfile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// The profile for `architectures`, resolved. Rules with conditions on a call that an
+    /// architecture multiplexes (`socket` on x86) are resolved for it as libseccomp 2.5.4 does:
+    /// the conditions on the call's own number, none on the multiplexer, which the policy model
+    /// refuses to do for several architectures at once. So each architecture is resolved on its
+    /// own, and the results are put together.
+    func resolvedPolicy(architectures: [SeccompArchitecture], unknownSyscallsFailWithENOSYS: Bool = false) throws
+        -> ResolvedSeccompPolicy
+    {
+        let resolved = try architectures.map { architecture in
+            try policy(architectures: [architecture], unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS)
+                .resolve().architectures[0]
+        }
+        var combined = policy(architectures: architectures, unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS)
+        combined.rules = []
+        return ResolvedSeccompPolicy(policy: combined, architectures: resolved)
+    }
+
+    func policy(architectures: [SeccompArchitecture], unknownSyscallsFailWithENOSYS: Bool = false) -> SeccompPolicy {
+        var rules = [SeccompRule]()
+        for entry in syscalls where applies(entry) {
+            let action = Self.action(entry.action, errno: entry.errnoRet)
+            let conditions = (entry.args ?? []).map(Self.condition)
+            let indices = conditions.map(\.argument)
+            let conditionSets = Set(indices).count == indices.count ? [conditions] : conditions.map { [$0] }
+            for name in entry.names where Self.exists(name, on: architectures) {
+                for conditions in conditionSets {
+                    if architectures.count == 1, !conditions.isEmpty,
+                        case .multiplexed(let call)? = try? architectures[0].resolve(name)
+                    {
+                        if let direct = call.directNumber {
+                            rules.append(SeccompRule(action, .number(direct), conditions: conditions))
+                        }
+                        let selector = ArgumentCondition(argument: 0, .equal, UInt64(call.subcall))
+                        rules.append(SeccompRule(action, .syscall(Syscall(call.multiplexer.rawValue)), conditions: [selector]))
+                    } else {
+                        rules.append(SeccompRule(action, .syscall(Syscall(name)), conditions: conditions))
+                    }
+                }
+            }
+        }
+        return SeccompPolicy(
+            defaultAction: Self.action(defaultAction, errno: defaultErrnoRet), architectures: architectures,
+            unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS, rules: rules
+        )
+    }
+
+    private func applies(_ entry: Entry) -> Bool {
+        if let caps = entry.excludes?.caps, !Self.capabilities.isDisjoint(with: caps) { return false }
+        if let caps = entry.includes?.caps, !Self.capabilities.isSuperset(of: caps) { return false }
+        if let arches = entry.excludes?.arches, arches.contains(Self.hostArchitecture) { return false }
+        if let arches = entry.includes?.arches, !arches.contains(Self.hostArchitecture) { return false }
+        if let minimum = entry.includes?.minKernel, !Self.kernelIsAtLeast(minimum) { return false }
+        return true
+    }
+
+    private static func exists(_ name: String, on architectures: [SeccompArchitecture]) -> Bool {
+        architectures.contains { architecture in
+            guard let resolution = try? architecture.resolve(name) else { return false }
+            return resolution != .unavailable
+        }
+    }
+
+    private static func action(_ name: String, errno: UInt16?) -> SeccompAction {
+        switch name {
+        case "SCMP_ACT_ALLOW": .allow
+        case "SCMP_ACT_ERRNO": .errno(errno ?? UInt16(EPERM))
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": .killThread
+        case "SCMP_ACT_KILL_PROCESS": .killProcess
+        case "SCMP_ACT_TRAP": .trap(0)
+        case "SCMP_ACT_TRACE": .trace(errno ?? 0)
+        case "SCMP_ACT_LOG": .log
+        case "SCMP_ACT_NOTIFY": .userNotification
+        default: preconditionFailure("unknown action \(name)")
+        }
+    }
+
+    private static func condition(_ argument: Argument) -> ArgumentCondition {
+        let comparison: ArgumentCondition.Comparison = switch argument.op {
+        case "SCMP_CMP_EQ": .equal
+        case "SCMP_CMP_NE": .notEqual
+        case "SCMP_CMP_LT": .less
+        case "SCMP_CMP_LE": .lessOrEqual
+        case "SCMP_CMP_GT": .greater
+        case "SCMP_CMP_GE": .greaterOrEqual
+        case "SCMP_CMP_MASKED_EQ": .maskedEqual(mask: argument.value)
+        default: preconditionFailure("unknown operator \(argument.op)")
+        }
+        let value = argument.op == "SCMP_CMP_MASKED_EQ" ? argument.valueTwo ?? 0 : argument.value
+        return ArgumentCondition(argument: argument.index, comparison, value)
+    }
+
+    private static func kernelIsAtLeast(_ version: String) -> Bool {
+        var names = utsname()
+        guard uname(&names) == 0 else { return false }
+        let release = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        func numbers(_ text: String) -> [Int] {
+            text.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        }
+        return numbers(release).lexicographicallyPrecedes(numbers(version)) == false
+    }
+}
+
+// MARK: - Calls and numbers
+
+private func hex(_ value: some BinaryInteger) -> String {
+    "0x" + String(value, radix: 16)
+}
+
+private func hex(_ number: Int32) -> String {
+    hex(UInt32(bitPattern: number))
+}
+
+/// `syscall(2)` with up to six arguments: the result, or the errno.
+private func directCall(_ number: Int, _ arguments: UInt64...) -> Result<Int, CallError> {
+    let a = arguments + Array(repeating: 0, count: 6 - arguments.count)
+    let result = cbpf_syscall6(number, UInt(a[0]), UInt(a[1]), UInt(a[2]), UInt(a[3]), UInt(a[4]), UInt(a[5]))
+    return result == -1 ? .failure(CallError(errno)) : .success(result)
+}
+
+/// An errno, compared with plain numbers in expectations.
+private struct CallError: Error, Equatable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    var code: Int32
+    init(_ code: Int32) { self.code = code }
+    init(integerLiteral code: Int32) { self.code = code }
+    var description: String { "errno \(code)" }
+}
+
+// MARK: - Handwritten policies
+
+/// Policies in the text format that together use every operator at the 32-bit boundaries, on
+/// both widths, every action, and single and combined architectures of both byte orders.
+private let handwrittenPolicies: [(name: String, text: String)] = [
+    ("x86_64 allow list", """
+        default kill-process
+        arch x86_64
+        allow read write exit_group rt_sigreturn
+        allow mmap arg2 & 0x4 == 0
+        errno(EPERM) openat arg2 & 0x40 == 0x40
+        allow openat
+        allow ioctl arg1.lo32 == 0x5401
+        """),
+    ("64-bit equality", """
+        default allow
+        arch x86_64
+        errno(1) getpid arg0 == 0xffffffff
+        errno(2) getpid arg0 == 0x100000000
+        errno(3) getpid arg0 == 0xffffffff00000000
+        errno(4) getpid arg1 != 0
+        errno(5) getppid arg0 != 0x8000000000000000 && arg1 == 7
+        errno(6) gettid arg2 == 0 && arg3 == 0xffffffffffffffff
+        """),
+    ("64-bit orderings at the word edges", """
+        default allow
+        arch x86_64
+        errno(1) getpid arg0 < 0x100000000 && arg1 >= 0xffffffff
+        errno(2) getpid arg0 <= 0xffffffff && arg1 > 0x100000000
+        errno(3) getppid arg0 > 0xffffffff
+        errno(4) getppid arg0 >= 0x8000000000000000
+        errno(5) getuid arg0 < 1
+        errno(6) getuid arg1 <= 0
+        errno(7) getgid arg0 > 0xfffffffffffffffe
+        errno(8) getgid arg1 >= 0xffffffff00000001
+        errno(9) geteuid arg0 <= 0xfffffffeffffffff
+        errno(10) geteuid arg0 < 0x7fffffff80000000
+        errno(11) getegid arg3 > 0 && arg3 < 0x200000000
+        errno(12) getegid arg4 >= 0x100000000 && arg4 <= 0x1ffffffff
+        """),
+    ("masked equality", """
+        default log
+        arch x86_64
+        errno(1) getpid arg0 & 0xffffffff00000000 == 0x100000000
+        errno(2) getpid arg1 & 0x1 == 1
+        errno(3) getppid arg2 & 0xff == 0
+        errno(4) getppid arg3 & 0x8000000000000000 == 0x8000000000000000
+        errno(5) gettid arg4 & 0xffffffffffffffff == 5
+        errno(6) gettid arg5 & 0xf0f0f0f0f0f0f0f0 == 0x1010101010101010
+        errno(7) getuid arg0 & 0 == 0
+        errno(8) getgid arg0 & 0xf0 == 0xf
+        allow getgid
+        """),
+    ("32-bit comparisons on a 64-bit architecture", """
+        default allow
+        arch x86_64
+        errno(1) getpid arg0.lo32 == 5
+        errno(2) getpid arg1.lo32 != 0xffffffff && arg2.lo32 < 0x80000000
+        errno(3) getppid arg0.lo32 <= 0
+        errno(4) getppid arg0.lo32 > 0xfffffffe
+        errno(5) gettid arg0.lo32 >= 1 && arg1.lo32 & 0xff00 == 0x1200
+        errno(6) getuid arg0.lo32 & 0x80000000 == 0x80000000
+        errno(7) getgid arg0.lo32 < 0x10 && arg0 > 0x100000000
+        """),
+    ("x86_64, x86 and x32", """
+        default errno(EPERM)
+        arch x86_64 x86 x32
+        foreign-arch kill-thread
+        allow read write close exit_group
+        allow socket
+        allow ioctl arg1 == 0x5401 && arg0 <= 2
+        errno(ENOTTY) ioctl arg1.lo32 == 0x5402
+        allow mmap arg2 & 0x4 == 0
+        trap(3) kill arg1 == 9
+        allow kill arg1 != 0
+        """),
+    ("aarch64 and arm", """
+        default errno(EPERM)
+        arch aarch64 arm
+        foreign-arch trap(9)
+        allow @basic-io
+        allow mmap arg2 & 0x4 == 0
+        allow mprotect arg2.lo32 != 7
+        kill-thread ptrace
+        trace(5) openat arg1 & 0x3 == 0x1
+        allow openat
+        """),
+    ("riscv64", """
+        default kill-process
+        arch riscv64
+        allow read write exit_group riscv_flush_icache
+        log openat
+        trace(7) execve arg0 == 0
+        allow execve
+        errno(13) kill arg1 >= 32 && arg1 <= 64
+        allow kill
+        """),
+    ("s390x, big-endian", """
+        default errno(1)
+        arch s390x
+        allow read write exit_group socket
+        allow mmap arg2 & 0x4 == 0
+        errno(2) getpid arg0 == 0x100000002
+        errno(3) getpid arg1 > 0xffffffff
+        errno(4) getpid arg2.lo32 < 7
+        allow getpid
+        """),
+    ("s390x and s390", """
+        default allow
+        arch s390x s390
+        kill-process ptrace
+        errno(5) dup arg0 == 0xffffffff
+        errno(6) dup2 arg1.lo32 >= 100
+        """),
+    ("ppc64le", """
+        default errno(EPERM)
+        arch ppc64le
+        allow read write
+        allow ioctl arg1 == 0x40087468
+        allow mmap arg3 & 0x20 == 0x20 && arg2 <= 3
+        """),
+    ("ppc64 and ppc, big-endian", """
+        default allow
+        arch ppc64 ppc
+        errno(9) getpid arg0 != 5
+        errno(10) read arg2 > 4096
+        """),
+    ("mips64 and mipsel, both byte orders", """
+        default errno(1)
+        arch mips64 mipsel
+        errno(3) write arg0 > 2 && arg2 >= 0x1000
+        allow read write
+        allow mmap arg2 & 0x4 == 0
+        """),
+    ("x32 alone", """
+        default errno(1)
+        arch x32
+        allow read write exit_group
+        allow ioctl arg1 == 0x5401
+        """),
+    ("x86 with multiplexed calls", """
+        default errno(1)
+        arch x86
+        allow socket connect recv
+        allow socketcall arg0 == 17
+        errno(2) ipc arg0 == 1
+        allow shmget
+        """),
+    ("ENOSYS for unknown numbers", """
+        default kill-thread
+        arch x86_64
+        unknown-syscalls enosys
+        allow read write exit_group
+        allow 451 452
+        errno(1) 1000 arg0 == 1
+        """),
+    ("three architectures with ENOSYS", """
+        default errno(EPERM)
+        arch x86_64 x86 x32
+        unknown-syscalls enosys
+        allow @system-service
+        """),
+    ("user notification by default", """
+        default user-notif
+        arch x86_64
+        allow read write close fstat exit_group
+        errno(1) openat arg2 & 0x3 == 0x3
+        """),
+    ("first match across arguments", """
+        default allow
+        arch x86_64 aarch64
+        errno(1) write arg0 == 1 && arg2 > 100
+        errno(2) write arg0 == 2
+        log write arg1 != 0
+        trap(4) read arg0.lo32 == 0 && arg1 & 0xfff == 0 && arg2 < 0x10000
+        kill-thread read arg0 == 0xffffffffffffffff
+        """),
+    ("allowed whatever the arguments", """
+        default errno(1)
+        arch x86_64
+        errno(5) read arg0 == 3
+        allow read
+        allow close arg0 > 2
+        allow close
+        allow fstat arg1 >= 0
+        allow getpid arg0 & 0 == 0
+        """),
+    ("deny list", """
+        default allow
+        arch x86_64 x86
+        kill-process ptrace
+        errno(EPERM) mount umount2 reboot
+        trap(1) personality arg0 != 0
+        """),
+    ("default only", """
+        default allow
+        arch x86_64
+        """),
+    ("contradictory conditions", """
+        default allow
+        arch x86_64
+        errno(1) read arg0 == 1 && arg0 == 2
+        errno(2) write arg0 > 5 && arg0 < 3
+        errno(3) close arg0 == 1 && arg0 != 1
+        """),
+    ("foreign architectures allowed", """
+        default errno(1)
+        arch x86_64
+        foreign-arch allow
+        allow read
+        """),
+    ("arm's private calls", """
+        default errno(1)
+        arch arm
+        allow cacheflush set_tls read
+        errno(2) breakpoint arg0 == 3
+        """),
+    ("MIPS n32 and n64", """
+        default allow
+        arch mips64n32 mipsel64
+        errno(1) read arg0 == 3
+        errno(2) write arg1.lo32 > 9
+        """),
+    ("x86_64 and x32", """
+        default errno(EPERM)
+        arch x86_64 x32
+        errno(3) write arg0 == 5
+        allow read write
+        """),
+]
