@@ -29,7 +29,7 @@ struct ArgumentCheckBlock: Hashable, Sendable {
     }
 
     /// In an order where every jump goes forward.
-    private(set) var nodes: [Node]
+    let nodes: [Node]
     /// Where the block starts.
     let entry: Target
     /// Instructions executed, the final `ret` included, for the typical arguments.
@@ -42,8 +42,15 @@ struct ArgumentCheckBlock: Hashable, Sendable {
     /// arguments wins, then the shorter.
     init(_ decision: SyscallDecision, layout: ArgumentWordLayout, typicalArguments: [UInt64]) {
         var best: ArgumentCheckBlock?
-        for order in ArgumentCheckGenerator.WordOrder.allCases {
+        // The word order only matters for 64-bit (in)equalities; keeping knowledge within a
+        // condition only is the fallback for when the others grow too large.
+        let hasWideEquality = decision.rules.contains { rule in
+            rule.conditions.contains { $0.width == .full && ($0.comparison == .equal || $0.comparison == .notEqual) }
+        }
+        let orders: [ArgumentCheckGenerator.WordOrder] = hasWideEquality ? [.highFirst, .lowFirst] : [.highFirst]
+        for order in orders {
             for retention in ArgumentCheckGenerator.Retention.allCases {
+                if retention == .withinCondition, best != nil { continue }
                 var generator = ArgumentCheckGenerator(
                     decision: decision, layout: layout, wordOrder: order, retention: retention
                 )
@@ -60,7 +67,7 @@ struct ArgumentCheckBlock: Hashable, Sendable {
                 best = candidate
             }
         }
-        // Keeping nothing across conditions is bounded, so there is always a candidate.
+        // Keeping knowledge within conditions only never gives up, so there is always a candidate.
         self = best!
     }
 
@@ -76,20 +83,6 @@ struct ArgumentCheckBlock: Hashable, Sendable {
             target = node.test.holds(forWord: word) ? node.ifTrue : node.ifFalse
         }
         typicalExecutedCount = executed
-    }
-
-    /// The action the block returns for these arguments; for tests.
-    func action(forArguments arguments: [UInt64], layout: ArgumentWordLayout) -> SeccompAction {
-        var target = entry
-        while true {
-            switch target {
-            case .action(let action): return action
-            case .node(let index):
-                let node = nodes[index]
-                target = node.test.holds(forWord: layout.word(at: node.test.offset, arguments: arguments))
-                    ? node.ifTrue : node.ifFalse
-            }
-        }
     }
 }
 
@@ -148,14 +141,23 @@ struct ArgumentCheckGenerator {
         var knowledge: ArgumentKnowledge
     }
 
-    /// Beyond this many nodes a candidate is given up for one that keeps less knowledge.
-    static let nodeLimit = 512
+    /// A candidate that keeps knowledge beyond a condition is given up for one that keeps less
+    /// when it grows past four nodes per stage (keeping it within a condition, there is at most
+    /// one node per stage).
+    private let nodeLimit: Int
 
     let decision: SyscallDecision
     let retention: Retention
     private let stages: [[[Stage]]]
     private var nodes: [(position: Position, node: ArgumentCheckBlock.Node)] = []
+    /// Nodes by position and content: the same node reached with other knowledge is the same code.
+    private var nodeIndices: [NodeKey: Int] = [:]
     private var memo: [Key: ArgumentCheckBlock.Target] = [:]
+
+    private struct NodeKey: Hashable {
+        var position: Position
+        var node: ArgumentCheckBlock.Node
+    }
 
     init(decision: SyscallDecision, layout: ArgumentWordLayout, wordOrder: WordOrder, retention: Retention) {
         self.decision = decision
@@ -163,6 +165,7 @@ struct ArgumentCheckGenerator {
         stages = decision.rules.map { rule in
             rule.conditions.map { Self.stages(of: $0, layout: layout, wordOrder: wordOrder) }
         }
+        nodeLimit = retention == .withinCondition ? .max : 4 * stages.joined().reduce(0) { $0 + $1.count }
     }
 
     /// The action of a decision whose rules can never change its outcome, such as a rule whose
@@ -182,7 +185,7 @@ struct ArgumentCheckGenerator {
         return actions.count == 1 ? actions.first : nil
     }
 
-    /// The nodes in layout order and the entry, or `nil` when the graph grew past ``nodeLimit``.
+    /// The nodes in layout order and the entry, or `nil` when the graph grew too large.
     mutating func generate() -> ([ArgumentCheckBlock.Node], ArgumentCheckBlock.Target)? {
         guard let entry = build(Position(rule: 0, condition: 0, stage: 0), .none) else { return nil }
         // Stable: nodes at one position keep their creation order.
@@ -217,7 +220,7 @@ struct ArgumentCheckGenerator {
             }
             target = next
         } else {
-            guard nodes.count < Self.nodeLimit else { return nil }
+            guard nodes.count < nodeLimit else { return nil }
             let accumulator = knowledge.accumulator
             let loadsWord = accumulator?.offset != stage.test.offset
                 || (accumulator?.mask != WordTest.noMask && accumulator?.mask != stage.test.mask)
@@ -229,11 +232,11 @@ struct ArgumentCheckGenerator {
             let node = ArgumentCheckBlock.Node(
                 test: stage.test, loadsWord: loadsWord, masks: masks, ifTrue: ifTrue, ifFalse: ifFalse
             )
-            // The same node reached with other knowledge is still the same code.
-            if let twin = nodes.firstIndex(where: { $0.position == position && $0.node == node }) {
+            if let twin = nodeIndices[NodeKey(position: position, node: node)] {
                 target = .node(twin)
             } else {
                 nodes.append((position, node))
+                nodeIndices[NodeKey(position: position, node: node)] = nodes.count - 1
                 target = .node(nodes.count - 1)
             }
         }

@@ -46,15 +46,41 @@ struct ArgumentKnowledge: Hashable, Sendable {
     /// The most excluded values kept for a word; beyond it, less is known, which stays sound.
     static let excludedLimit = 16
 
-    private(set) var words: [UInt32: WordBounds] = [:]
+    /// The words learnt about, by offset: few, so a sorted array beats a dictionary.
+    private var words: [(offset: UInt32, bounds: WordBounds)] = []
     var accumulator: Accumulator?
+
+    private func bounds(at offset: UInt32) -> WordBounds {
+        words.first { $0.offset == offset }?.bounds ?? WordBounds()
+    }
+
+    private mutating func setBounds(_ bounds: WordBounds, at offset: UInt32) {
+        if let index = words.firstIndex(where: { $0.offset == offset }) {
+            words[index].bounds = bounds
+        } else {
+            words.append((offset, bounds))
+            words.sort { $0.offset < $1.offset }
+        }
+    }
+
+    static func == (lhs: ArgumentKnowledge, rhs: ArgumentKnowledge) -> Bool {
+        lhs.accumulator == rhs.accumulator && lhs.words.elementsEqual(rhs.words) { $0 == $1 }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(accumulator)
+        for (offset, bounds) in words {
+            hasher.combine(offset)
+            hasher.combine(bounds)
+        }
+    }
 
     /// Nothing known.
     static let none = ArgumentKnowledge()
 
     /// Whether the test's outcome already follows from what is known, and which it is.
     func decide(_ test: WordTest) -> Bool? {
-        let bounds = words[test.offset] ?? WordBounds()
+        let bounds = bounds(at: test.offset)
         if test.mask != WordTest.noMask {
             guard test.test == .equal else {
                 return bounds.minimum == bounds.maximum ? test.holds(forWord: bounds.minimum) : nil
@@ -87,7 +113,7 @@ struct ArgumentKnowledge: Hashable, Sendable {
         var knowledge = self
         knowledge.accumulator = Accumulator(offset: test.offset, mask: test.mask)
         guard test.mask == WordTest.noMask else { return knowledge }
-        var bounds = words[test.offset] ?? WordBounds()
+        var bounds = bounds(at: test.offset)
         let k = test.constant
         switch (test.test, outcome) {
         case (.equal, true):
@@ -113,7 +139,7 @@ struct ArgumentKnowledge: Hashable, Sendable {
             bounds.maximum -= 1
         }
         bounds.excluded.removeAll { $0 <= bounds.minimum || $0 >= bounds.maximum }
-        knowledge.words[test.offset] = bounds
+        knowledge.setBounds(bounds, at: test.offset)
         return knowledge
     }
 }

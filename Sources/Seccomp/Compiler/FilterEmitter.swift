@@ -3,11 +3,15 @@ import CBPF
 /// Lays out a filter with the builder DSL's labels, so that the shared label resolver computes
 /// the jump offsets and inserts a `ja` for any conditional jump longer than 255 instructions.
 ///
-/// The layout is: the architecture checks; for each section `ld [0]`, its search tree in
-/// preorder, then the argument checks and x32 gates its leaves lead to; last, one `ret` for each
-/// distinct return value, shared by every jump that ends there.
+/// The layout is: the architecture checks; then for each section `ld [0]`, its search tree in
+/// preorder, the argument checks and x32 gates its leaves lead to, and one `ret` for each
+/// distinct return value the section (and, for the first, the architecture checks) uses, shared
+/// by every jump that ends there. A `ret` for each section keeps jumps short: one pool at the end
+/// would be out of a conditional jump's reach from the first sections of a multi-architecture
+/// filter, and cost a `ja` per far jump.
 struct FilterEmitter {
     private var fragments: [ProgramFragment] = []
+    /// The `ret`s of the section being emitted, in the order first used.
     private var returnLabels: [UInt32: Label] = [:]
     private var returnOrder: [UInt32] = []
     private var labelCount = 0
@@ -21,34 +25,71 @@ struct FilterEmitter {
         }
     }
 
-    /// One section: `ld [0]`, the planned dispatch, and the leaf code it needs.
+    /// One section: `ld [0]`, the planned dispatch, and the leaf code it needs. Subtrees that a
+    /// later section also has are left to it, when `sharing` says so.
     mutating func emitSection(
-        at label: Label, partition: SyscallNumberPartition, plan: SearchTreePlanner.Plan,
-        blocks: [Int: ArgumentCheckBlock]
+        _ section: Int, at sectionLabel: Label, partition: SyscallNumberPartition, tree: DispatchTree,
+        blocks: [Int: ArgumentCheckBlock], sharing: inout SubtreeSharing?
     ) {
-        var section = SectionEmission(partition: partition, blocks: blocks)
-        emit(label)
-        if case .leaf(let range) = plan, case .action(let action) = partition.outcomes[partition.ranges[range].outcome] {
-            // Every number gets the same action: the number need not even be loaded.
-            emit(CBPF.Return(action.returnValue))
+        var leaves = SectionLeaves(partition: partition, blocks: blocks)
+        emit(sectionLabel)
+        guard case .node = tree.root else {
+            guard case .outcome(let outcome) = tree.root else { return }
+            if case .action(let action) = partition.outcomes[outcome] {
+                // Every number gets the same action: the number need not even be loaded.
+                emit(CBPF.Return(action.returnValue))
+            } else {
+                emit(Load.absolute(.word, 0))
+                leaves.placeHere(outcome, emitter: &self)
+            }
+            leaves.emitPending(emitter: &self)
             return
         }
         emit(Load.absolute(.word, 0))
-        if case .leaf(let range) = plan {
-            // Place the leaf's code right here rather than jumping to it.
-            section.placeHere(partition.ranges[range].outcome, emitter: &self)
-        } else {
-            emitPlan(plan, at: nil, section: &section)
+        // Each node's label, or the label of the later copy it is left to.
+        var nodeLabels = [Label?](repeating: nil, count: tree.nodes.count)
+        func label(_ child: DispatchTree.Child) -> Label {
+            switch child {
+            case .outcome(let outcome): return leaves.label(outcome, emitter: &self)
+            case .node(let index):
+                if let label = nodeLabels[index] { return label }
+                let label = sharing?.laterCopy(ofNode: index, inSection: section, emitter: &self) ?? newLabel()
+                nodeLabels[index] = label
+                return label
+            }
         }
-        section.emitPendingLeaves(emitter: &self)
+        var index = 0
+        while index < tree.nodes.count {
+            let own = label(.node(index))
+            if index > 0, sharing?.laterCopy(ofNode: index, inSection: section, emitter: &self) != nil {
+                index += tree.subtreeSizes[index]  // the later section emits it
+                continue
+            }
+            if index > 0 { emit(own) }
+            if let shared = sharing?.sharedLabel(ofNode: index, inSection: section), shared != own { emit(shared) }
+            switch tree.nodes[index] {
+            case .split(let constant, let below, let above):
+                emit(Jump(if: .greaterOrEqual, constant, then: label(above), else: label(below)))
+            case .chain(let exceptions, let otherwise):
+                for (position, exception) in exceptions.enumerated() {
+                    let other = position == exceptions.count - 1 ? leaves.label(otherwise, emitter: &self) : nil
+                    emit(Jump(if: .equal, exception.constant, then: leaves.label(exception.outcome, emitter: &self),
+                              else: other))
+                }
+            }
+            index += 1
+        }
+        leaves.emitPending(emitter: &self)
     }
 
-    /// The shared `ret`s.
+    /// The `ret`s used since the last call, each once; later jumps get new ones.
     mutating func emitReturns() {
         for value in returnOrder {
             emit(returnLabels[value]!)
             emit(CBPF.Return(value))
         }
+        returnLabels = [:]
+        returnOrder = []
     }
 
     /// Resolves labels into a program.
@@ -69,7 +110,7 @@ struct FilterEmitter {
     mutating func returnLabel(_ action: SeccompAction) -> Label {
         let value = action.returnValue
         if let label = returnLabels[value] { return label }
-        let label = Label("ret_\(String(value, radix: 16))")
+        let label = newLabel()
         returnLabels[value] = label
         returnOrder.append(value)
         return label
@@ -78,37 +119,17 @@ struct FilterEmitter {
     mutating func emit(_ component: some ProgramComponent) {
         fragments.append(component.fragment)
     }
-
-    /// A plan's comparisons in preorder; `label`, when given, marks its first one.
-    private mutating func emitPlan(_ plan: SearchTreePlanner.Plan, at label: Label?, section: inout SectionEmission) {
-        if let label { emit(label) }
-        let ranges = section.partition.ranges
-        switch plan {
-        case .leaf:
-            preconditionFailure("leaves are jump targets, not code of their own")
-        case .split(let at, let below, let above):
-            let belowLabel = section.target(of: below, emitter: &self)
-            let aboveLabel = section.target(of: above, emitter: &self)
-            emit(Jump(if: .greaterOrEqual, ranges[at].lower, then: aboveLabel.label, else: belowLabel.label))
-            if belowLabel.isSubtree { emitPlan(below, at: belowLabel.label, section: &section) }
-            if aboveLabel.isSubtree { emitPlan(above, at: aboveLabel.label, section: &section) }
-        case .exceptions(let exceptions, let otherwise, _):
-            for (position, index) in exceptions.enumerated() {
-                let isLast = position == exceptions.count - 1
-                let match = section.leafLabel(ranges[index].outcome, emitter: &self)
-                let other = isLast ? section.leafLabel(otherwise, emitter: &self) : nil
-                emit(Jump(if: .equal, ranges[index].lower, then: match, else: other))
-            }
-        }
-    }
 }
 
 /// The leaf code of one section: which argument checks and gates its dispatch reaches, in the
 /// order they were first reached, each emitted once after the dispatch.
-private struct SectionEmission {
+private struct SectionLeaves {
     let partition: SyscallNumberPartition
     let blocks: [Int: ArgumentCheckBlock]
     private var leafLabels: [Int: Label] = [:]
+    /// Argument checks by their code: different decisions can compile to the same code (a
+    /// 64-bit mask whose high half is 0 and its 32-bit twin), which is then emitted once.
+    private var blockLabels: [ArgumentCheckBlock: Label] = [:]
     private var pending: [Int] = []
     private var placed: Set<Int> = []
 
@@ -117,22 +138,19 @@ private struct SectionEmission {
         self.blocks = blocks
     }
 
-    /// Where a jump to a subplan goes: a new label for a subtree, the leaf's code for a leaf.
-    mutating func target(of plan: SearchTreePlanner.Plan, emitter: inout FilterEmitter) -> (label: Label, isSubtree: Bool) {
-        if case .leaf(let range) = plan {
-            return (leafLabel(partition.ranges[range].outcome, emitter: &emitter), false)
-        }
-        return (emitter.newLabel(), true)
-    }
-
     /// The label of an outcome's code: a shared `ret`, or argument checks or a gate to emit later.
-    mutating func leafLabel(_ outcome: Int, emitter: inout FilterEmitter) -> Label {
+    mutating func label(_ outcome: Int, emitter: inout FilterEmitter) -> Label {
         if case .action(let action) = partition.outcomes[outcome] {
             return emitter.returnLabel(action)
         }
         if let label = leafLabels[outcome] { return label }
+        if let block = blocks[outcome], let label = blockLabels[block] {
+            leafLabels[outcome] = label
+            return label
+        }
         let label = emitter.newLabel()
         leafLabels[outcome] = label
+        if let block = blocks[outcome] { blockLabels[block] = label }
         pending.append(outcome)
         return label
     }
@@ -143,13 +161,13 @@ private struct SectionEmission {
             emitter.emit(CBPF.Return(action.returnValue))
             return
         }
-        let label = leafLabel(outcome, emitter: &emitter)
+        let label = label(outcome, emitter: &emitter)
         pending.removeAll { $0 == outcome }
         emitLeaf(outcome, at: label, emitter: &emitter)
     }
 
     /// Emits the argument checks and gates reached so far, and those they reach.
-    mutating func emitPendingLeaves(emitter: inout FilterEmitter) {
+    mutating func emitPending(emitter: inout FilterEmitter) {
         while !pending.isEmpty {
             let outcome = pending.removeFirst()
             emitLeaf(outcome, at: leafLabels[outcome]!, emitter: &emitter)
@@ -164,10 +182,10 @@ private struct SectionEmission {
             emitter.emit(CBPF.Return(action.returnValue))
         case .x32Gate(let withBit, let withoutBit):
             let hasBit = emitter.newLabel()
-            let without = leafLabel(withoutBit, emitter: &emitter)
+            let without = self.label(withoutBit, emitter: &emitter)
             emitter.emit(Jump(if: .bitsSet, SeccompArchitecture.x32SyscallBit, then: hasBit, else: without))
             emitter.emit(hasBit)
-            let with = leafLabel(withBit, emitter: &emitter)
+            let with = self.label(withBit, emitter: &emitter)
             emitter.emit(Jump(if: .equal, 0xffff_ffff, then: without, else: with))
         case .argumentChecks:
             emitBlock(blocks[outcome]!, emitter: &emitter)
@@ -180,6 +198,7 @@ private struct SectionEmission {
             return
         }
         // The entry is the first node: every other node is reached from it, and jumps go forward.
+        precondition(block.entry == .node(0), "argument checks start at their first node")
         let labels = block.nodes.indices.map { $0 == 0 ? nil : emitter.newLabel() }
         func label(_ target: ArgumentCheckBlock.Target) -> Label {
             switch target {
@@ -201,7 +220,7 @@ private struct SectionEmission {
 
 extension JumpCondition {
     /// The builder's condition for a kernel test.
-    init(_ test: JumpTest) {
+    fileprivate init(_ test: JumpTest) {
         switch test {
         case .equal: self = .equal
         case .greaterThan: self = .greaterThan

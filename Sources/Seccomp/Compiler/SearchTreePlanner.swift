@@ -17,7 +17,8 @@
 /// The slowest profiled call can be bounded too: with a slack, the plan is the cheapest among
 /// those whose slowest profiled call executes at most that many instructions more than in the
 /// tree that makes the slowest call as fast as possible. Only intervals whose unbounded optimum
-/// breaks the bound are searched again, with the depth left as a further dimension.
+/// breaks the bound are searched again, with the instructions left as a further dimension; with
+/// more than ``exactLimit`` ranges the bound is not applied.
 struct SearchTreePlanner {
     /// A range of numbers as the planner sees it.
     struct Range {
@@ -43,8 +44,8 @@ struct SearchTreePlanner {
         /// `jge #ranges[at].lower`: ranges from `at` on if it holds, the ones below if not.
         case split(at: Int, below: Plan, above: Plan)
         /// `jeq #ranges[e].lower` for each exception in order, each to its own outcome, then
-        /// `otherwise` (an outcome index) for the other ranges of `interval`.
-        case exceptions([Int], otherwise: Int, interval: ClosedRange<Int>)
+        /// `otherwise` (an outcome index) for the other ranges.
+        case exceptions([Int], otherwise: Int)
     }
 
     /// Up to this many ranges the search over split points is exhaustive.
@@ -64,6 +65,9 @@ struct SearchTreePlanner {
     private let leafCostSums: [Int]
     /// Per range: the instructions its slowest profiled number executes in the leaf.
     private let needs: [Int]
+    /// Per range i: the last j for which i...j can be an exception chain, judged by its ranges
+    /// of several numbers alone, which must share one outcome.
+    private let chainReach: [Int]
 
     init(_ ranges: [Range]) {
         precondition(!ranges.isEmpty, "a section has at least one range")
@@ -78,6 +82,18 @@ struct SearchTreePlanner {
         weightSums = weights
         leafCostSums = leafCosts
         needs = ranges.map { $0.slowestLeaf ?? Self.unbounded }
+        chainReach = ranges.indices.map { i in
+            var otherwise = ranges[i].isSingleNumber ? nil : ranges[i].outcome
+            var j = i
+            while j + 1 < ranges.count, j + 1 - i < 2 * Self.longestChain + 1 {
+                let next = ranges[j + 1]
+                if !next.isSingleNumber {
+                    if otherwise == nil { otherwise = next.outcome } else if otherwise != next.outcome { break }
+                }
+                j += 1
+            }
+            return j
+        }
     }
 
     /// The tables of the unbounded optimum for every interval i...j, at `i * count + j`.
@@ -95,7 +111,7 @@ struct SearchTreePlanner {
     func plan(slowestCallSlack: Int? = nil) -> Plan {
         let tables = unboundedOptimum()
         let root = count - 1
-        guard let slack = slowestCallSlack else { return build(0, root, tables) }
+        guard let slack = slowestCallSlack, count <= Self.exactLimit else { return build(0, root, tables) }
         let bound = fastestSlowestCall() + slack
         guard tables.requirements[root] > bound else { return build(0, root, tables) }
         var search = BoundedSearch(planner: self, tables: tables, bound: bound)
@@ -117,6 +133,9 @@ struct SearchTreePlanner {
             tables.bestSplits[i * count + i] = Int32(i)
             tables.requirements[i * count + i] = needs[i]
         }
+        // The cost of i...j is also kept at `j * count + i`, so that the split loop reads both
+        // halves' costs from consecutive memory.
+        var transposed = tables.costs
         let bounded = count > Self.exactLimit
         for length in 2 ... max(2, count) where length <= count {
             for i in 0 ... count - length {
@@ -126,11 +145,18 @@ struct SearchTreePlanner {
                 if lowest > highest { (lowest, highest) = (i + 1, j) }
                 var best = Int64.max
                 var bestSplit = lowest
-                for k in lowest ... highest {
-                    let cost = tables.costs[i * count + k - 1] + tables.costs[k * count + j]
-                    if cost < best {
-                        best = cost
-                        bestSplit = k
+                tables.costs.withUnsafeBufferPointer { costs in
+                    transposed.withUnsafeBufferPointer { transposed in
+                        // costs[i * count + k - 1] is i...k-1; transposed[j * count + k] is k...j.
+                        let below = costs.baseAddress! + i * count - 1
+                        let above = transposed.baseAddress! + j * count
+                        for k in lowest ... highest {
+                            let cost = below[k] + above[k]
+                            if cost < best {
+                                best = cost
+                                bestSplit = k
+                            }
+                        }
                     }
                 }
                 best += node(i, j)
@@ -138,12 +164,13 @@ struct SearchTreePlanner {
                 var requirement = 1 + max(
                     tables.requirements[i * count + bestSplit - 1], tables.requirements[bestSplit * count + j]
                 )
-                if length <= 2 * Self.longestChain + 1, let chain = chain(i, j), chain.cost < best {
+                if j <= chainReach[i], let chain = chain(i, j), chain.cost < best {
                     best = chain.cost
                     choice = -2
                     requirement = chain.requirement
                 }
                 tables.costs[i * count + j] = best
+                transposed[j * count + i] = best
                 tables.choices[i * count + j] = choice
                 tables.bestSplits[i * count + j] = Int32(bestSplit)
                 tables.requirements[i * count + j] = requirement
@@ -233,8 +260,8 @@ struct SearchTreePlanner {
             let first = Int(tables.bestSplits[interval])
             consider(first)
             for k in i + 1 ... j where k != first { consider(k) }
-            if j - i + 1 <= 2 * SearchTreePlanner.longestChain + 1, let chain = planner.chain(i, j),
-                chain.requirement <= budget, chain.cost < best
+            if j <= planner.chainReach[i], let chain = planner.chain(i, j), chain.requirement <= budget,
+                chain.cost < best
             {
                 best = chain.cost
                 choice = -2
@@ -322,6 +349,6 @@ struct SearchTreePlanner {
     private func chainPlan(_ i: Int, _ j: Int, _ chain: Chain) -> Plan {
         let exceptions = (i ... j).filter { ranges[$0].outcome != chain.otherwise }
         let ordered = exceptions.filter { ranges[$0].weight > 0 } + exceptions.filter { ranges[$0].weight == 0 }
-        return .exceptions(ordered, otherwise: chain.otherwise, interval: i ... j)
+        return .exceptions(ordered, otherwise: chain.otherwise)
     }
 }

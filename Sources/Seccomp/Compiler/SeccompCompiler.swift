@@ -11,10 +11,17 @@ import CBPF
 /// checks `seccomp_data.arch` first (one `jeq` per covered value, anything else gets the
 /// foreign-architecture action), then dispatches on the number. Numbers with the same outcome
 /// form ranges, and the ranges a cost-optimal search tree of `jge` comparisons, with `jeq`
-/// chains for single numbers that interrupt a run (see ``SearchTreePlanner``). Bit 30 of the
-/// number chooses between x86_64 and x32 and sends numbers of an uncovered convention to the
-/// foreign action. Numbers whose rules have conditions lead to argument checks; all others
-/// end in a `ret` shared by every jump to it.
+/// chains for single numbers that interrupt a run (see ``SearchTreePlanner``). Numbers whose
+/// rules have conditions lead to argument checks; all others end in a `ret` shared by every jump
+/// to it. Identical argument checks, and identical subtrees of different architectures, are
+/// emitted once.
+///
+/// Bit 30 of the number tells x32 calls from the others, on every architecture as the reference
+/// does: a number with it set (other than -1) is x32's, and a foreign call when x32 is not
+/// covered; one without it is the architecture's own, and a foreign call for a policy of x32
+/// alone. libseccomp 2.5.4 differs in three corners, none of them a real system call: it
+/// splits only `AUDIT_ARCH_X86_64` numbers, with `jge #0x40000000` so that numbers with bit 31
+/// alone count as x32 too, and its x32 filter takes -1 and bit-31 numbers as x32's.
 ///
 /// The dispatch uses only what the kernel's seccomp action cache can evaluate without
 /// arguments (`seccomp_is_const_allow`: word loads of `nr` and `arch`, `ja`, `jeq`/`jge`/`jgt`/
@@ -22,9 +29,10 @@ import CBPF
 /// unconditionally on the kernel's native (and compat) architecture is allowed from the
 /// cache, without running the filter.
 ///
-/// The tree is tuned for the numbers of ``profiledNumbers(of:count:)``: it minimises the mean
+/// The tree is tuned for the numbers of ``profiledNumbers(of:count:)``: it has the lowest mean
 /// number of instructions executed for them, counting the leaf's `ret` and argument checks
-/// for ``Options-swift.struct/typicalArguments``.
+/// for ``Options-swift.struct/typicalArguments``, among the trees whose slowest profiled call is
+/// within ``Options-swift.struct/slowestCallSlack`` of the fastest possible.
 ///
 /// Every filter passes ``Verifier`` for ``AttachTarget/seccomp`` before it is returned.
 public struct SeccompCompiler: Hashable, Sendable {
@@ -39,11 +47,12 @@ public struct SeccompCompiler: Hashable, Sendable {
         public var profiledSyscallCount: Int?
         /// How many more instructions than the least possible the slowest profiled call may
         /// execute: among the dispatch trees that meet this bound, the compiler takes the one
-        /// with the lowest mean. `nil` minimises the mean alone.
+        /// with the lowest mean. 2 by default; `nil` minimises the mean alone.
         public var slowestCallSlack: Int?
-        /// Whether the shared ``Optimizer`` may shorten the filter afterwards. Off by default:
-        /// the compiler's layout is already tight, and the optimizer minimises length, not the
-        /// instructions executed.
+        /// Whether the shared ``Optimizer`` shortens the filter afterwards. It merges identical
+        /// code across architectures more freely than the compiler (a tenth of Docker's profile
+        /// for x86_64, x86 and x32), but takes far longer than the compilation itself. Off by
+        /// default.
         public var optimizes: Bool
 
         public init(
@@ -66,8 +75,8 @@ public struct SeccompCompiler: Hashable, Sendable {
 
     /// Resolves `policy` (``SeccompPolicy/resolve()``) and compiles it.
     ///
-    /// - Throws: ``SeccompCompilerError/invalidPolicy(_:)`` when the policy does not resolve,
-    ///   or any error of ``compile(_:)-(ResolvedSeccompPolicy)``.
+    /// - Throws: ``SeccompCompilerError/invalidPolicy(_:)`` when the policy does not resolve, or
+    ///   ``SeccompCompilerError/tooManyInstructions(count:limit:)`` when its filter is too long.
     public func compile(_ policy: SeccompPolicy) throws(SeccompCompilerError) -> Program {
         let resolved: ResolvedSeccompPolicy
         do {
@@ -84,22 +93,35 @@ public struct SeccompCompiler: Hashable, Sendable {
     ///   filter does not fit the kernel's limit.
     public func compile(_ policy: ResolvedSeccompPolicy) throws(SeccompCompilerError) -> Program {
         let sections = DispatchSection.sections(of: policy)
+        var partitions = [SyscallNumberPartition]()
+        var blocks = [[Int: ArgumentCheckBlock]]()
+        var trees = [DispatchTree]()
+        for section in sections {
+            let partition = SyscallNumberPartition(
+                section: section, foreignAction: policy.foreignArchitectureAction,
+                profiledCount: options.profiledSyscallCount
+            )
+            let checks = argumentChecks(of: partition)
+            let planner = SearchTreePlanner(plannerRanges(of: partition, blocks: checks))
+            trees.append(DispatchTree(planner.plan(slowestCallSlack: options.slowestCallSlack), ranges: partition.ranges))
+            partitions.append(partition)
+            blocks.append(checks)
+        }
+        var sharing = sections.count > 1
+            ? SubtreeSharing(trees: trees, partitions: partitions, blocks: blocks) : nil
+
         var emitter = FilterEmitter()
         let labels = sections.map { _ in emitter.newLabel() }
         emitter.emitArchitectureChecks(
             zip(sections, labels).map { ($0.auditArchitecture, $1) }, foreign: policy.foreignArchitectureAction
         )
-        for (section, label) in zip(sections, labels) {
-            let partition = SyscallNumberPartition(
-                section: section, foreignAction: policy.foreignArchitectureAction,
-                profiledCount: options.profiledSyscallCount
+        for index in sections.indices {
+            emitter.emitSection(
+                index, at: labels[index], partition: partitions[index], tree: trees[index], blocks: blocks[index],
+                sharing: &sharing
             )
-            let blocks = argumentChecks(of: partition)
-            let planner = SearchTreePlanner(plannerRanges(of: partition, blocks: blocks))
-            let plan = planner.plan(slowestCallSlack: options.slowestCallSlack)
-            emitter.emitSection(at: label, partition: partition, plan: plan, blocks: blocks)
+            emitter.emitReturns()
         }
-        emitter.emitReturns()
 
         var program: Program
         do {

@@ -68,10 +68,11 @@ struct SyscallNumberPartition: Sendable {
             let numbers = SeccompCompiler.profiledNumbers(of: $0, count: profiledCount)
             return UInt32(bitPattern: numbers.lowerBound) ... UInt32(bitPattern: numbers.upperBound)
         }
+        let prepared = section.policies.map(PreparedPolicy.init)
         for band in Self.x32Bands {
             // As the reference does: bit 30 picks the architecture that carries it, or the one
             // that does not, for every audit value.
-            if let policy = section.policies.first(where: { $0.architecture.usesX32SyscallBit == band.hasX32Bit }) {
+            if let policy = prepared.first(where: { $0.policy.architecture.usesX32SyscallBit == band.hasX32Bit }) {
                 appendRanges(of: policy, in: band.numbers)
             } else {
                 append(band.numbers.lowerBound, band.numbers.upperBound, intern(.action(foreignAction)))
@@ -115,16 +116,31 @@ struct SyscallNumberPartition: Sendable {
         }
     }
 
+    /// An architecture's rules and known numbers, in the order of the unsigned numbers that
+    /// `seccomp_data.nr` holds.
+    private struct PreparedPolicy {
+        let policy: ArchitecturePolicy
+        let syscalls: [ResolvedSyscall]
+        let knownRanges: [ClosedRange<UInt32>]
+
+        init(_ policy: ArchitecturePolicy) {
+            self.policy = policy
+            syscalls = policy.syscalls.sorted { UInt32(bitPattern: $0.number) < UInt32(bitPattern: $1.number) }
+            knownRanges = policy.unknownSyscallAction == nil ? [] : policy.knownSyscallRanges
+                .map { UInt32(bitPattern: $0.lowerBound) ... UInt32(bitPattern: $0.upperBound) }
+                .sorted { $0.lowerBound < $1.lowerBound }
+        }
+    }
+
     /// The ranges of one architecture's numbers inside `band`: the default action for known
     /// numbers, `ENOSYS` for unknown ones when the policy asks for it, and each number with
     /// rules on its own.
-    private mutating func appendRanges(of policy: ArchitecturePolicy, in band: ClosedRange<UInt32>) {
+    private mutating func appendRanges(of prepared: PreparedPolicy, in band: ClosedRange<UInt32>) {
+        let policy = prepared.policy
         let layout = ArgumentWordLayout(isBigEndian: policy.architecture.isBigEndian)
-        let syscalls = policy.syscalls
-            .filter { band.contains(UInt32(bitPattern: $0.number)) }
-            .sorted { UInt32(bitPattern: $0.number) < UInt32(bitPattern: $1.number) }
-        var next = syscalls.startIndex
-        for (segment, fallback) in Self.baseSegments(of: policy, in: band) {
+        let syscalls = prepared.syscalls
+        var next = syscalls.firstIndex { UInt32(bitPattern: $0.number) >= band.lowerBound } ?? syscalls.endIndex
+        for (segment, fallback) in Self.baseSegments(of: prepared, in: band) {
             var cursor = UInt64(segment.lowerBound)
             while next < syscalls.endIndex, UInt32(bitPattern: syscalls[next].number) <= segment.upperBound {
                 let syscall = syscalls[next]
@@ -132,10 +148,15 @@ struct SyscallNumberPartition: Sendable {
                 if cursor < UInt64(number) {
                     append(UInt32(cursor), number - 1, intern(.action(fallback)))
                 }
-                let decision = SyscallDecision(rules: syscall.rules, otherwise: fallback)
-                let outcome: DispatchOutcome = constantAction(of: decision).map { .action($0) }
-                    ?? .argumentChecks(decision, layout: layout)
-                append(number, number, intern(outcome))
+                if let first = syscall.rules.first, first.conditions.isEmpty {
+                    // The common case: the first rule decides alone.
+                    append(number, number, intern(.action(first.action)))
+                } else {
+                    let decision = SyscallDecision(rules: syscall.rules, otherwise: fallback)
+                    let outcome: DispatchOutcome = constantAction(of: decision).map { .action($0) }
+                        ?? .argumentChecks(decision, layout: layout)
+                    append(number, number, intern(outcome))
+                }
                 cursor = UInt64(number) + 1
                 next += 1
             }
@@ -155,16 +176,16 @@ struct SyscallNumberPartition: Sendable {
 
     /// `band` cut into known numbers, which fall back to the default action, and unknown ones,
     /// which fall back to `ENOSYS` when the policy asks for it.
-    private static func baseSegments(of policy: ArchitecturePolicy, in band: ClosedRange<UInt32>)
+    private static func baseSegments(of prepared: PreparedPolicy, in band: ClosedRange<UInt32>)
         -> [(ClosedRange<UInt32>, SeccompAction)]
     {
+        let policy = prepared.policy
         guard let unknownAction = policy.unknownSyscallAction else {
             return [(band, policy.defaultAction)]
         }
         var segments = [(ClosedRange<UInt32>, SeccompAction)]()
         var cursor = UInt64(band.lowerBound)
-        for known in policy.knownSyscallRanges {
-            let numbers = UInt32(bitPattern: known.lowerBound) ... UInt32(bitPattern: known.upperBound)
+        for numbers in prepared.knownRanges {
             guard let part = intersection(numbers, band) else { continue }
             if cursor < UInt64(part.lowerBound) {
                 segments.append((UInt32(cursor) ... part.lowerBound - 1, unknownAction))
