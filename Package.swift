@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "cbpf",
             dependencies: [
-                "CBPF", "CBPFFuzz",
+                "CBPF", "CBPFFuzz", "Seccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

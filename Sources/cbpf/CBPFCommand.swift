@@ -7,7 +7,7 @@ struct CBPFCommand: ParsableCommand {
         abstract: "Build, check, run and optimize classic BPF programs for Linux.",
         subcommands: [
             AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self,
-            OptimizeCommand.self, FuzzCommand.self, DemoCommand.self,
+            OptimizeCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
         ]
     )
 }
