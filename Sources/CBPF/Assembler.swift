@@ -443,7 +443,7 @@ private struct Parser {
 
 extension ArithmeticOperation {
     fileprivate init?(mnemonic: String) {
-        guard let operation = Self.allCases.first(where: { BPFAsmFormat.mnemonic(of: $0) == mnemonic }) else {
+        guard let operation = Self.allCases.first(where: { $0.mnemonic == mnemonic }) else {
             return nil
         }
         self = operation

@@ -53,7 +53,7 @@ public enum BPFAsmFormat {
         case .loadIPv4HeaderLength(let offset): text = "ldxb 4*([\(signed(offset))]&0xf)"
         case .store(.a, let slot): text = "st M[\(slot)]"
         case .store(.x, let slot): text = "stx M[\(slot)]"
-        case .arithmetic(let operation, let source): text = "\(mnemonic(of: operation)) \(operand(source))"
+        case .arithmetic(let operation, let source): text = "\(operation.mnemonic) \(operand(source))"
         case .negate: text = "neg"
         case .returnConstant(let k): text = "ret #\(hex(k))"
         case .returnA: text = "ret a"
@@ -110,28 +110,13 @@ public enum BPFAsmFormat {
         return AncillaryField.allCases.first { self.name(of: $0) == name }
     }
 
-    static func mnemonic(of operation: ArithmeticOperation) -> String {
-        switch operation {
-        case .add: "add"
-        case .subtract: "sub"
-        case .multiply: "mul"
-        case .divide: "div"
-        case .modulo: "mod"
-        case .and: "and"
-        case .or: "or"
-        case .xor: "xor"
-        case .shiftLeft: "lsh"
-        case .shiftRight: "rsh"
-        }
-    }
-
     /// The mnemonic of a test, and of its negation with swapped targets if `bpf_asm` has one.
     private static func mnemonics(of test: JumpTest) -> (positive: String, negated: String?) {
         switch test {
-        case .equal: ("jeq", "jneq")
-        case .greaterThan: ("jgt", "jle")
-        case .greaterOrEqual: ("jge", "jlt")
-        case .bitsSet: ("jset", nil)
+        case .equal: (test.mnemonic, "jneq")
+        case .greaterThan: (test.mnemonic, "jle")
+        case .greaterOrEqual: (test.mnemonic, "jlt")
+        case .bitsSet: (test.mnemonic, nil)
         }
     }
 

@@ -44,6 +44,22 @@ public enum ArithmeticOperation: Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The mnemonic that tcpdump's listing and `bpf_asm` share: `add`, `lsh`, ...
+    var mnemonic: String {
+        switch self {
+        case .add: "add"
+        case .subtract: "sub"
+        case .multiply: "mul"
+        case .divide: "div"
+        case .modulo: "mod"
+        case .and: "and"
+        case .or: "or"
+        case .xor: "xor"
+        case .shiftLeft: "lsh"
+        case .shiftRight: "rsh"
+        }
+    }
+
     /// Applies the operation with the kernel's semantics. Division and modulo by zero are the
     /// caller's concern: the kernel ends the program with 0 before they happen.
     @inlinable
@@ -82,6 +98,16 @@ public enum JumpTest: Hashable, Sendable, CaseIterable {
         case .greaterThan: Opcode.jgt
         case .greaterOrEqual: Opcode.jge
         case .bitsSet: Opcode.jset
+        }
+    }
+
+    /// The mnemonic that tcpdump's listing and `bpf_asm` share: `jeq`, `jgt`, `jge`, `jset`.
+    var mnemonic: String {
+        switch self {
+        case .equal: "jeq"
+        case .greaterThan: "jgt"
+        case .greaterOrEqual: "jge"
+        case .bitsSet: "jset"
         }
     }
 

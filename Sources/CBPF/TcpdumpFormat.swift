@@ -171,7 +171,7 @@ public enum TcpdumpFormat {
             case .constant(let k) where [.and, .or, .xor].contains(operation): "#\(hex(k))"
             case .constant(let k): "#\(signed(k))"
             }
-            return (mnemonic(of: operation), operand)
+            return (operation.mnemonic, operand)
         case .negate: return ("neg", "")
         case .jump(let offset):
             // C's `n + 1 + k` with an unsigned k: 32-bit wrap-around, printed with %d.
@@ -182,35 +182,11 @@ public enum TcpdumpFormat {
             case .x: "x"
             case .constant(let k): "#\(hex(k))"
             }
-            return (mnemonic(of: test), operand)
+            return (test.mnemonic, operand)
         case .returnConstant(let k): return ("ret", "#\(signed(k))")
         case .returnA: return ("ret", "")
         case .tax: return ("tax", "")
         case .txa: return ("txa", "")
-        }
-    }
-
-    private static func mnemonic(of operation: ArithmeticOperation) -> String {
-        switch operation {
-        case .add: "add"
-        case .subtract: "sub"
-        case .multiply: "mul"
-        case .divide: "div"
-        case .modulo: "mod"
-        case .and: "and"
-        case .or: "or"
-        case .xor: "xor"
-        case .shiftLeft: "lsh"
-        case .shiftRight: "rsh"
-        }
-    }
-
-    private static func mnemonic(of test: JumpTest) -> String {
-        switch test {
-        case .equal: "jeq"
-        case .greaterThan: "jgt"
-        case .greaterOrEqual: "jge"
-        case .bitsSet: "jset"
         }
     }
 
