@@ -59,13 +59,7 @@ struct RunCommand: ParsableCommand {
         }
         var number = nr ?? 0
         if name.lowercased() == "x32" { number |= 0x4000_0000 }
-        let arguments = try (args ?? "").split(separator: ",").enumerated().map { index, text -> UInt64 in
-            guard let value = parseUnsigned64(String(text.trimmingCharacters(in: .whitespaces))) else {
-                throw InputError("--args: argument \(index) \"\(text)\" is not a 64-bit number")
-            }
-            return value
-        }
-        guard arguments.count <= 6 else { throw InputError("at most six arguments, got \(arguments.count)") }
+        let arguments = try parseSystemCallArguments(args)
         let pointer = try ip.map { text -> UInt64 in
             guard let value = parseUnsigned64(text) else { throw InputError("--ip \"\(text)\" is not a number") }
             return value
@@ -78,6 +72,18 @@ struct RunCommand: ParsableCommand {
 func hex32(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
+
+/// `--args a0,...,a5`: at most six 64-bit numbers.
+func parseSystemCallArguments(_ text: String?) throws -> [UInt64] {
+    let arguments = try (text ?? "").split(separator: ",").enumerated().map { index, text -> UInt64 in
+        guard let value = parseUnsigned64(text.trimmingCharacters(in: .whitespaces)) else {
+            throw InputError("--args: argument \(index) \"\(text)\" is not a 64-bit number")
+        }
+        return value
+    }
+    guard arguments.count <= 6 else { throw InputError("at most six arguments, got \(arguments.count)") }
+    return arguments
 }
 
 func parseUnsigned64(_ text: String) -> UInt64? {

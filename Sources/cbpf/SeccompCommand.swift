@@ -140,13 +140,7 @@ struct SeccompEvalCommand: ParsableCommand {
                 throw InputError("\(syscall) does not exist on \(architecture.name)")
             }
         }
-        let arguments = try (args ?? "").split(separator: ",").enumerated().map { index, text -> UInt64 in
-            guard let value = parseUnsigned64(text.trimmingCharacters(in: .whitespaces)) else {
-                throw InputError("--args: argument \(index) \"\(text)\" is not a 64-bit number")
-            }
-            return value
-        }
-        guard arguments.count <= 6 else { throw InputError("at most six arguments, got \(arguments.count)") }
+        let arguments = try parseSystemCallArguments(args)
         let program = try SeccompCompiler().compile(input.load(architectures: nil))
         let data = SeccompData(emulating: architecture, number: number, arguments: arguments)
         let value = try Interpreter(program, for: .seccomp).run(seccomp: data)
