@@ -1,68 +1,29 @@
 import CBPF
-import CLinuxShims
-import Glibc
+import CBPFFuzz
 import Testing
 
-/// A socket filter on one end of an AF_UNIX datagram socketpair. The kernel trims each
-/// datagram to the filter's return value and drops it on 0, so the received length shows the
-/// return value. Needs no privilege.
-final class DatagramFilterHarness {
-    private let sender: Int32
-    private let receiver: Int32
+/// A socket filter on one end of an AF_UNIX datagram socketpair (``SocketOracle``). The kernel
+/// trims each datagram to the filter's return value and drops it on 0, so the received length
+/// shows the return value. Needs no privilege.
+struct DatagramFilterHarness {
+    private let oracle: SocketOracle
+    private let program: [RawInstruction]
 
-    /// Attaches `program`; throws the `errno` of `setsockopt` if the kernel refuses it.
+    /// Checks that the kernel attaches `program`.
     init(_ program: Program) throws {
-        var descriptors: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0, &descriptors) == 0 else {
-            throw HarnessError.systemCall("socketpair", errno)
-        }
-        var filters = program.raw.map(\.sockFilter)
-        let result = filters.withUnsafeMutableBufferPointer {
-            cbpf_attach_socket_filter(descriptors[1], $0.baseAddress, UInt16($0.count))
-        }
-        guard result == 0 else {
-            let error = errno
-            close(descriptors[0])
-            close(descriptors[1])
-            throw HarnessError.systemCall("setsockopt(SO_ATTACH_FILTER)", error)
-        }
-        sender = descriptors[0]
-        receiver = descriptors[1]
-    }
-
-    deinit {
-        close(sender)
-        close(receiver)
+        oracle = try SocketOracle()
+        self.program = program.raw
+        let verdict = oracle.attach(self.program)
+        guard verdict == .accepted else { throw OracleUnavailable("SO_ATTACH_FILTER: \(verdict)") }
     }
 
     /// Sends `datagram` through the filter: the length received, or `nil` if it was dropped.
     func filter(_ datagram: [UInt8]) throws -> Int? {
-        let sent = datagram.withUnsafeBytes { send(sender, $0.baseAddress, $0.count, 0) }
-        guard sent == datagram.count else { throw HarnessError.systemCall("send", errno) }
-        var buffer = [UInt8](repeating: 0, count: datagram.count + 16)
-        let received = buffer.withUnsafeMutableBytes { recv(receiver, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-        if received < 0 {
-            if errno == EAGAIN { return nil }
-            throw HarnessError.systemCall("recv", errno)
+        switch oracle.deliver(program, packet: datagram) {
+        case .delivered(let length): return length
+        case .dropped: return nil
+        case let other: throw OracleUnavailable("\(other)")
         }
-        return received
-    }
-
-    enum HarnessError: Error {
-        case systemCall(String, Int32)
-    }
-}
-
-/// A small seeded generator so that failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 
@@ -469,7 +430,7 @@ struct AssemblerTests {
     /// A random instruction valid at `index` of a program of `count` instructions: jumps land
     /// inside the program, and the decoder's canonical form (ancillary offsets decode as
     /// `loadAncillary`).
-    static func randomInstruction(at index: Int, of count: Int, using generator: inout SplitMix64) -> Instruction {
+    static func randomInstruction(at index: Int, of count: Int, using generator: inout FuzzRandom) -> Instruction {
         func constant() -> UInt32 {
             switch Int.random(in: 0 ..< 4, using: &generator) {
             case 0: UInt32.random(in: 0 ... 16, using: &generator)
@@ -511,7 +472,7 @@ struct AssemblerTests {
     }
 
     @Test func disassemblyAssemblesBackToTheSameProgram() throws {
-        var generator = SplitMix64(state: 0x5eed)
+        var generator = FuzzRandom(seed: 0x5eed)
         var instructionCount = 0
         for _ in 0 ..< 1000 {
             let count = Int.random(in: 1 ... 400, using: &generator)

@@ -223,7 +223,7 @@ import Testing
     /// A chain of 1000 tests that all accept through one `ret`: far branches share copies of
     /// the return instead of each getting a `ja`.
     @Test func farBranchesShareCopiesOfReturns() throws {
-        var random = SplitMix(seed: 3)
+        var random = FuzzRandom(seed: 3)
         var instructions = [Instruction]()
         var trampolines = [Int]()
         let tests = 1000
@@ -246,7 +246,7 @@ import Testing
     /// reads scratch memory must not follow a return whose paths did not write it.
     @Test func layoutRespectsTheKernelScratchCheck() throws {
         for seed in 0..<200 {
-            var random = SplitMix(seed: UInt64(seed))
+            var random = FuzzRandom(seed: UInt64(seed))
             var instructions: [Instruction] = [
                 .loadAbsolute(.byte, offset: 0),
                 .conditionalJump(.equal, .constant(1), ifTrue: 0, ifFalse: 3),  // -> 2, 5
@@ -301,7 +301,7 @@ import Testing
     @Test(arguments: [AttachTarget.socket, .seccomp, .iptables, .trafficControl])
     func randomProgramsKeepTheirResults(target: AttachTarget) throws {
         let programCount = Self.fullCorpus ? 4000 : 500
-        var generator = RandomPrograms(random: SplitMix(seed: 0x0b7f_1234 &+ UInt64(target.rawValue.count)), target: target)
+        var generator = RandomPrograms(random: FuzzRandom(seed: 0x0b7f_1234 &+ UInt64(target.rawValue.count)), target: target)
         var inputTotal = 0
         var outputTotal = 0
         for number in 0..<programCount {
@@ -339,7 +339,7 @@ import Testing
     /// Programs from CBPFFuzz's generator, which the kernel differential tests also use.
     @Test func fuzzGeneratorProgramsKeepTheirResults() throws {
         var generator = CBPFFuzz.ProgramGenerator(seed: 0x5eed_0b7)
-        var packets = RandomPrograms(random: SplitMix(seed: 99), target: .socket)
+        var packets = RandomPrograms(random: FuzzRandom(seed: 99), target: .socket)
         for _ in 0..<(Self.fullCorpus ? 3000 : 300) {
             let socketCase = generator.socketCase()
             guard (try? Verifier.verify(socketCase.program, for: .socket)) != nil else { continue }
@@ -360,7 +360,7 @@ import Testing
         let rows = try #require(Self.acceptTable())
         let captures = Self.capturesByLinkType()
         let step = Self.fullCorpus ? 1 : 8
-        var random = RandomPrograms(random: SplitMix(seed: 7), target: .socket)
+        var random = RandomPrograms(random: FuzzRandom(seed: 7), target: .socket)
         var pairs = [Optimizer.ReferencePair]()
         var notCompiled = 0
         var unverifiable = 0
@@ -448,7 +448,7 @@ extension OptimizerTests {
         #expect(optimized.count <= program.count, sourceLocation: sourceLocation)
         let original = try Interpreter(program, for: target)
         let candidate = try Interpreter(optimized, for: target)
-        var generator = RandomPrograms(random: SplitMix(seed: UInt64(program.count)), target: target)
+        var generator = RandomPrograms(random: FuzzRandom(seed: UInt64(program.count)), target: target)
         var inputs = extraPackets.map { ($0, PacketMetadata()) }
         for _ in 0..<packets { inputs.append((generator.packet(), generator.metadata())) }
         for (packet, metadata) in inputs {
@@ -556,29 +556,13 @@ struct ClassicCapture {
     }
 }
 
-/// SplitMix64: small and seedable.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int.random(in: 0..<bound, using: &self) }
-}
 
 /// Random programs that verify for a target, biased toward what the optimizer acts on: tests
 /// of a few packet fields against values they are likely to hold (libpcap's shape), scratch and
 /// X traffic, constant arithmetic, and the instructions with unusual exits (loads past the
 /// end, division by X, `ld #ifidx`, `ld #rand`).
 struct RandomPrograms {
-    var random: SplitMix
+    var random: FuzzRandom
     var target: AttachTarget
 
     static let likelyValues: [UInt32] = [0, 1, 2, 3, 4, 6, 8, 0x10, 0x11, 0x800, 0xff, 0xffff_ffff]
