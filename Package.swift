@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Attach", targets: ["Attach"]),
         .library(name: "CBPFFuzz", targets: ["CBPFFuzz"]),
         .library(name: "Seccomp", targets: ["Seccomp"]),
+        .library(name: "PacketFilter", targets: ["PacketFilter"]),
         .executable(name: "cbpf", targets: ["cbpf"]),
     ],
     dependencies: [
@@ -45,12 +46,14 @@ let package = Package(
                 "CBPF", "CLinuxShims", "CSeccomp", .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The packet-filter front end: pcap-filter language, Swift DSL, code generation, captures.
+        .target(name: "PacketFilter", dependencies: ["CBPF"]),
         // Random program generation and kernel oracles for differential testing.
         .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
         .executableTarget(
             name: "cbpf",
             dependencies: [
-                "CBPF", "CBPFFuzz", "Seccomp",
+                "CBPF", "CBPFFuzz", "Seccomp", "PacketFilter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,12 +62,24 @@ let package = Package(
             dependencies: ["CBPF", "CPcap"],
             path: "Benchmarks/InterpreterBenchmark"
         ),
+        .executableTarget(
+            name: "SeccompBenchmark",
+            dependencies: ["CBPF", "Seccomp", "CSeccomp", "CLinuxShims"],
+            path: "Benchmarks/SeccompBenchmark"
+        ),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),
         .testTarget(
             name: "SeccompTests",
             dependencies: [
-                "Seccomp", "CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system"),
+                "Seccomp", "CBPF", "CBPFFuzz", "CLinuxShims",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .testTarget(
+            name: "PacketFilterTests",
+            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap"]
+        ),
+        // Runs the built `cbpf` executable as a user would.
+        .testTarget(name: "CLITests", dependencies: ["cbpf"]),
     ]
 )
