@@ -6,8 +6,8 @@ struct CBPFCommand: ParsableCommand {
         commandName: "cbpf",
         abstract: "Build, check, run and optimize classic BPF programs for Linux.",
         subcommands: [
-            AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self,
-            OptimizeCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
+            AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self, FilterCommand.self,
+            OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
         ]
     )
 }

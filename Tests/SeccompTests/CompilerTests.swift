@@ -1,6 +1,5 @@
 import CBPF
 import CLinuxShims
-import Foundation
 import Glibc
 import Seccomp
 import Testing
@@ -16,7 +15,7 @@ struct SeccompCompilerTests {
     /// 414 instructions executing 15.9 on average and 25 at most; minijail's BST 103 / 10.2 / 31.
     @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
     func dockerProfileMeetsTheTargets() throws {
-        let policy = try DockerProfile.load().policy(architectures: [.x86_64]).resolve()
+        let policy = try DockerProfile.policy().resolve()
         let program = try SeccompCompiler().compile(policy)
         let statistics = try SeccompFilterStatistics(program: program, policy: policy, syscallCount: 460)
         print("Docker default profile, x86_64:\n\(statistics)")
@@ -28,11 +27,13 @@ struct SeccompCompilerTests {
         try expectCacheAllowsExactlyTheUnconditionalCalls(program, policy)
     }
 
-    /// Docker's profile for x86_64 with x86 and x32, as Docker installs it on x86_64. libseccomp
-    /// 2.5.4 makes 1243 instructions executing 15.6 on average over x86_64's numbers 0–459.
+    /// Docker's profile for x86_64 with x86 and x32, as Docker installs it on x86_64 (x86 checks
+    /// socket's conditions on socket alone, as libseccomp does). libseccomp 2.5.4 makes 1243
+    /// instructions executing 15.6 on average over x86_64's numbers 0–459.
     @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
     func dockerProfileOnThreeArchitectures() throws {
-        let policy = try DockerProfile.load().resolvedPolicy(architectures: [.x86_64, .x86, .x32])
+        let policy = try DockerProfile.policy(subArchitectures: true).resolve()
+        #expect(policy.architectures.map(\.architecture) == [.x86_64, .x86, .x32])
         let program = try SeccompCompiler().compile(policy)
         let statistics = try SeccompFilterStatistics(program: program, policy: policy, syscallCount: 460)
         print("Docker default profile, x86_64 + x86 + x32:\n\(statistics)")
@@ -52,8 +53,7 @@ struct SeccompCompilerTests {
     /// With the ENOSYS option, and with every tuning option, the filter still decides as the policy.
     @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
     func dockerProfileWithOptionsStillDecidesAsThePolicy() throws {
-        let profile = try DockerProfile.load()
-        let policy = try profile.policy(architectures: [.x86_64], unknownSyscallsFailWithENOSYS: true).resolve()
+        let policy = try DockerProfile.policy(unknownSyscallsFailWithENOSYS: true).resolve()
         let program = try SeccompCompiler().compile(policy)
         let statistics = try SeccompFilterStatistics(program: program, policy: policy, syscallCount: 460)
         print("Docker default profile, x86_64, unknown numbers fail with ENOSYS:\n\(statistics)")
@@ -76,9 +76,9 @@ struct SeccompCompilerTests {
     /// is under 1 ms in a release build (`swift test -c release`); a debug build only prints it.
     @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
     func dockerProfileCompilesQuickly() throws {
-        let profile = try DockerProfile.load()
-        let policy = try profile.policy(architectures: [.x86_64]).resolve()
-        let threeArchitectures = try profile.resolvedPolicy(architectures: [.x86_64, .x86, .x32])
+        let unresolved = try DockerProfile.policy()
+        let policy = try unresolved.resolve()
+        let threeArchitectures = try DockerProfile.policy(subArchitectures: true).resolve()
         let compiler = SeccompCompiler()
         func median(_ policy: ResolvedSeccompPolicy, runs: Int) throws -> Duration {
             _ = try compiler.compile(policy)
@@ -97,7 +97,6 @@ struct SeccompCompilerTests {
         }
         let single = try median(policy, runs: 101)
         let three = try median(threeArchitectures, runs: 21)
-        let unresolved = profile.policy(architectures: [.x86_64])
         var withResolution = [Duration]()
         for _ in 0 ..< 21 {
             let clock = ContinuousClock()
@@ -114,10 +113,10 @@ struct SeccompCompilerTests {
 
     // MARK: Handwritten policies
 
-    @Test(arguments: handwrittenPolicies.indices)
-    func handwrittenPolicyDecidesAsTheReference(index: Int) throws {
-        let (name, text) = handwrittenPolicies[index]
-        let policy = try SeccompPolicy(parsing: text).resolve()
+    @Test(arguments: handwrittenPolicies)
+    func handwrittenPolicyDecidesAsTheReference(_ handwritten: HandwrittenPolicy) throws {
+        let name = handwritten.name
+        let policy = try handwritten.policy.resolve()
         let program = try SeccompCompiler().compile(policy)
         try Verifier.verify(program, for: .seccomp)
         #expect(program.count <= 4096, "\(name)")
@@ -128,8 +127,8 @@ struct SeccompCompilerTests {
     /// Together the handwritten policies use every operator, width, action and architecture
     /// combination this test promises.
     @Test func handwrittenPoliciesCoverEveryOperatorActionAndArchitecture() throws {
-        let policies = try handwrittenPolicies.map { try SeccompPolicy(parsing: $0.text) }
-        #expect(policies.count >= 20)
+        let policies = try handwrittenPolicies.map { try $0.policy }
+        #expect(policies.count >= 50)
         let conditions = policies.flatMap { $0.rules.flatMap(\.conditions) }
         func uses(_ comparison: (ArgumentCondition.Comparison) -> Bool, _ width: ArgumentCondition.Width) -> Bool {
             conditions.contains { comparison($0.comparison) && $0.width == width }
@@ -165,6 +164,39 @@ struct SeccompCompilerTests {
         let longJumps = program.instructions.contains { if case .jump = $0 { true } else { false } }
         #expect(longJumps, "the filter is long enough to need `ja`")
         try expectDecisionsMatch(program, policy, name: "long jumps")
+    }
+
+    /// On `AUDIT_ARCH_X86_64` numbers from 0x40000000 up are x32's: a filter for x86_64 alone
+    /// never lets them through, -1 aside; one for x32 alone takes -1 as x32's, as libseccomp does.
+    @Test func x32NumbersAreSplitAsLibseccompSplitsThem() throws {
+        let edges: [UInt32] = [0x4000_0000, 0x4000_0001, 0x7fff_ffff, 0x8000_0000, 0xbfff_ffff, 0xc000_0000, 0xffff_fffe]
+        let audit = AuditArchitecture.x86_64.rawValue
+        for (text, x32Action, minusOne, low) in [
+            ("default allow\narch x86_64\nforeign-arch kill-process", SeccompAction.killProcess, SeccompAction.allow,
+             SeccompAction.allow),
+            ("default allow\narch x32\nforeign-arch kill-process", .allow, .allow, .killProcess),
+            ("default errno(1)\narch x86_64 x32\nforeign-arch kill-process\nallow 5", .errno(1), .errno(1), .errno(1)),
+        ] {
+            let policy = try SeccompPolicy(parsing: text).resolve()
+            let interpreter = try Interpreter(try SeccompCompiler().compile(policy), for: .seccomp)
+            func decided(_ number: UInt32) -> SeccompAction {
+                let data = SeccompData(number: Int32(bitPattern: number), architecture: audit)
+                let compiled = SeccompAction(returnValue: interpreter.run(seccomp: data))
+                #expect(compiled == policy.action(for: data), "\(text): 0x\(String(number, radix: 16))")
+                return compiled
+            }
+            for number in edges { #expect(decided(number) == x32Action, "\(text): 0x\(String(number, radix: 16))") }
+            #expect(decided(0xffff_ffff) == minusOne, "\(text)")
+            #expect(decided(0x3fff_ffff) == low, "\(text)")
+            // Bit 30 means nothing on x86.
+            let x86 = SeccompData(number: 0x4000_0003, architecture: AuditArchitecture.x86.rawValue)
+            #expect(policy.action(for: x86) == .killProcess)
+        }
+        let x86 = try SeccompPolicy(parsing: "default allow\narch x86\nerrno(5) read").resolve()
+        let x86Filter = try Interpreter(try SeccompCompiler().compile(x86), for: .seccomp)
+        let data = SeccompData(number: 0x4000_0003, architecture: AuditArchitecture.x86.rawValue)
+        #expect(x86.action(for: data) == .allow)
+        #expect(x86Filter.run(seccomp: data) == SeccompAction.allow.returnValue)
     }
 
     @Test func tooLongAFilterIsRefused() throws {
@@ -210,8 +242,8 @@ struct SeccompCompilerTests {
     // MARK: The kernel
 
     /// The filter installs, and real calls get what the policy says: arguments compared on
-    /// both words, the x32 bit sent to the foreign action, and `-1` and bit-31 numbers to the
-    /// default as the reference decides (libseccomp sends bit-31 numbers to the foreign action).
+    /// both words, numbers from 0x40000000 up (x32's) sent to the foreign action, and `-1` to the
+    /// default, as the reference and libseccomp decide.
     @Test(.enabled(if: SeccompInstaller.isAvailable(.allow), "skipped: this kernel has no seccomp filters"))
     func compiledFilterDecidesRealCalls() async {
         await #expect(processExitsWith: .success) {
@@ -235,7 +267,7 @@ struct SeccompCompilerTests {
             #expect(directCall(Int(SYS_getpriority), 0, 0x1234) != .failure(14))
             #if arch(x86_64)
                 #expect(directCall(0x4000_0000 | Int(SYS_getpid)) == .failure(77), "x32 is foreign")
-                #expect(directCall(0x8000_0000) == .failure(CallError(ENOSYS)), "bit 31 alone is x86_64's")
+                #expect(directCall(0x8000_0000) == .failure(77), "numbers from 0x40000000 up are x32's")
             #endif
             #expect(directCall(-1) == .failure(CallError(ENOSYS)))
             #expect(directCall(Int(SYS_getpid)) == .success(Int(getpid())))
@@ -293,7 +325,7 @@ private func expectDecisionsMatch(
 }
 
 /// An architecture's numbers from its first to 64 past the highest known or ruled, and a few
-/// numbers of the other x32 state and the edges of the bands bit 30 and bit 31 make.
+/// numbers of the other x32 state, and the edges of the x32 numbers (0x40000000 up) and of -1.
 private func numbersToCheck(_ architecture: ArchitecturePolicy) -> [Int32] {
     let known = architecture.knownSyscallNumbers
     let first = SeccompCompiler.profiledNumbers(of: architecture).lowerBound
@@ -309,7 +341,7 @@ private func numbersToCheck(_ architecture: ArchitecturePolicy) -> [Int32] {
 }
 
 /// The rules for a number in every architecture that shares `architecture`'s audit value: the
-/// reference may choose another one of them for it (x32 for a number with bit 30 set).
+/// reference may choose another one of them for it (x32 for a number from 0x40000000 up).
 private func rules(of number: Int32, sharing architecture: ArchitecturePolicy, in policy: ResolvedSeccompPolicy)
     -> [ResolvedRule]
 {
@@ -437,158 +469,21 @@ private func expectCacheAllowsExactlyTheUnconditionalCalls(
 
 // MARK: - Docker's profile
 
-/// A minimal reader of Docker's seccomp profile (moby `profiles/seccomp/default.json`) with
-/// Docker's default capabilities, on an x86_64 host, as runc applies it: names libseccomp does
-/// not know are skipped, an entry's conditions form one rule unless two test the same argument
-/// (then each is a rule of its own), and `SCMP_CMP_MASKED_EQ` compares `arg & value` with
-/// `valueTwo`.
-private struct DockerProfile: Decodable {
-    struct Entry: Decodable {
-        var names: [String]
-        var action: String
-        var errnoRet: UInt16?
-        var args: [Argument]?
-        var includes: Filter?
-        var excludes: Filter?
-    }
+/// Docker's default profile imported as Docker and runc read it on an x86_64 host
+/// (``OCISeccompProfile/policy(options:)``), with Docker's default capabilities and a fixed kernel.
+private enum DockerProfile {
+    static var isAvailable: Bool { dockerDefaultProfileText != nil }
 
-    struct Argument: Decodable {
-        var index: Int
-        var value: UInt64
-        var valueTwo: UInt64?
-        var op: String
-    }
-
-    struct Filter: Decodable {
-        var caps: [String]?
-        var arches: [String]?
-        var minKernel: String?
-    }
-
-    var defaultAction: String
-    var defaultErrnoRet: UInt16?
-    var syscalls: [Entry]
-
-    /// Docker's default bounding set.
-    static let capabilities: Set<String> = [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
-        "CAP_AUDIT_WRITE",
-    ]
-    /// Go's name for this machine, which Docker matches `arches` against.
-    static let hostArchitecture = "amd64"
-
-    static var path: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/corpus/seccomp/docker-default.json").path
-    }
-
-    static var isAvailable: Bool { FileManager.default.fileExists(atPath: path) }
-
-    static func load() throws -> DockerProfile {
-        try JSONDecoder().decode(DockerProfile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    /// The profile for `architectures`, resolved. Rules with conditions on a call that an
-    /// architecture multiplexes (`socket` on x86) are resolved for it as libseccomp 2.5.4 does:
-    /// the conditions on the call's own number, none on the multiplexer, which the policy model
-    /// refuses to do for several architectures at once. So each architecture is resolved on its
-    /// own, and the results are put together.
-    func resolvedPolicy(architectures: [SeccompArchitecture], unknownSyscallsFailWithENOSYS: Bool = false) throws
-        -> ResolvedSeccompPolicy
+    /// The policy for x86_64 alone, or with `subArchitectures` for x86_64, x86 and x32.
+    static func policy(subArchitectures: Bool = false, unknownSyscallsFailWithENOSYS: Bool = false) throws
+        -> SeccompPolicy
     {
-        let resolved = try architectures.map { architecture in
-            try policy(architectures: [architecture], unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS)
-                .resolve().architectures[0]
-        }
-        var combined = policy(architectures: architectures, unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS)
-        combined.rules = []
-        return ResolvedSeccompPolicy(policy: combined, architectures: resolved)
-    }
-
-    func policy(architectures: [SeccompArchitecture], unknownSyscallsFailWithENOSYS: Bool = false) -> SeccompPolicy {
-        var rules = [SeccompRule]()
-        for entry in syscalls where applies(entry) {
-            let action = Self.action(entry.action, errno: entry.errnoRet)
-            let conditions = (entry.args ?? []).map(Self.condition)
-            let indices = conditions.map(\.argument)
-            let conditionSets = Set(indices).count == indices.count ? [conditions] : conditions.map { [$0] }
-            for name in entry.names where Self.exists(name, on: architectures) {
-                for conditions in conditionSets {
-                    if architectures.count == 1, !conditions.isEmpty,
-                        case .multiplexed(let call)? = try? architectures[0].resolve(name)
-                    {
-                        if let direct = call.directNumber {
-                            rules.append(SeccompRule(action, .number(direct), conditions: conditions))
-                        }
-                        let selector = ArgumentCondition(argument: 0, .equal, UInt64(call.subcall))
-                        rules.append(SeccompRule(action, .syscall(Syscall(call.multiplexer.rawValue)), conditions: [selector]))
-                    } else {
-                        rules.append(SeccompRule(action, .syscall(Syscall(name)), conditions: conditions))
-                    }
-                }
-            }
-        }
-        return SeccompPolicy(
-            defaultAction: Self.action(defaultAction, errno: defaultErrnoRet), architectures: architectures,
-            unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS, rules: rules
-        )
-    }
-
-    private func applies(_ entry: Entry) -> Bool {
-        if let caps = entry.excludes?.caps, !Self.capabilities.isDisjoint(with: caps) { return false }
-        if let caps = entry.includes?.caps, !Self.capabilities.isSuperset(of: caps) { return false }
-        if let arches = entry.excludes?.arches, arches.contains(Self.hostArchitecture) { return false }
-        if let arches = entry.includes?.arches, !arches.contains(Self.hostArchitecture) { return false }
-        if let minimum = entry.includes?.minKernel, !Self.kernelIsAtLeast(minimum) { return false }
-        return true
-    }
-
-    private static func exists(_ name: String, on architectures: [SeccompArchitecture]) -> Bool {
-        architectures.contains { architecture in
-            guard let resolution = try? architecture.resolve(name) else { return false }
-            return resolution != .unavailable
-        }
-    }
-
-    private static func action(_ name: String, errno: UInt16?) -> SeccompAction {
-        switch name {
-        case "SCMP_ACT_ALLOW": .allow
-        case "SCMP_ACT_ERRNO": .errno(errno ?? UInt16(EPERM))
-        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": .killThread
-        case "SCMP_ACT_KILL_PROCESS": .killProcess
-        case "SCMP_ACT_TRAP": .trap(0)
-        case "SCMP_ACT_TRACE": .trace(errno ?? 0)
-        case "SCMP_ACT_LOG": .log
-        case "SCMP_ACT_NOTIFY": .userNotification
-        default: preconditionFailure("unknown action \(name)")
-        }
-    }
-
-    private static func condition(_ argument: Argument) -> ArgumentCondition {
-        let comparison: ArgumentCondition.Comparison = switch argument.op {
-        case "SCMP_CMP_EQ": .equal
-        case "SCMP_CMP_NE": .notEqual
-        case "SCMP_CMP_LT": .less
-        case "SCMP_CMP_LE": .lessOrEqual
-        case "SCMP_CMP_GT": .greater
-        case "SCMP_CMP_GE": .greaterOrEqual
-        case "SCMP_CMP_MASKED_EQ": .maskedEqual(mask: argument.value)
-        default: preconditionFailure("unknown operator \(argument.op)")
-        }
-        let value = argument.op == "SCMP_CMP_MASKED_EQ" ? argument.valueTwo ?? 0 : argument.value
-        return ArgumentCondition(argument: argument.index, comparison, value)
-    }
-
-    private static func kernelIsAtLeast(_ version: String) -> Bool {
-        var names = utsname()
-        guard uname(&names) == 0 else { return false }
-        let release = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        func numbers(_ text: String) -> [Int] {
-            text.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
-        }
-        return numbers(release).lexicographicallyPrecedes(numbers(version)) == false
+        let profile = try OCISeccompProfile(json: try #require(dockerDefaultProfileText))
+        return try profile.policy(
+            options: OCIProfileImportOptions(
+                architecture: .x86_64, includesSubArchitectures: subArchitectures, kernelVersion: ociTestKernel,
+                unknownSyscallsFailWithENOSYS: unknownSyscallsFailWithENOSYS)
+        ).policy
     }
 }
 
@@ -616,234 +511,3 @@ private struct CallError: Error, Equatable, ExpressibleByIntegerLiteral, CustomS
     init(integerLiteral code: Int32) { self.code = code }
     var description: String { "errno \(code)" }
 }
-
-// MARK: - Handwritten policies
-
-/// Policies in the text format that together use every operator at the 32-bit boundaries, on
-/// both widths, every action, and single and combined architectures of both byte orders.
-private let handwrittenPolicies: [(name: String, text: String)] = [
-    ("x86_64 allow list", """
-        default kill-process
-        arch x86_64
-        allow read write exit_group rt_sigreturn
-        allow mmap arg2 & 0x4 == 0
-        errno(EPERM) openat arg2 & 0x40 == 0x40
-        allow openat
-        allow ioctl arg1.lo32 == 0x5401
-        """),
-    ("64-bit equality", """
-        default allow
-        arch x86_64
-        errno(1) getpid arg0 == 0xffffffff
-        errno(2) getpid arg0 == 0x100000000
-        errno(3) getpid arg0 == 0xffffffff00000000
-        errno(4) getpid arg1 != 0
-        errno(5) getppid arg0 != 0x8000000000000000 && arg1 == 7
-        errno(6) gettid arg2 == 0 && arg3 == 0xffffffffffffffff
-        """),
-    ("64-bit orderings at the word edges", """
-        default allow
-        arch x86_64
-        errno(1) getpid arg0 < 0x100000000 && arg1 >= 0xffffffff
-        errno(2) getpid arg0 <= 0xffffffff && arg1 > 0x100000000
-        errno(3) getppid arg0 > 0xffffffff
-        errno(4) getppid arg0 >= 0x8000000000000000
-        errno(5) getuid arg0 < 1
-        errno(6) getuid arg1 <= 0
-        errno(7) getgid arg0 > 0xfffffffffffffffe
-        errno(8) getgid arg1 >= 0xffffffff00000001
-        errno(9) geteuid arg0 <= 0xfffffffeffffffff
-        errno(10) geteuid arg0 < 0x7fffffff80000000
-        errno(11) getegid arg3 > 0 && arg3 < 0x200000000
-        errno(12) getegid arg4 >= 0x100000000 && arg4 <= 0x1ffffffff
-        """),
-    ("masked equality", """
-        default log
-        arch x86_64
-        errno(1) getpid arg0 & 0xffffffff00000000 == 0x100000000
-        errno(2) getpid arg1 & 0x1 == 1
-        errno(3) getppid arg2 & 0xff == 0
-        errno(4) getppid arg3 & 0x8000000000000000 == 0x8000000000000000
-        errno(5) gettid arg4 & 0xffffffffffffffff == 5
-        errno(6) gettid arg5 & 0xf0f0f0f0f0f0f0f0 == 0x1010101010101010
-        errno(7) getuid arg0 & 0 == 0
-        errno(8) getgid arg0 & 0xf0 == 0xf
-        allow getgid
-        """),
-    ("32-bit comparisons on a 64-bit architecture", """
-        default allow
-        arch x86_64
-        errno(1) getpid arg0.lo32 == 5
-        errno(2) getpid arg1.lo32 != 0xffffffff && arg2.lo32 < 0x80000000
-        errno(3) getppid arg0.lo32 <= 0
-        errno(4) getppid arg0.lo32 > 0xfffffffe
-        errno(5) gettid arg0.lo32 >= 1 && arg1.lo32 & 0xff00 == 0x1200
-        errno(6) getuid arg0.lo32 & 0x80000000 == 0x80000000
-        errno(7) getgid arg0.lo32 < 0x10 && arg0 > 0x100000000
-        """),
-    ("x86_64, x86 and x32", """
-        default errno(EPERM)
-        arch x86_64 x86 x32
-        foreign-arch kill-thread
-        allow read write close exit_group
-        allow socket
-        allow ioctl arg1 == 0x5401 && arg0 <= 2
-        errno(ENOTTY) ioctl arg1.lo32 == 0x5402
-        allow mmap arg2 & 0x4 == 0
-        trap(3) kill arg1 == 9
-        allow kill arg1 != 0
-        """),
-    ("aarch64 and arm", """
-        default errno(EPERM)
-        arch aarch64 arm
-        foreign-arch trap(9)
-        allow @basic-io
-        allow mmap arg2 & 0x4 == 0
-        allow mprotect arg2.lo32 != 7
-        kill-thread ptrace
-        trace(5) openat arg1 & 0x3 == 0x1
-        allow openat
-        """),
-    ("riscv64", """
-        default kill-process
-        arch riscv64
-        allow read write exit_group riscv_flush_icache
-        log openat
-        trace(7) execve arg0 == 0
-        allow execve
-        errno(13) kill arg1 >= 32 && arg1 <= 64
-        allow kill
-        """),
-    ("s390x, big-endian", """
-        default errno(1)
-        arch s390x
-        allow read write exit_group socket
-        allow mmap arg2 & 0x4 == 0
-        errno(2) getpid arg0 == 0x100000002
-        errno(3) getpid arg1 > 0xffffffff
-        errno(4) getpid arg2.lo32 < 7
-        allow getpid
-        """),
-    ("s390x and s390", """
-        default allow
-        arch s390x s390
-        kill-process ptrace
-        errno(5) dup arg0 == 0xffffffff
-        errno(6) dup2 arg1.lo32 >= 100
-        """),
-    ("ppc64le", """
-        default errno(EPERM)
-        arch ppc64le
-        allow read write
-        allow ioctl arg1 == 0x40087468
-        allow mmap arg3 & 0x20 == 0x20 && arg2 <= 3
-        """),
-    ("ppc64 and ppc, big-endian", """
-        default allow
-        arch ppc64 ppc
-        errno(9) getpid arg0 != 5
-        errno(10) read arg2 > 4096
-        """),
-    ("mips64 and mipsel, both byte orders", """
-        default errno(1)
-        arch mips64 mipsel
-        errno(3) write arg0 > 2 && arg2 >= 0x1000
-        allow read write
-        allow mmap arg2 & 0x4 == 0
-        """),
-    ("x32 alone", """
-        default errno(1)
-        arch x32
-        allow read write exit_group
-        allow ioctl arg1 == 0x5401
-        """),
-    ("x86 with multiplexed calls", """
-        default errno(1)
-        arch x86
-        allow socket connect recv
-        allow socketcall arg0 == 17
-        errno(2) ipc arg0 == 1
-        allow shmget
-        """),
-    ("ENOSYS for unknown numbers", """
-        default kill-thread
-        arch x86_64
-        unknown-syscalls enosys
-        allow read write exit_group
-        allow 451 452
-        errno(1) 1000 arg0 == 1
-        """),
-    ("three architectures with ENOSYS", """
-        default errno(EPERM)
-        arch x86_64 x86 x32
-        unknown-syscalls enosys
-        allow @system-service
-        """),
-    ("user notification by default", """
-        default user-notif
-        arch x86_64
-        allow read write close fstat exit_group
-        errno(1) openat arg2 & 0x3 == 0x3
-        """),
-    ("first match across arguments", """
-        default allow
-        arch x86_64 aarch64
-        errno(1) write arg0 == 1 && arg2 > 100
-        errno(2) write arg0 == 2
-        log write arg1 != 0
-        trap(4) read arg0.lo32 == 0 && arg1 & 0xfff == 0 && arg2 < 0x10000
-        kill-thread read arg0 == 0xffffffffffffffff
-        """),
-    ("allowed whatever the arguments", """
-        default errno(1)
-        arch x86_64
-        errno(5) read arg0 == 3
-        allow read
-        allow close arg0 > 2
-        allow close
-        allow fstat arg1 >= 0
-        allow getpid arg0 & 0 == 0
-        """),
-    ("deny list", """
-        default allow
-        arch x86_64 x86
-        kill-process ptrace
-        errno(EPERM) mount umount2 reboot
-        trap(1) personality arg0 != 0
-        """),
-    ("default only", """
-        default allow
-        arch x86_64
-        """),
-    ("contradictory conditions", """
-        default allow
-        arch x86_64
-        errno(1) read arg0 == 1 && arg0 == 2
-        errno(2) write arg0 > 5 && arg0 < 3
-        errno(3) close arg0 == 1 && arg0 != 1
-        """),
-    ("foreign architectures allowed", """
-        default errno(1)
-        arch x86_64
-        foreign-arch allow
-        allow read
-        """),
-    ("arm's private calls", """
-        default errno(1)
-        arch arm
-        allow cacheflush set_tls read
-        errno(2) breakpoint arg0 == 3
-        """),
-    ("MIPS n32 and n64", """
-        default allow
-        arch mips64n32 mipsel64
-        errno(1) read arg0 == 3
-        errno(2) write arg1.lo32 > 9
-        """),
-    ("x86_64 and x32", """
-        default errno(EPERM)
-        arch x86_64 x32
-        errno(3) write arg0 == 5
-        allow read write
-        """),
-]

@@ -1,4 +1,5 @@
 import CBPF
+import CBPFFuzz
 import CSeccomp
 import Glibc
 import Seccomp
@@ -389,7 +390,7 @@ struct OracleProbe: Hashable, CustomStringConvertible {
 /// numbers with conditions, values at and around every constant, one argument at a time, plus
 /// random combinations.
 func oracleProbes(for resolved: ResolvedSeccompPolicy, seed: UInt64 = 0x0c1) -> [OracleProbe] {
-    var generator = OCITestRandom(seed: seed)
+    var generator = FuzzRandom(seed: seed)
     var probes = [OracleProbe]()
     let edges: [UInt64] = [
         0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff, 0x1_0000_0000, 0x1_0000_0001,
@@ -462,12 +463,11 @@ struct OracleMismatch: CustomStringConvertible {
     var decider: String
 
     var description: String {
-        let name = { (number: Int32, audit: UInt32) -> String in
-            SeccompArchitecture.all.first {
-                $0.auditArchitecture.rawValue == audit
-                    && $0.usesX32SyscallBit == (UInt32(bitPattern: number) & 0x4000_0000 != 0 && number != -1)
-            }?.syscallName(forNumber: number) ?? "?"
-        }(probe.number, probe.architecture)
+        let name = SeccompArchitecture.all.first {
+            $0.auditArchitecture.rawValue == probe.architecture
+                && $0.usesX32SyscallBit
+                    == SeccompArchitecture.isX32Number(UInt32(bitPattern: probe.number), coversX86_64: true)
+        }?.syscallName(forNumber: probe.number) ?? "?"
         return "\(decider): \(probe) [\(name)]: reference \(SeccompAction(returnValue: expected)), "
             + "got \(SeccompAction(returnValue: actual))"
     }
@@ -529,16 +529,6 @@ func summarize(_ mismatches: [OracleMismatch]) -> [String] {
 /// Inputs on which the reference (``ResolvedSeccompPolicy/action(for:)``) and libseccomp's
 /// filters are known to decide differently. Every other difference is a failure.
 enum KnownDisagreement: String, CaseIterable {
-    /// On an architecture other than `AUDIT_ARCH_X86_64`, a number with bit 30 set (not -1): the
-    /// reference treats bit 30 as x32's on every architecture and gives the foreign-architecture
-    /// action; libseccomp, like the kernel, sees an ordinary (unknown) number of that
-    /// architecture and gives the default action or a rule's.
-    case bit30OutsideX86_64 = "bit 30 of the number outside AUDIT_ARCH_X86_64: the reference gives the foreign action, libseccomp the architecture's default"
-    /// On `AUDIT_ARCH_X86_64`, a number from 0x80000000 to 0xbfffffff (bit 31 set, bit 30
-    /// clear), or -1 when the policy has x32 but not x86_64: libseccomp tells x32 from x86_64
-    /// by `nr >= 0x40000000` (unsigned), and lets -1 through to x86_64 only; the reference
-    /// tests bit 30 alone and never gives -1 to x32.
-    case x32BoundaryOnX86_64 = "AUDIT_ARCH_X86_64 numbers 0x80000000-0xbfffffff (and -1 without x86_64): libseccomp splits x86_64 from x32 at nr >= 0x40000000, the reference at bit 30"
     /// A libseccomp bug, not a disagreement about meaning: with two rules that order-compare
     /// (`<`, `<=`, `>`, `>=`) the same 64-bit argument of a call, libseccomp 2.5.4's BPF can jump
     /// from a test of the low word into a test that expects the high word in the accumulator
@@ -548,17 +538,14 @@ enum KnownDisagreement: String, CaseIterable {
     /// The known disagreement a mismatch of a libseccomp filter belongs to, if any.
     static func classify(_ mismatch: OracleMismatch, resolved: ResolvedSeccompPolicy) -> KnownDisagreement? {
         guard mismatch.decider != "SeccompCompiler" else { return nil }
-        let number = UInt32(bitPattern: mismatch.probe.number)
-        if mismatch.probe.architecture != AuditArchitecture.x86_64.rawValue {
-            if number & 0x4000_0000 != 0 && number != 0xffff_ffff { return .bit30OutsideX86_64 }
-        } else if number >= 0x8000_0000 && (number & 0x4000_0000 == 0 || number == 0xffff_ffff) {
-            return .x32BoundaryOnX86_64
-        }
         // The rules libseccomp compiled for this number on this architecture.
-        let x32 = mismatch.probe.architecture == AuditArchitecture.x86_64.rawValue && number & 0x4000_0000 != 0
-        let rules = resolved.architectures.first {
-            $0.architecture.auditArchitecture.rawValue == mismatch.probe.architecture
-                && $0.architecture.usesX32SyscallBit == x32 && $0.architecture.hasSixtyFourBitArguments
+        let audit = mismatch.probe.architecture
+        let covered = resolved.architectures.filter { $0.architecture.auditArchitecture.rawValue == audit }
+        let x32 = audit == AuditArchitecture.x86_64.rawValue && SeccompArchitecture.isX32Number(
+            UInt32(bitPattern: mismatch.probe.number),
+            coversX86_64: covered.contains { !$0.architecture.usesX32SyscallBit })
+        let rules = covered.first {
+            $0.architecture.usesX32SyscallBit == x32 && $0.architecture.hasSixtyFourBitArguments
         }?.syscall(number: mismatch.probe.number)?.rules ?? []
         var ordered = [Int: Int]()
         for rule in rules {

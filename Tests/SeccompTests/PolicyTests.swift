@@ -303,22 +303,47 @@ struct SeccompPolicyTests {
         #expect(resolved.action(for: SeccompData(number: 102, architecture: audit, arguments: [3])) == .killProcess)
     }
 
-    @Test func conditionsOnMultiplexedCallsAreRefused() {
+    /// As libseccomp 2.5.4: conditions on argument 0 are checked on the direct number, and the
+    /// multiplexer checks only the subcall; conditions on other arguments are refused.
+    @Test func conditionsOnMultiplexedCallsApplyToTheDirectNumber() throws {
         let policy = SeccompPolicy(defaultAction: .killProcess, architectures: [.x86_64, .x86]) {
             Allow(.socket) { $0.arg(0) == AF_UNIX }
         }
+        let x86 = try policy.resolve().architectures[1]
+        let family = ArgumentCondition(argument: 0, .equal, 1, width: .low32)
+        #expect(x86.syscall(number: 359)?.rules == [ResolvedRule(action: .allow, conditions: [family], ruleIndex: 0)])
+        #expect(x86.syscall(number: 102)?.rules == [ResolvedRule(action: .allow, conditions: [family], ruleIndex: 0)])
+        #expect(x86.action(forSyscall: 359, arguments: [2]) == .killProcess)
+        #expect(x86.action(forSyscall: 102, arguments: [1, 0xbf00_0000]) == .allow)
+
+        let onArgument1 = SeccompPolicy(defaultAction: .killProcess, architectures: [.x86_64, .x86]) {
+            Allow(.socket) { $0.arg(1) == 1 }
+        }
         #expect {
-            try policy.resolve()
+            try onArgument1.resolve()
         } throws: { error in
             guard case .conditionsOnMultiplexedSyscall(_, 0, "socket", "socketcall", .x86)? =
                 error as? SeccompPolicyError
             else { return false }
-            return true
+            return "\(error)".contains("only conditions on argument 0 can be kept")
         }
         // Only x86_64: fine.
-        var single = policy
+        var single = onArgument1
         single.architectures = [.x86_64]
         #expect(throws: Never.self) { try single.validate() }
+
+        // Rules that differ only in conditions the multiplexer cannot check, with other actions.
+        let clash = SeccompPolicy(defaultAction: .killProcess, architectures: [.s390x]) {
+            Allow(.socket) { $0.arg(0) == 1 }
+            Fail(.EAFNOSUPPORT, .socket) { $0.arg(0) == 40 }
+        }
+        #expect {
+            try clash.resolve()
+        } throws: { error in
+            guard case .multiplexedContradiction(_, 0, _, 1, "socket", "socketcall", .s390x)? = error as? SeccompPolicyError
+            else { return false }
+            return "\(error)".contains("s390x also reaches socket through socketcall")
+        }
     }
 
     @Test func thirtyTwoBitArchitecturesCompareLow32Bits() throws {
@@ -548,10 +573,17 @@ struct SeccompPolicyTests {
                 && error.why.contains("put the more specific rule first")
         }
         #expect {
-            try SeccompPolicyFormat.parse("default kill\narch x86 x86_64\nallow socket arg0 == 1\n")
+            try SeccompPolicyFormat.parse("default kill\narch x86 x86_64\nallow socket arg2 == 1\n")
         } throws: { error in
             guard let error = error as? PolicyFormatError else { return false }
             return error.line == 3 && error.column == 7 && error.what == "conditions on socket cannot be checked on x86"
+        }
+        #expect {
+            try SeccompPolicyFormat.parse("default kill\narch x86\nallow socket arg0 == 1\nerrno(1) socket arg0 == 2\n")
+        } throws: { error in
+            guard let error = error as? PolicyFormatError else { return false }
+            return error.line == 4 && error.what == "rule contradicts line 3 \"allow socket arg0 == 1\" on x86"
+                && error.why.contains("line 3 decides every such call first")
         }
         // Without validation, names are not looked up.
         #expect(throws: Never.self) {

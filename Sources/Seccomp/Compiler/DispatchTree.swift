@@ -54,12 +54,11 @@ struct DispatchTree {
 /// the last section that has it; a subtree's identity covers its comparisons and the code of
 /// its leaves, which each section emits the same way.
 struct SubtreeSharing {
-    /// What a leaf does, independent of the section: a return value, argument checks by their
-    /// code, or an x32 gate over two such leaves.
-    indirect enum LeafKey: Hashable {
+    /// What a leaf does, independent of the section: a return value, or argument checks by
+    /// their code.
+    enum LeafKey: Hashable {
         case returns(UInt32)
         case checks(ArgumentCheckBlock)
-        case gate(withBit: LeafKey, withoutBit: LeafKey)
     }
 
     private enum ChildKey: Hashable {
@@ -88,7 +87,6 @@ struct SubtreeSharing {
                 switch partitions[section].outcomes[outcome] {
                 case .action(let action): .returns(action.returnValue)
                 case .argumentChecks: .checks(blocks[section][outcome]!)
-                case .x32Gate(let withBit, let withoutBit): .gate(withBit: leaf(withBit), withoutBit: leaf(withoutBit))
                 }
             }
             var ids = [Int](repeating: 0, count: tree.nodes.count)

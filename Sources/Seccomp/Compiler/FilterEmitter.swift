@@ -4,7 +4,7 @@ import CBPF
 /// the jump offsets and inserts a `ja` for any conditional jump longer than 255 instructions.
 ///
 /// The layout is: the architecture checks; then for each section `ld [0]`, its search tree in
-/// preorder, the argument checks and x32 gates its leaves lead to, and one `ret` for each
+/// preorder, the argument checks its leaves lead to, and one `ret` for each
 /// distinct return value the section (and, for the first, the architecture checks) uses, shared
 /// by every jump that ends there. A `ret` for each section keeps jumps short: one pool at the end
 /// would be out of a conditional jump's reach from the first sections of a multi-architecture
@@ -121,7 +121,7 @@ struct FilterEmitter {
     }
 }
 
-/// The leaf code of one section: which argument checks and gates its dispatch reaches, in the
+/// The leaf code of one section: which argument checks its dispatch reaches, in the
 /// order they were first reached, each emitted once after the dispatch.
 private struct SectionLeaves {
     let partition: SyscallNumberPartition
@@ -138,7 +138,7 @@ private struct SectionLeaves {
         self.blocks = blocks
     }
 
-    /// The label of an outcome's code: a shared `ret`, or argument checks or a gate to emit later.
+    /// The label of an outcome's code: a shared `ret`, or argument checks to emit later.
     mutating func label(_ outcome: Int, emitter: inout FilterEmitter) -> Label {
         if case .action(let action) = partition.outcomes[outcome] {
             return emitter.returnLabel(action)
@@ -166,7 +166,7 @@ private struct SectionLeaves {
         emitLeaf(outcome, at: label, emitter: &emitter)
     }
 
-    /// Emits the argument checks and gates reached so far, and those they reach.
+    /// Emits the argument checks reached so far.
     mutating func emitPending(emitter: inout FilterEmitter) {
         while !pending.isEmpty {
             let outcome = pending.removeFirst()
@@ -180,13 +180,6 @@ private struct SectionLeaves {
         switch partition.outcomes[outcome] {
         case .action(let action):
             emitter.emit(CBPF.Return(action.returnValue))
-        case .x32Gate(let withBit, let withoutBit):
-            let hasBit = emitter.newLabel()
-            let without = self.label(withoutBit, emitter: &emitter)
-            emitter.emit(Jump(if: .bitsSet, SeccompArchitecture.x32SyscallBit, then: hasBit, else: without))
-            emitter.emit(hasBit)
-            let with = self.label(withBit, emitter: &emitter)
-            emitter.emit(Jump(if: .equal, 0xffff_ffff, then: without, else: with))
         case .argumentChecks:
             emitBlock(blocks[outcome]!, emitter: &emitter)
         }

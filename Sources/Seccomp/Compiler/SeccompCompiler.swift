@@ -16,12 +16,11 @@ import CBPF
 /// to it. Identical argument checks, and identical subtrees of different architectures, are
 /// emitted once.
 ///
-/// Bit 30 of the number tells x32 calls from the others, on every architecture as the reference
-/// does: a number with it set (other than -1) is x32's, and a foreign call when x32 is not
-/// covered; one without it is the architecture's own, and a foreign call for a policy of x32
-/// alone. libseccomp 2.5.4 differs in three corners, none of them a real system call: it
-/// splits only `AUDIT_ARCH_X86_64` numbers, with `jge #0x40000000` so that numbers with bit 31
-/// alone count as x32 too, and its x32 filter takes -1 and bit-31 numbers as x32's.
+/// On `AUDIT_ARCH_X86_64` the number chooses between x86_64 and x32 as the reference and
+/// libseccomp do (``SeccompArchitecture/isX32Number(_:coversX86_64:)``): numbers from
+/// `0x40000000` up, other than -1 when x86_64 is covered, are x32's, and get the foreign action
+/// when x32 is not covered. On other audit values the number is the architecture's whatever its
+/// bits.
 ///
 /// The dispatch uses only what the kernel's seccomp action cache can evaluate without
 /// arguments (`seccomp_is_const_allow`: word loads of `nr` and `arch`, `ja`, `jeq`/`jge`/`jgt`/
@@ -177,19 +176,8 @@ public struct SeccompCompiler: Hashable, Sendable {
         }
         return partition.ranges.map { range in
             let weight = partition.profiledCount(range.lower, range.upper)
-            let leafCost: Int
-            let slowestLeaf: Int?
-            if case .x32Gate(let withBit, let withoutBit) = partition.outcomes[range.outcome] {
-                // `jset` alone for numbers without the bit, `jset` and `jeq` for the others.
-                let counts = partition.profiledCountsByX32Bit(range.lower, range.upper)
-                let (withCost, withoutCost) = (2 + executed(withBit), 1 + executed(withoutBit))
-                leafCost = counts.withBit * withCost + counts.withoutBit * withoutCost
-                slowestLeaf = [counts.withBit > 0 ? withCost : nil, counts.withoutBit > 0 ? withoutCost : nil]
-                    .compactMap { $0 }.max()
-            } else {
-                leafCost = weight * executed(range.outcome)
-                slowestLeaf = weight > 0 ? executed(range.outcome) : nil
-            }
+            let leafCost = weight * executed(range.outcome)
+            let slowestLeaf = weight > 0 ? executed(range.outcome) : nil
             return SearchTreePlanner.Range(
                 lower: range.lower, outcome: range.outcome, isSingleNumber: range.lower == range.upper,
                 weight: weight, leafCost: leafCost, slowestLeaf: slowestLeaf

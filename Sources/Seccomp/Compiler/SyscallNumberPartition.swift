@@ -29,9 +29,6 @@ enum DispatchOutcome: Hashable, Sendable {
     case action(SeccompAction)
     /// Argument checks, with the argument layout of the architecture they are for.
     case argumentChecks(SyscallDecision, layout: ArgumentWordLayout)
-    /// `jset #0x40000000`, then `jeq #0xffffffff`: the outcome at index `withBit` for numbers
-    /// with bit 30 set (other than -1), the outcome at index `withoutBit` for the others.
-    case x32Gate(withBit: Int, withoutBit: Int)
 }
 
 /// The 32-bit number space of one section cut into maximal ranges of numbers that get the same
@@ -55,12 +52,18 @@ struct SyscallNumberPartition: Sendable {
     private var outcomeIndices: [DispatchOutcome: Int] = [:]
     private var constantActions: [SyscallDecision: SeccompAction?] = [:]
 
-    /// The parts of the number space that bit 30 splits between an architecture with the x32
-    /// bit and one without. `-1` counts as without: ptrace uses it to skip a call.
-    static let x32Bands: [(numbers: ClosedRange<UInt32>, hasX32Bit: Bool)] = [
-        (0 ... 0x3fff_ffff, false), (0x4000_0000 ... 0x7fff_ffff, true), (0x8000_0000 ... 0xbfff_ffff, false),
-        (0xc000_0000 ... 0xffff_fffe, true), (0xffff_ffff ... 0xffff_ffff, false),
-    ]
+    /// The parts of a section's number space and whether each is x32's, as
+    /// ``ResolvedSeccompPolicy/action(for:)`` splits them: on `AUDIT_ARCH_X86_64` from
+    /// `0x40000000` up, with `-1` x86_64's when the section has x86_64; elsewhere not at all.
+    static func bands(of section: DispatchSection) -> [(numbers: ClosedRange<UInt32>, isX32: Bool)] {
+        guard section.auditArchitecture == .x86_64 else { return [(0 ... 0xffff_ffff, false)] }
+        let coversX86_64 = section.policies.contains { !$0.architecture.usesX32SyscallBit }
+        return [
+            (0 ... SeccompArchitecture.x32SyscallBit - 1, false),
+            (SeccompArchitecture.x32SyscallBit ... 0xffff_fffe, true),
+            (0xffff_ffff ... 0xffff_ffff, SeccompArchitecture.isX32Number(0xffff_ffff, coversX86_64: coversX86_64)),
+        ]
+    }
 
     /// Partitions a section's numbers as ``ResolvedSeccompPolicy/action(for:)`` decides them.
     init(section: DispatchSection, foreignAction: SeccompAction, profiledCount: Int?) {
@@ -69,34 +72,18 @@ struct SyscallNumberPartition: Sendable {
             return UInt32(bitPattern: numbers.lowerBound) ... UInt32(bitPattern: numbers.upperBound)
         }
         let prepared = section.policies.map(PreparedPolicy.init)
-        for band in Self.x32Bands {
-            // As the reference does: bit 30 picks the architecture that carries it, or the one
-            // that does not, for every audit value.
-            if let policy = prepared.first(where: { $0.policy.architecture.usesX32SyscallBit == band.hasX32Bit }) {
+        for band in Self.bands(of: section) {
+            if let policy = prepared.first(where: { $0.policy.architecture.usesX32SyscallBit == band.isX32 }) {
                 appendRanges(of: policy, in: band.numbers)
             } else {
                 append(band.numbers.lowerBound, band.numbers.upperBound, intern(.action(foreignAction)))
             }
         }
-        gateTail()
     }
 
     /// How many profiled numbers lie in `lower...upper`.
     func profiledCount(_ lower: UInt32, _ upper: UInt32) -> Int {
         profiledWindows.reduce(0) { $0 + Self.overlap(lower ... upper, $1) }
-    }
-
-    /// How many profiled numbers in `lower...upper` go each way at an x32 gate.
-    func profiledCountsByX32Bit(_ lower: UInt32, _ upper: UInt32) -> (withBit: Int, withoutBit: Int) {
-        var counts = (withBit: 0, withoutBit: 0)
-        for window in profiledWindows {
-            for band in Self.x32Bands {
-                guard let part = Self.intersection(lower ... upper, band.numbers) else { continue }
-                let count = Self.overlap(part, window)
-                if band.hasX32Bit { counts.withBit += count } else { counts.withoutBit += count }
-            }
-        }
-        return counts
     }
 
     // MARK: Building
@@ -197,34 +184,6 @@ struct SyscallNumberPartition: Sendable {
             segments.append((UInt32(cursor) ... band.upperBound, unknownAction))
         }
         return segments
-    }
-
-    /// Folds the tail of the ranges into one x32 gate when, from some range on, the outcome
-    /// depends only on bit 30: the typical tail of every section (unused numbers, the x32 band
-    /// foreign, bit-31 numbers and -1 back to the architecture). Two instructions then do what
-    /// a search tree needs four or more comparisons for.
-    private mutating func gateTail() {
-        var withBit: Int?
-        var withoutBit: Int?
-        var start = ranges.endIndex
-        scan: for index in ranges.indices.reversed() {
-            let range = ranges[index]
-            let bits = Set(Self.x32Bands.filter { Self.intersection(range.lower ... range.upper, $0.numbers) != nil }
-                .map(\.hasX32Bit))
-            guard bits.count == 1, let hasBit = bits.first else { break scan }
-            if hasBit {
-                if withBit == nil { withBit = range.outcome } else if withBit != range.outcome { break scan }
-            } else {
-                if withoutBit == nil { withoutBit = range.outcome } else if withoutBit != range.outcome { break scan }
-            }
-            start = index
-        }
-        // The gate's two instructions replace at least three comparisons only from four ranges on.
-        guard let withBit, let withoutBit, ranges.count - start >= 4 else { return }
-        let gate = intern(.x32Gate(withBit: withBit, withoutBit: withoutBit))
-        let lower = ranges[start].lower
-        ranges.removeSubrange(start...)
-        append(lower, 0xffff_ffff, gate)
     }
 
     // MARK: Interval arithmetic

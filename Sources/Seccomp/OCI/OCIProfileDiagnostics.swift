@@ -67,10 +67,17 @@ public enum OCIProfileWarning: Hashable, Sendable, CustomStringConvertible {
     /// test can never hold as written, but libseccomp compares with `valueTwo & value`, and so
     /// does the imported policy.
     case maskedValueOutsideMask(path: String, mask: UInt64, value: UInt64)
+    /// A condition that no argument meets (`SCMP_CMP_LT` 0): its rule never decides, and
+    /// libseccomp may refuse it (`EEXIST`, and runc fails) after another rule on the argument.
+    case conditionNeverHolds(path: String)
     /// An architecture left out of the policy because it reaches `syscall` through a
     /// multiplexer (`socketcall` or `ipc`), where the policy cannot check the entry's
     /// conditions (see ``OCIProfileImportOptions/MultiplexedCallConditions``).
     case architectureOmitted(SeccompArchitecture, syscalls: [String], multiplexer: String)
+    /// Entries with conditions on calls that an architecture also reaches through a multiplexer
+    /// (`socket` through `socketcall` on x86): as libseccomp does, the conditions are checked on
+    /// the direct call, and every multiplexed call for them takes the entry's action.
+    case conditionsUncheckedOnMultiplexer(SeccompArchitecture, syscalls: [String], multiplexer: String)
 
     /// The warning as a sentence, naming the entries it is about.
     public var description: String {
@@ -104,9 +111,17 @@ public enum OCIProfileWarning: Hashable, Sendable, CustomStringConvertible {
         case .maskedValueOutsideMask(let path, let mask, let value):
             return "\(path): valueTwo 0x\(String(value, radix: 16)) has bits outside the mask 0x\(String(mask, radix: 16)); "
                 + "compared as 0x\(String(value & mask, radix: 16)), as libseccomp does"
+        case .conditionNeverHolds(let path):
+            return "\(path): no argument meets the condition, so the entry never decides; libseccomp may refuse it "
+                + "(EEXIST) when another entry for the call tests the same argument"
         case .architectureOmitted(let architecture, let syscalls, let multiplexer):
             return "left out \(architecture): it reaches \(syscalls.joined(separator: ", ")) through \(multiplexer), "
                 + "where the conditions of the entries cannot be checked"
+        case .conditionsUncheckedOnMultiplexer(let architecture, let syscalls, let multiplexer):
+            let names = syscalls.joined(separator: ", ")
+            return "\(architecture) also reaches \(names) through \(multiplexer), where the entries' conditions cannot "
+                + "be checked: as libseccomp does, they are checked on the direct call, and every \(multiplexer) "
+                + "for \(names) takes the entry's action whatever its arguments"
         }
     }
 }

@@ -177,7 +177,7 @@ extension OCISeccompProfile {
             architecture: target, includesSubArchitectures: false, capabilities: [],
             kernelVersion: KernelVersion(kernel: 1, major: 0),
             foreignArchitectureAction: policy.foreignArchitectureAction,
-            unknownSyscallsFailWithENOSYS: policy.unknownSyscallsFailWithENOSYS, multiplexedCallConditions: .refuse)
+            unknownSyscallsFailWithENOSYS: policy.unknownSyscallsFailWithENOSYS, multiplexedCallConditions: .checkDirectCallOnly)
         // The first rule of each entry, to tell problems by rule.
         var firstRule = [Int]()
         var ruleIndex = 0

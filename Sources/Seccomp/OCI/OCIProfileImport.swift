@@ -9,14 +9,18 @@ public struct OCIProfileImportOptions: Sendable, Hashable {
     /// libseccomp adds such a rule to the call's own number with its conditions, and to the
     /// multiplexer with `arg0 == subcall` in place of any condition on argument 0 (conditions on
     /// the others stay, and test the multiplexer's own arguments), so Docker's `socket` entries
-    /// let every `socketcall(SYS_SOCKET, ...)` through. A ``SeccompPolicy``
-    /// refuses conditions on multiplexed calls
-    /// (``SeccompPolicyError/conditionsOnMultiplexedSyscall(rule:index:syscall:multiplexer:architecture:)``),
-    /// so the import must give something up.
+    /// let every `socketcall(SYS_SOCKET, ...)` through. A ``SeccompPolicy`` means the same (see
+    /// its "Multiplexed calls"), but refuses conditions on arguments other than 0 of such calls.
     public enum MultiplexedCallConditions: Sendable, Hashable {
+        /// Import such entries as libseccomp does, with a warning
+        /// (``OCIProfileWarning/conditionsUncheckedOnMultiplexer(_:syscalls:multiplexer:)``).
+        /// An architecture where that cannot be done (conditions on arguments other than 0, or
+        /// entries that would contradict each other on the multiplexer) is left out as with
+        /// ``omitArchitecture``. The default: Docker's profile keeps x86, s390 and ppc.
+        case checkDirectCallOnly
         /// Leave such architectures out of the policy, with a warning: their calls then get the
         /// foreign-architecture action. When the target architecture itself is one, the import
-        /// fails. Docker's default profile for x86_64 loses x86 this way.
+        /// fails.
         case omitArchitecture
         /// Fail, naming the entry and the architecture.
         case refuse
@@ -59,7 +63,7 @@ public struct OCIProfileImportOptions: Sendable, Hashable {
         kernelVersion: OCISeccompProfile.KernelVersion? = nil,
         foreignArchitectureAction: SeccompAction = .killThread,
         unknownSyscallsFailWithENOSYS: Bool = false,
-        multiplexedCallConditions: MultiplexedCallConditions = .omitArchitecture
+        multiplexedCallConditions: MultiplexedCallConditions = .checkDirectCallOnly
     ) {
         self.architecture = architecture
         self.includesSubArchitectures = includesSubArchitectures
@@ -150,12 +154,15 @@ extension OCISeccompProfile {
     ///   them; names no covered architecture has are skipped as libseccomp skips them.
     /// - Where a call has an entry without conditions, libseccomp keeps only the first such rule;
     ///   the others for the call are dropped (with a warning when their action differs).
+    /// - Entries with conditions on a call an architecture multiplexes (`socket` on x86) are
+    ///   handled as ``OCIProfileImportOptions/multiplexedCallConditions`` says: by default as
+    ///   libseccomp reads them, with a warning.
     ///
     /// - Throws: ``OCIProfileError`` naming the entry, for an architecture libseccomp does not
     ///   support, `architectures` together with `archMap`, a kernel version that cannot be
     ///   read, an errno above 4095, conditions on a multiplexed call
-    ///   that ``OCIProfileImportOptions/multiplexedCallConditions`` refuses, or a contradiction
-    ///   the policy refuses.
+    ///   that ``OCIProfileImportOptions/multiplexedCallConditions`` refuses (or, on the target
+    ///   architecture, cannot import), or a contradiction the policy refuses.
     public func policy(options: OCIProfileImportOptions = OCIProfileImportOptions()) throws(OCIProfileError)
         -> OCIProfileImport
     {
@@ -214,7 +221,9 @@ extension OCISeccompProfile {
             }
             var conditions = [ArgumentCondition]()
             for (argumentIndex, argument) in entry.args.enumerated() {
-                conditions.append(condition(argument, path: "\(path).args[\(argumentIndex)]", warnings: &warnings))
+                let argumentPath = "\(path).args[\(argumentIndex)]"
+                conditions.append(condition(argument, path: argumentPath, warnings: &warnings))
+                if conditions.last?.constantTruth == false { warnings.append(.conditionNeverHolds(path: argumentPath)) }
             }
             // runc: when two conditions test the same argument, each becomes a rule of its own.
             let indices = entry.args.map(\.index)
@@ -308,6 +317,29 @@ extension OCISeccompProfile {
         }
         dropUnavailable()
 
+        // Entries with conditions on a call an architecture multiplexes, unless imported as
+        // libseccomp reads them.
+        if options.multiplexedCallConditions != .checkDirectCallOnly {
+            for architecture in architectures {
+                let affected = multiplexedCallsWithConditions(rules, on: architecture)
+                guard let first = affected.first else { continue }
+                if options.multiplexedCallConditions == .refuse || architecture == target {
+                    throw self.error(
+                        at: "syscalls[\(entryIndices[first.rule])]",
+                        "\(architecture) reaches \(first.name) through \(first.multiplexer), where the entry's "
+                            + "conditions cannot be checked",
+                        (options.multiplexedCallConditions == .refuse
+                            ? "the options refuse such entries"
+                            : "\(architecture) is the target architecture, so it cannot be left out")
+                            + "; libseccomp checks them on the direct call only and lets every \(first.multiplexer) "
+                            + "for \(first.name) through, which checkDirectCallOnly imports")
+                }
+                architectures.removeAll { $0 == architecture }
+                warnings.append(omission(of: architecture, affected))
+            }
+            dropUnavailable()
+        }
+
         while true {
             let policy = SeccompPolicy(
                 defaultAction: defaultAction, architectures: architectures,
@@ -318,33 +350,44 @@ extension OCISeccompProfile {
                 if !unavailable.isEmpty {
                     warnings.append(.unavailableSyscalls(names: unavailable, architectures: architectures))
                 }
+                for architecture in architectures {
+                    let affected = multiplexedCallsWithConditions(rules, on: architecture)
+                    for multiplexer in unique(affected.map(\.multiplexer)) {
+                        let names = unique(affected.filter { $0.multiplexer == multiplexer }.map(\.name))
+                        warnings.append(.conditionsUncheckedOnMultiplexer(architecture, syscalls: names, multiplexer: multiplexer))
+                    }
+                }
                 return OCIProfileImport(policy: policy, entryIndices: entryIndices, warnings: warnings)
             } catch {
                 switch error {
                 case .conditionsOnMultiplexedSyscall(_, let index, let syscall, let multiplexer, let architecture):
-                    let path = "syscalls[\(entryIndices[index])]"
-                    if options.multiplexedCallConditions == .refuse || architecture == target {
+                    // Only with checkDirectCallOnly: the other options have left such architectures out.
+                    if architecture == target {
                         throw self.error(
-                            at: path,
+                            at: "syscalls[\(entryIndices[index])]",
                             "\(architecture) reaches \(syscall) through \(multiplexer), where the entry's conditions "
-                                + "cannot be checked",
-                            architecture == target && options.multiplexedCallConditions == .omitArchitecture
-                                ? "\(architecture) is the target architecture, so it cannot be left out; libseccomp "
-                                    + "would check the conditions on the direct call only and let every "
-                                    + "\(multiplexer) for it through, which a SeccompPolicy cannot express"
-                                : "libseccomp would check them on the direct call only and let every \(multiplexer) "
-                                    + "for it through, which a SeccompPolicy cannot express; leave \(architecture) out")
+                                + "cannot all be checked",
+                            "\(architecture) is the target architecture, so it cannot be left out; "
+                                + SeccompPolicyError.multiplexedConditionsReason(
+                                    syscall: syscall, multiplexer: multiplexer, architecture: architecture))
                     }
-                    let affected = rules.compactMap { rule -> String? in
-                        guard !rule.conditions.isEmpty, case .syscall(let call) = rule.target, let name = call.name,
-                            case .multiplexed? = try? architecture.resolve(name)
-                        else { return nil }
-                        return name
-                    }
-                    var names = [String]()
-                    for name in affected where !names.contains(name) { names.append(name) }
                     architectures.removeAll { $0 == architecture }
-                    warnings.append(.architectureOmitted(architecture, syscalls: names, multiplexer: multiplexer))
+                    warnings.append(omission(of: architecture, multiplexedCallsWithConditions(rules, on: architecture)))
+                    dropUnavailable()
+                case .multiplexedContradiction(_, let firstIndex, _, let secondIndex, let syscall, let multiplexer,
+                                               let architecture):
+                    let first = "syscalls[\(entryIndices[firstIndex])]"
+                    let second = "syscalls[\(entryIndices[secondIndex])]"
+                    if architecture == target {
+                        throw self.error(
+                            at: second, "\(second) contradicts \(first) for \(syscall) on \(architecture)",
+                            "\(architecture) is the target architecture, so it cannot be left out; "
+                                + SeccompPolicyError.multiplexedContradictionReason(
+                                    first: first, second: second, syscall: syscall, multiplexer: multiplexer,
+                                    architecture: architecture))
+                    }
+                    architectures.removeAll { $0 == architecture }
+                    warnings.append(omission(of: architecture, multiplexedCallsWithConditions(rules, on: architecture)))
                     dropUnavailable()
                 case .unavailableSyscall:
                     let before = rules.count
@@ -355,6 +398,27 @@ extension OCISeccompProfile {
                 }
             }
         }
+    }
+
+    /// The rules with conditions on a call that `architecture` reaches through a multiplexer.
+    private func multiplexedCallsWithConditions(_ rules: [SeccompRule], on architecture: SeccompArchitecture)
+        -> [(rule: Int, name: String, multiplexer: String)]
+    {
+        rules.enumerated().compactMap { index, rule in
+            guard !rule.conditions.isEmpty, case .syscall(let call) = rule.target, let name = call.name,
+                case .multiplexed(let multiplexed)? = try? architecture.resolve(name)
+            else { return nil }
+            return (index, name, multiplexed.multiplexer.rawValue)
+        }
+    }
+
+    /// The warning for leaving `architecture` out because of `affected` rules.
+    private func omission(of architecture: SeccompArchitecture, _ affected: [(rule: Int, name: String, multiplexer: String)])
+        -> OCIProfileWarning
+    {
+        .architectureOmitted(
+            architecture, syscalls: unique(affected.map(\.name)),
+            multiplexer: unique(affected.map(\.multiplexer)).joined(separator: " and "))
     }
 
     /// The architectures of the policy: the target, then its `archMap` sub-architectures or the
@@ -525,4 +589,10 @@ func commonArguments(_ a: [ArgumentCondition], _ b: [ArgumentCondition]) -> [UIn
         witness[argument] = value
     }
     return witness
+}
+
+/// The elements in the order of their first occurrence.
+private func unique(_ values: [String]) -> [String] {
+    var seen = Set<String>()
+    return values.filter { seen.insert($0).inserted }
 }

@@ -19,16 +19,21 @@ public struct ResolvedSeccompPolicy: Hashable, Sendable {
 
     /// What the policy does with a call.
     ///
-    /// The architecture is chosen by `seccomp_data.arch`; for `AUDIT_ARCH_X86_64` bit 30 of the
-    /// number chooses between x86_64 and x32 (see ``SeccompArchitecture``). A call in no covered
-    /// convention gets ``foreignArchitectureAction``.
+    /// The architecture is chosen by `seccomp_data.arch`; on `AUDIT_ARCH_X86_64` the number
+    /// chooses between x86_64 and x32 (``SeccompArchitecture/isX32Number(_:coversX86_64:)``).
+    /// A call in no covered convention gets ``foreignArchitectureAction``.
     public func action(for data: SeccompData) -> SeccompAction {
         let candidates = architectures.filter { $0.architecture.auditArchitecture.rawValue == data.architecture }
-        let number = UInt32(bitPattern: data.number)
-        let hasX32Bit = number & SeccompArchitecture.x32SyscallBit != 0 && number != 0xffff_ffff
-        guard let chosen = candidates.first(where: { $0.architecture.usesX32SyscallBit == hasX32Bit }) else {
-            return foreignArchitectureAction
+        let chosen: ArchitecturePolicy?
+        if data.architecture == AuditArchitecture.x86_64.rawValue {
+            let isX32 = SeccompArchitecture.isX32Number(
+                UInt32(bitPattern: data.number),
+                coversX86_64: candidates.contains { !$0.architecture.usesX32SyscallBit })
+            chosen = candidates.first { $0.architecture.usesX32SyscallBit == isX32 }
+        } else {
+            chosen = candidates.first
         }
+        guard let chosen else { return foreignArchitectureAction }
         return chosen.action(forSyscall: data.number, arguments: data.arguments)
     }
 }
@@ -149,8 +154,8 @@ extension SeccompPolicy {
     /// - Throws: ``SeccompPolicyError``: no or duplicate architectures, an architecture the
     ///   installed libseccomp does not support, an errno above 4095, a name libseccomp does not
     ///   know, a name no covered architecture has, a condition on an argument outside 0...5 or
-    ///   that does not fit 32 bits where arguments are 32 bits, conditions on a multiplexed call,
-    ///   or a contradiction.
+    ///   that does not fit 32 bits where arguments are 32 bits, conditions on arguments other than
+    ///   0 of a multiplexed call, or a contradiction (also one that only the multiplexer shows).
     public func resolve() throws(SeccompPolicyError) -> ResolvedSeccompPolicy {
         try checkArchitecturesAndActions()
         var resolved = [ArchitecturePolicy]()
@@ -215,6 +220,9 @@ extension SeccompPolicy {
         var rule: ResolvedRule
         /// Whether the policy rule names the call itself rather than through a group.
         var isExplicit: Bool
+        /// The call, when this is its multiplexer's `arg0 == subcall` standing in for a rule whose
+        /// conditions the multiplexer cannot check.
+        var uncheckedCall: String? = nil
     }
 
     private func resolve(for architecture: SeccompArchitecture, resolvedRules: inout Set<Int>)
@@ -261,7 +269,11 @@ extension SeccompPolicy {
                     )
                     if names[number] == nil { names[number] = member.syscall.name }
                 case .multiplexed(let call):
-                    if !conditions.isEmpty {
+                    // As libseccomp 2.5.4 (`abi_rule_add`): the conditions on the direct number, and
+                    // `arg0 == subcall` in place of those on argument 0 on the multiplexer. It keeps
+                    // conditions on other arguments there, where they test the multiplexer's own
+                    // arguments (a pointer to the call's): those are refused.
+                    if conditions.contains(where: { $0.argument != 0 }) {
                         throw .conditionsOnMultiplexedSyscall(
                             rule: rule, index: index, syscall: label, multiplexer: call.multiplexer.rawValue,
                             architecture: architecture
@@ -269,7 +281,7 @@ extension SeccompPolicy {
                     }
                     if let direct = call.directNumber {
                         candidates[direct, default: []].append(
-                            Candidate(rule: ResolvedRule(action: rule.action, conditions: [], ruleIndex: index),
+                            Candidate(rule: ResolvedRule(action: rule.action, conditions: conditions, ruleIndex: index),
                                       isExplicit: member.isExplicit)
                         )
                         if names[direct] == nil { names[direct] = label }
@@ -278,7 +290,7 @@ extension SeccompPolicy {
                     if !architecture.hasSixtyFourBitArguments { selector.width = .low32 }
                     candidates[call.multiplexerNumber, default: []].append(
                         Candidate(rule: ResolvedRule(action: rule.action, conditions: [selector], ruleIndex: index),
-                                  isExplicit: member.isExplicit)
+                                  isExplicit: member.isExplicit, uncheckedCall: conditions.isEmpty ? nil : label)
                     )
                     if names[call.multiplexerNumber] == nil { names[call.multiplexerNumber] = call.multiplexer.rawValue }
                 }
@@ -287,6 +299,8 @@ extension SeccompPolicy {
         }
 
         var syscalls = [ResolvedSyscall]()
+        // Thrown once no number shows a plain contradiction, which says more.
+        var multiplexedContradiction: SeccompPolicyError?
         for number in candidates.keys.sorted() {
             let name = architecture.syscallName(forNumber: number) ?? names[number]
             var kept = [Candidate]()
@@ -294,6 +308,14 @@ extension SeccompPolicy {
                 let conditions = Set(candidate.rule.conditions)
                 if let earlier = kept.first(where: { Set($0.rule.conditions).isSubset(of: conditions) }) {
                     if earlier.rule.action != candidate.rule.action && candidate.isExplicit {
+                        if let call = candidate.uncheckedCall ?? earlier.uncheckedCall {
+                            multiplexedContradiction = multiplexedContradiction ?? .multiplexedContradiction(
+                                first: rules[earlier.rule.ruleIndex], firstIndex: earlier.rule.ruleIndex,
+                                second: rules[candidate.rule.ruleIndex], secondIndex: candidate.rule.ruleIndex,
+                                syscall: call, multiplexer: name ?? String(number), architecture: architecture
+                            )
+                            continue
+                        }
                         throw .contradiction(
                             first: rules[earlier.rule.ruleIndex], firstIndex: earlier.rule.ruleIndex,
                             second: rules[candidate.rule.ruleIndex], secondIndex: candidate.rule.ruleIndex,
@@ -306,6 +328,7 @@ extension SeccompPolicy {
             }
             syscalls.append(ResolvedSyscall(number: number, name: name, rules: kept.map(\.rule)))
         }
+        if let multiplexedContradiction { throw multiplexedContradiction }
 
         let known: [Int32]
         do {

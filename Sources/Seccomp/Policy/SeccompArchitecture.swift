@@ -5,15 +5,15 @@ import CSeccomp
 ///
 /// The kernel tells a filter which convention a call uses through `seccomp_data.arch`, an
 /// `AUDIT_ARCH_*` value (``auditArchitecture``). x32 is the exception: it shares x86_64's
-/// `AUDIT_ARCH_X86_64` and is told apart by bit 30 of the system-call number
-/// (``x32SyscallBit``), which every x32 number carries. libseccomp therefore gives x32 a token
-/// of its own (`SCMP_ARCH_X32`, `0x4000003e`) that is not an audit value.
+/// `AUDIT_ARCH_X86_64`, and every x32 number carries bit 30 (``x32SyscallBit``). libseccomp
+/// therefore gives x32 a token of its own (`SCMP_ARCH_X32`, `0x4000003e`) that is not an audit
+/// value.
 ///
-/// What a filter must do about that bit, as libseccomp's filters do it:
-/// - a policy for x86_64 without x32 treats a call on `AUDIT_ARCH_X86_64` whose number has bit 30
-///   set (other than `-1`, which ptrace uses to skip a call) as a foreign architecture;
-/// - a policy for x32 without x86_64 treats a number without the bit as foreign;
-/// - with both, the bit chooses between them.
+/// On `AUDIT_ARCH_X86_64` a number from `0x40000000` up (unsigned) is x32's, and a smaller one
+/// x86_64's, as libseccomp 2.5.4's filters split them (`jge #0x40000000`). `-1`, which tracers
+/// use to skip a call, is x86_64's when the policy covers x86_64, else x32's
+/// (``isX32Number(_:coversX86_64:)``). A number of the convention the policy does not cover gets
+/// the foreign-architecture action. Bit 30 means nothing on any other audit value.
 ///
 /// Architectures the installed libseccomp does not know (``isSupportedByLibseccomp``) cannot be
 /// resolved: libseccomp 2.5.4 knows every architecture listed in ``all`` except `loongarch64`,
@@ -45,6 +45,12 @@ public struct SeccompArchitecture: Hashable, Sendable, CustomStringConvertible {
 
     /// Bit 30, set in every x32 system-call number (`__X32_SYSCALL_BIT`).
     public static let x32SyscallBit: UInt32 = 0x4000_0000
+
+    /// Whether a number on `AUDIT_ARCH_X86_64` is x32's rather than x86_64's: from `0x40000000`
+    /// up (unsigned), except `-1`, which is x86_64's when the policy covers x86_64.
+    public static func isX32Number(_ number: UInt32, coversX86_64: Bool) -> Bool {
+        number >= x32SyscallBit && (number != 0xffff_ffff || !coversX86_64)
+    }
 
     init(
         _ name: String, token: UInt32, audit: AuditArchitecture, sixtyFourBit: Bool,

@@ -65,8 +65,18 @@ public struct SeccompRule: Hashable, Sendable, CustomStringConvertible {
 /// is an error naming the name, the architecture and the libseccomp version; a known name that
 /// an architecture lacks (`open` on aarch64) is skipped there, and is an error only when no
 /// covered architecture has it. Group members unknown to libseccomp or absent on an architecture
-/// are skipped, as systemd does. Calls multiplexed through `socketcall` or `ipc` are matched as
-/// libseccomp matches them (see ``MultiplexedSyscall``); rules with conditions on them are refused.
+/// are skipped, as systemd does.
+///
+/// ## Multiplexed calls
+///
+/// Where an architecture reaches a call through `socketcall` or `ipc` (`socket` on x86, s390x,
+/// ppc64le), a rule applies as libseccomp 2.5.4 applies it (see ``MultiplexedSyscall``): with
+/// its conditions to the call's own number, if the architecture has one, and to the
+/// multiplexer as `arg0 == subcall` alone, since the call's arguments are in memory there. So
+/// `allow socket arg0 == 1` on x86 allows `socket(1, ...)` and every `socketcall(SYS_SOCKET, ...)`.
+/// Conditions on arguments other than 0 are refused (libseccomp would test the multiplexer's
+/// own arguments with them), and so are rules with conditions whose multiplexer part
+/// contradicts an earlier rule.
 public struct SeccompPolicy: Hashable, Sendable {
     /// What happens to a call in a covered architecture that no rule decides.
     public var defaultAction: SeccompAction
@@ -142,10 +152,18 @@ public enum SeccompPolicyError: Error, Hashable, Sendable, CustomStringConvertib
     /// A condition that cannot be checked: an argument outside 0...5, or a value or mask that
     /// does not fit a 32-bit comparison.
     case invalidCondition(rule: SeccompRule, index: Int, ArgumentCondition, reason: String)
-    /// A rule with conditions on a call that an architecture multiplexes through `socketcall` or
-    /// `ipc`, where its arguments cannot be seen.
+    /// A rule with conditions on arguments other than 0 of a call that an architecture
+    /// multiplexes through `socketcall` or `ipc`, where they would test the multiplexer's own
+    /// arguments.
     case conditionsOnMultiplexedSyscall(
         rule: SeccompRule, index: Int, syscall: String, multiplexer: String, architecture: SeccompArchitecture
+    )
+    /// Rule `second` (or `first`) has conditions on `syscall`, which `architecture` also reaches
+    /// through `multiplexer`, where only `arg0 == subcall` is checked: there rule `first` holds
+    /// whenever `second` does and decides first with another action.
+    case multiplexedContradiction(
+        first: SeccompRule, firstIndex: Int, second: SeccompRule, secondIndex: Int, syscall: String,
+        multiplexer: String, architecture: SeccompArchitecture
     )
     /// Rule `second` names `syscall` itself, but rule `first` comes earlier, holds whenever it
     /// does, and has a different action, so `second` could never decide.
@@ -173,14 +191,36 @@ public enum SeccompPolicyError: Error, Hashable, Sendable, CustomStringConvertib
         case .invalidCondition(let rule, let index, let condition, let reason):
             return "rule \(index + 1) \"\(rule)\": invalid condition \"\(condition)\": \(reason)"
         case .conditionsOnMultiplexedSyscall(let rule, let index, let syscall, let multiplexer, let architecture):
-            return "rule \(index + 1) \"\(rule)\": \(architecture) multiplexes \(syscall) through \(multiplexer), "
-                + "where its arguments cannot be checked; drop the conditions, leave \(architecture) out, "
-                + "or write a rule for \(multiplexer) itself"
+            return "rule \(index + 1) \"\(rule)\": " + Self.multiplexedConditionsReason(
+                syscall: syscall, multiplexer: multiplexer, architecture: architecture)
+        case .multiplexedContradiction(
+            let first, let firstIndex, let second, let secondIndex, let syscall, let multiplexer, let architecture
+        ):
+            return "rule \(secondIndex + 1) \"\(second)\" contradicts rule \(firstIndex + 1) \"\(first)\" on "
+                + "\(architecture): " + Self.multiplexedContradictionReason(
+                    first: "rule \(firstIndex + 1)", second: "rule \(secondIndex + 1)", syscall: syscall,
+                    multiplexer: multiplexer, architecture: architecture)
         case .contradiction(let first, let firstIndex, let second, let secondIndex, let syscall, let architecture):
             return "rule \(secondIndex + 1) \"\(second)\" contradicts rule \(firstIndex + 1) \"\(first)\": "
                 + Self.contradictionReason(firstIndex: firstIndex, secondIndex: secondIndex, syscall: syscall,
                                            architecture: architecture)
         }
+    }
+
+    static func multiplexedConditionsReason(syscall: String, multiplexer: String,
+                                            architecture: SeccompArchitecture) -> String {
+        "\(architecture) reaches \(syscall) through \(multiplexer), whose argument 0 selects the call and whose "
+            + "other arguments are not \(syscall)'s (libseccomp would compare them), so only conditions on "
+            + "argument 0 can be kept (checked on the direct call); drop the others, leave \(architecture) out, "
+            + "or write a rule for \(multiplexer) itself"
+    }
+
+    static func multiplexedContradictionReason(first: String, second: String, syscall: String,
+                                               multiplexer: String, architecture: SeccompArchitecture) -> String {
+        "\(architecture) also reaches \(syscall) through \(multiplexer), where conditions on \(syscall)'s "
+            + "arguments cannot be checked, so \(first) decides every such call first with a different action "
+            + "and \(second) never does (libseccomp refuses this too: EEXIST); give the rules one action, or "
+            + "leave \(architecture) out"
     }
 
     static func contradictionReason(firstIndex: Int, secondIndex: Int, syscall: String,

@@ -656,8 +656,20 @@ private struct PolicyParser {
             return PolicyFormatError(
                 line: place.line, column: place.column,
                 what: "conditions on \(syscall) cannot be checked on \(architecture)",
-                why: "\(architecture) multiplexes \(syscall) through \(multiplexer), where its arguments are in memory; "
-                    + "drop the conditions, leave \(architecture) out, or write a rule for \(multiplexer) itself"
+                why: SeccompPolicyError.multiplexedConditionsReason(
+                    syscall: syscall, multiplexer: multiplexer, architecture: architecture)
+            )
+        case .multiplexedContradiction(
+            let first, let firstIndex, _, let secondIndex, let syscall, let multiplexer, let architecture
+        ):
+            let place = at(secondIndex)
+            let firstLine = at(firstIndex).line
+            return PolicyFormatError(
+                line: place.line, column: 1,
+                what: "rule contradicts line \(firstLine) \"\(first)\" on \(architecture)",
+                why: SeccompPolicyError.multiplexedContradictionReason(
+                    first: "line \(firstLine)", second: "this rule", syscall: syscall, multiplexer: multiplexer,
+                    architecture: architecture)
             )
         case .contradiction(let first, let firstIndex, _, let secondIndex, let syscall, let architecture):
             let place = at(secondIndex)

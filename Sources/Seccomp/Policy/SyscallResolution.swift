@@ -55,12 +55,12 @@ public enum SyscallResolution: Hashable, Sendable {
 /// A call reached through `socketcall(call, args)` or `ipc(call, ...)`, as on x86, s390, ppc
 /// and MIPS o32.
 ///
-/// A filter matches it as libseccomp does: the multiplexer's number with `arg0 == subcall`,
-/// plus the direct number where the architecture has one. Conditions on the call's own
-/// arguments cannot be checked through the multiplexer (they are in user memory), so a policy
-/// refuses rules with conditions on such a call (``SeccompPolicyError/conditionsOnMultiplexedSyscall(rule:index:syscall:multiplexer:architecture:)``).
-/// libseccomp 2.5.4 instead applies them to the direct number only and drops them on the
-/// multiplexer, which widens the rule.
+/// A rule for it applies as libseccomp 2.5.4's `abi_rule_add` applies it: to the direct number,
+/// where the architecture has one, with the rule's conditions, and to the multiplexer's number
+/// with `arg0 == subcall` in place of the conditions on argument 0, since the call's own
+/// arguments are in user memory there. libseccomp keeps conditions on the other arguments on the
+/// multiplexer, where they test its own arguments; a policy refuses them
+/// (``SeccompPolicyError/conditionsOnMultiplexedSyscall(rule:index:syscall:multiplexer:architecture:)``).
 public struct MultiplexedSyscall: Hashable, Sendable {
     /// The multiplexing system call.
     public enum Multiplexer: String, Hashable, Sendable {

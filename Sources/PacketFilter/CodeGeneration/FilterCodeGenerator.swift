@@ -1,0 +1,546 @@
+import CBPF
+
+/// Turns a ``FilterExpression`` into a ``Condition`` with libpcap's `gencode.c` meaning: the
+/// same tests, in the same order, so that even truncated packets get libpcap's verdicts.
+struct FilterCodeGenerator {
+    /// Mutated by `vlan`, `mpls` and `pppoes`, which move the offsets of later primitives.
+    var link: LinkLayer
+    let services: ServiceDatabase
+    /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
+    let netmask: UInt32
+
+    private static let ipProtocolTCP: UInt32 = 6
+    private static let ipProtocolUDP: UInt32 = 17
+    private static let ipProtocolSCTP: UInt32 = 132
+    private static let ipv6FragmentHeader: UInt32 = 44
+    /// Scratch slots for intermediate arithmetic values; the kernel has 16.
+    private static let scratchSlots = 16
+
+    private var net: UInt32 { link.networkOffset }
+
+    mutating func condition(_ expression: FilterExpression) throws(FilterSyntaxError) -> Condition {
+        switch expression {
+        case .primitive(let primitive): try condition(primitive)
+        case .comparison(let left, let relation, let right): try comparison(left, relation, right)
+        case .not(let inner): .not(try condition(inner))
+        // The first operand is generated first: a `vlan` in it moves the offsets of the second.
+        case .and(let first, let second):
+            .and(try condition(first), try condition(second))
+        case .or(let first, let second):
+            .or(try condition(first), try condition(second))
+        }
+    }
+
+    // MARK: Primitives
+
+    private mutating func condition(_ primitive: FilterPrimitive) throws(FilterSyntaxError) -> Condition {
+        switch primitive {
+        case .host(let address, let proto, let direction):
+            return try host(address, mask: nil, proto: proto, direction: direction, isNet: false)
+        case .net(let address, let mask, let prefixLength, let proto, let direction):
+            return try net(address, mask: mask, prefixLength: prefixLength, proto: proto, direction: direction)
+        case .port(let port, let proto, let direction):
+            let (number, transport) = try services.resolve(port, protocol: proto)
+            return .or(
+                try port6(transport, direction) { self.portAtom6($0, number) },
+                try port4(transport, direction) { self.portAtom4($0, number) })
+        case .portRange(let low, let high, let proto, let direction):
+            let (first, firstTransport) = try services.resolve(low, protocol: proto)
+            let (second, secondTransport) = try services.resolve(high, protocol: proto)
+            let (low, high) = (min(first, second), max(first, second))
+            // Ends that imply different transports leave the transport open, as libpcap does.
+            let transport = firstTransport == secondTransport ? firstTransport : proto
+            return .or(
+                try port6(transport, direction) { self.rangeAtom6($0, low, high) },
+                try port4(transport, direction) { self.rangeAtom4($0, low, high) })
+        case .protocolAbbreviation(let proto):
+            return try abbreviation(proto)
+        case .protocolNumber(let value, let proto):
+            let number: UInt32
+            switch value {
+            case .number(let n): number = n
+            case .service(let name): number = try ProtocolNames.number(of: name, qualifier: proto, at: nil)
+            }
+            switch proto {
+            case nil: return .or(try ipProtocol4(number), try ipProtocol6(number))
+            case .ip: return try ipProtocol4(number)
+            case .ip6: return try ipProtocol6(number)
+            case .link: return try link.carries(number)
+            case .iso: return try isoProtocol(number)
+            case .isis: return try isisPDU(number)
+            case let other?: throw FilterSyntaxError("'\(other.rawValue) proto' is bogus")
+            }
+        case .protocolChain:
+            // libpcap walks the header chain with a backward jump, which the kernel refuses.
+            throw FilterSyntaxError("protochain is not supported: libpcap's code for it loops, and the Linux kernel refuses backward jumps")
+        case .less(let length):
+            return .not(.test([.loadLength(.a)], .greaterThan, .constant(length)))
+        case .greater(let length):
+            return .test([.loadLength(.a)], .greaterOrEqual, .constant(length))
+        case .broadcast(let proto):
+            switch proto {
+            case nil, .link?:
+                guard let offsets = link.ethernetAddressOffsets else {
+                    throw FilterSyntaxError("not a broadcast link")
+                }
+                return ethernetAddress(at: offsets.destination, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+            case .ip?:
+                let hostmask = ~netmask
+                return .and(
+                    try link.carries(LinkLayer.etherTypeIPv4),
+                    .or(.compare(.word, at: net + 16, 0, mask: hostmask), .compare(.word, at: net + 16, hostmask, mask: hostmask)))
+            case let other?:
+                throw FilterSyntaxError("only link-layer/IP broadcast filters supported, not '\(other.rawValue) broadcast'")
+            }
+        case .multicast(let proto):
+            switch proto {
+            case nil, .link?:
+                guard let offsets = link.ethernetAddressOffsets else {
+                    throw FilterSyntaxError("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
+                }
+                return .test([.loadAbsolute(.byte, offset: offsets.destination)], .bitsSet, .constant(1))
+            case .ip?:
+                return .and(try link.carries(LinkLayer.etherTypeIPv4), .compare(.byte, at: net + 16, .greaterOrEqual, 224))
+            case .ip6?:
+                return .and(try link.carries(LinkLayer.etherTypeIPv6), .compare(.byte, at: net + 24, 255))
+            case let other?:
+                throw FilterSyntaxError("only link-layer/IP multicast filters supported, not '\(other.rawValue) multicast'")
+            }
+        case .direction(let inbound):
+            let outgoing: Condition
+            switch link.type {
+            case .linuxSLL: outgoing = .compare(.halfword, at: 0, 4)
+            case .linuxSLL2: outgoing = .compare(.byte, at: 10, 4)
+            default:
+                guard link.source == .live else {
+                    throw FilterSyntaxError("inbound/outbound not supported on \(link.type.summary ?? link.type.description) when reading savefiles")
+                }
+                outgoing = .test([.loadAncillary(.packetType, size: .halfword)], .equal, .constant(4))
+            }
+            return inbound ? .not(outgoing) : outgoing
+        case .interfaceIndex(let index):
+            // SLL2 records the interface; elsewhere a live socket asks the kernel.
+            if link.type == .linuxSLL2 { return .compare(.word, at: 4, index) }
+            guard link.source == .live else {
+                throw FilterSyntaxError("ifindex not supported on \(link.type.summary ?? link.type.description) when reading savefiles")
+            }
+            return .test([.loadAncillary(.interfaceIndex, size: .word)], .equal, .constant(index))
+        case .llc(let frame):
+            return try llc(frame)
+        case .byte(let index, let op, let value):
+            switch op {
+            case .equal: return .compare(.byte, at: index, value)
+            case .less: return .not(.compare(.byte, at: index, .greaterOrEqual, value))
+            case .greater: return .compare(.byte, at: index, .greaterThan, value)
+            case .and: return .not(.test([.arithmetic(.and, .constant(value))], .equal, .constant(0)))
+            case .or: return .not(.test([.arithmetic(.or, .constant(value))], .equal, .constant(0)))
+            }
+        case .vlan(let id): return try link.vlan(id)
+        case .mpls(let label): return try link.mpls(label)
+        case .pppoeDiscovery: return try link.carries(LinkLayer.etherTypePPPoEDiscovery)
+        case .pppoeSession(let session): return try link.pppoeSession(session)
+        }
+    }
+
+    private func abbreviation(_ proto: FilterProtocol) throws(FilterSyntaxError) -> Condition {
+        switch proto {
+        case .ip: try link.carries(LinkLayer.etherTypeIPv4)
+        case .ip6: try link.carries(LinkLayer.etherTypeIPv6)
+        case .arp: try link.carries(LinkLayer.etherTypeARP)
+        case .rarp: try link.carries(LinkLayer.etherTypeRARP)
+        case .tcp: .or(try ipProtocol4(Self.ipProtocolTCP), try ipProtocol6(Self.ipProtocolTCP))
+        case .udp: .or(try ipProtocol4(Self.ipProtocolUDP), try ipProtocol6(Self.ipProtocolUDP))
+        case .sctp: .or(try ipProtocol4(Self.ipProtocolSCTP), try ipProtocol6(Self.ipProtocolSCTP))
+        case .pim: .or(try ipProtocol4(103), try ipProtocol6(103))
+        case .ah: .or(try ipProtocol4(51), try ipProtocol6(51))
+        case .esp: .or(try ipProtocol4(50), try ipProtocol6(50))
+        case .icmp: try ipProtocol4(1)
+        case .igmp: try ipProtocol4(2)
+        case .igrp: try ipProtocol4(9)
+        case .vrrp, .carp: try ipProtocol4(112)
+        case .icmp6: try ipProtocol6(58)
+        case .stp: try link.carries(0x42)
+        case .decnet: try link.carries(0x6003)
+        case .lat: try link.carries(0x6004)
+        case .sca: try link.carries(0x6007)
+        case .mopdl: try link.carries(0x6001)
+        case .moprc: try link.carries(0x6002)
+        case .netbeui: try link.carries(0xf0)
+        case .iso: try link.carries(0xfe)
+        case .clnp: try isoProtocol(0x81)
+        case .esis: try isoProtocol(0x82)
+        case .isis: try isoProtocol(0x83)
+        // IS-IS PDU types, as libpcap groups them.
+        case .l1: try isisPDUs([26, 24, 18, 15, 17])
+        case .l2: try isisPDUs([27, 25, 20, 16, 17])
+        case .iih: try isisPDUs([15, 16, 17])
+        case .lsp: try isisPDUs([18, 20])
+        case .snp: try isisPDUs([24, 25, 26, 27])
+        case .csnp: try isisPDUs([24, 25])
+        case .psnp: try isisPDUs([26, 27])
+        case .link: throw FilterSyntaxError("link layer applied in wrong context")
+        default: throw FilterSyntaxError("'\(proto.rawValue)' is not supported by this compiler")
+        }
+    }
+
+    /// Where an ISO network header starts after an 802.2 header without SNAP (libpcap's
+    /// `off_nl_nosnap`).
+    private var isoOffset: UInt32 { link.networkOffset + (link.type == .ethernet ? 3 : 0) }
+
+    /// An ISO protocol (CLNP, ES-IS, IS-IS) over 802.2.
+    private func isoProtocol(_ number: UInt32) throws(FilterSyntaxError) -> Condition {
+        .and(try link.carries(0xfe), .compare(.byte, at: isoOffset, number))
+    }
+
+    private func isisPDU(_ type: UInt32) throws(FilterSyntaxError) -> Condition {
+        .and(try isoProtocol(0x83), .compare(.byte, at: isoOffset + 4, type))
+    }
+
+    private func isisPDUs(_ types: [UInt32]) throws(FilterSyntaxError) -> Condition {
+        var conditions: [Condition] = []
+        for type in types { conditions.append(try isisPDU(type)) }
+        return .any(conditions)
+    }
+
+    /// `llc [frame]` on Ethernet: an 802.3 length, not NetWare's raw 0xFFFF, then the control byte.
+    private func llc(_ frame: FilterLLCFrame?) throws(FilterSyntaxError) -> Condition {
+        guard link.type == .ethernet, !link.isPPP, let typeOffset = link.protocolFieldOffset else {
+            throw FilterSyntaxError("'llc' not supported for \(link.type.summary ?? link.type.description)")
+        }
+        let llcHeader = link.payloadOffset
+        let isLLC = Condition.and(
+            .not(.compare(.halfword, at: typeOffset, .greaterThan, LinkLayer.ethernetMTU)),
+            .not(.compare(.halfword, at: llcHeader, 0xffff)))
+        guard let frame else { return isLLC }
+        let control: Condition
+        switch frame {
+        case .i: control = .not(.test([.loadAbsolute(.byte, offset: llcHeader + 2)], .bitsSet, .constant(0x01)))
+        case .s: control = .compare(.byte, at: llcHeader + 2, 0x01, mask: 0x03)
+        case .u: control = .compare(.byte, at: llcHeader + 2, 0x03, mask: 0x03)
+        case .rr: control = .compare(.byte, at: llcHeader + 2, 0x01, mask: 0x0f)
+        case .rnr: control = .compare(.byte, at: llcHeader + 2, 0x05, mask: 0x0f)
+        case .rej: control = .compare(.byte, at: llcHeader + 2, 0x09, mask: 0x0f)
+        case .ui: control = .compare(.byte, at: llcHeader + 2, 0x03, mask: 0xef)
+        case .ua: control = .compare(.byte, at: llcHeader + 2, 0x63, mask: 0xef)
+        case .disc: control = .compare(.byte, at: llcHeader + 2, 0x43, mask: 0xef)
+        case .dm: control = .compare(.byte, at: llcHeader + 2, 0x0f, mask: 0xef)
+        case .sabme: control = .compare(.byte, at: llcHeader + 2, 0x6f, mask: 0xef)
+        case .test: control = .compare(.byte, at: llcHeader + 2, 0xe3, mask: 0xef)
+        case .xid: control = .compare(.byte, at: llcHeader + 2, 0xaf, mask: 0xef)
+        case .frmr: control = .compare(.byte, at: llcHeader + 2, 0x87, mask: 0xef)
+        }
+        return .and(isLLC, control)
+    }
+
+    /// IPv4 with this protocol in its header (fragments included).
+    private func ipProtocol4(_ number: UInt32) throws(FilterSyntaxError) -> Condition {
+        .and(try link.carries(LinkLayer.etherTypeIPv4), .compare(.byte, at: net + 9, number))
+    }
+
+    /// IPv6 with this next header, directly or after one fragment header (libpcap 1.10).
+    private func ipProtocol6(_ number: UInt32) throws(FilterSyntaxError) -> Condition {
+        .and(
+            try link.carries(LinkLayer.etherTypeIPv6),
+            .or(
+                .compare(.byte, at: net + 6, number),
+                .and(.compare(.byte, at: net + 6, Self.ipv6FragmentHeader), .compare(.byte, at: net + 40, number))))
+    }
+
+    // MARK: Hosts and networks
+
+    private func net(
+        _ address: FilterAddress, mask: FilterAddress?, prefixLength: UInt32?, proto: FilterProtocol?, direction: FilterDirection?
+    ) throws(FilterSyntaxError) -> Condition {
+        switch address {
+        case .ipv4, .number:
+            var (value, netmask) = ipv4(address)
+            if case .number = address, mask == nil, prefixLength == nil {
+                // libpcap promotes a short network number: `net 10` is 10.0.0.0/8.
+                while value != 0 && value & 0xff00_0000 == 0 {
+                    value <<= 8
+                    netmask <<= 8
+                }
+            }
+            if let prefixLength {
+                netmask = prefixLength == 0 ? 0 : UInt32.max << (32 - prefixLength)
+            } else if let mask {
+                netmask = ipv4(mask).value
+            }
+            return try host4(value, netmask, proto: proto, direction: direction)
+        case .ipv6(let address):
+            return try host6(address, prefixLength: prefixLength ?? 128, proto: proto, direction: direction)
+        default:
+            return try host(address, mask: nil, proto: proto, direction: direction, isNet: true)
+        }
+    }
+
+    private func ipv4(_ address: FilterAddress) -> (value: UInt32, mask: UInt32) {
+        switch address {
+        case .ipv4(let value, let bits):
+            let shift = UInt32(32 - bits)
+            return (value << shift, UInt32.max << shift)
+        case .number(let value): return (value, UInt32.max)
+        default: return (0, 0)
+        }
+    }
+
+    private func host(
+        _ address: FilterAddress, mask: FilterAddress?, proto: FilterProtocol?, direction: FilterDirection?, isNet: Bool
+    ) throws(FilterSyntaxError) -> Condition {
+        switch address {
+        case .ipv4, .number:
+            let (value, mask) = ipv4(address)
+            return try host4(value, mask, proto: proto, direction: direction)
+        case .ipv6(let address):
+            return try host6(address, prefixLength: 128, proto: proto, direction: direction)
+        case .ethernet(let bytes):
+            guard let offsets = link.ethernetAddressOffsets else {
+                throw FilterSyntaxError("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
+            }
+            return byDirection(direction) { isSource in
+                ethernetAddress(at: isSource ? offsets.source : offsets.destination, bytes)
+            }
+        case .name(let name):
+            throw FilterSyntaxError("host name \"\(name)\" is not resolved by this compiler: write the address")
+        }
+    }
+
+    /// libpcap's `gen_host` for IPv4: ip, arp and rarp when no protocol is given.
+    private func host4(_ value: UInt32, _ mask: UInt32, proto: FilterProtocol?, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition {
+        let value = value & mask
+        func hostOp(_ etherType: UInt32, source: UInt32, destination: UInt32) throws(FilterSyntaxError) -> Condition {
+            let carries = try link.carries(etherType)
+            return byDirection(direction) { isSource in
+                .and(carries, .compare(.word, at: net + (isSource ? source : destination), value, mask: mask))
+            }
+        }
+        switch proto {
+        case nil:
+            return .or(
+                .or(try hostOp(LinkLayer.etherTypeIPv4, source: 12, destination: 16),
+                    try hostOp(LinkLayer.etherTypeARP, source: 14, destination: 24)),
+                try hostOp(LinkLayer.etherTypeRARP, source: 14, destination: 24))
+        case .ip?: return try hostOp(LinkLayer.etherTypeIPv4, source: 12, destination: 16)
+        case .arp?: return try hostOp(LinkLayer.etherTypeARP, source: 14, destination: 24)
+        case .rarp?: return try hostOp(LinkLayer.etherTypeRARP, source: 14, destination: 24)
+        case .ip6?: throw FilterSyntaxError("'ip6' modifier applied to ip host")
+        case let other?: throw FilterSyntaxError("'\(other.rawValue)' modifier applied to host")
+        }
+    }
+
+    private func host6(_ address: IPv6Address, prefixLength: UInt32, proto: FilterProtocol?, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition {
+        guard proto == nil || proto == .ip6 else {
+            throw FilterSyntaxError("'\(proto!.rawValue)' modifier applied to ip6 host")
+        }
+        let carries = try link.carries(LinkLayer.etherTypeIPv6)
+        let words = address.words
+        let masks = (0..<4).map { index -> UInt32 in
+            let bits = max(0, min(32, Int(prefixLength) - 32 * index))
+            return bits == 0 ? 0 : UInt32.max << UInt32(32 - bits)
+        }
+        return byDirection(direction) { isSource in
+            let base = net + (isSource ? 8 : 24)
+            let tests = (0..<4).map { Condition.compare(.word, at: base + 4 * UInt32($0), words[$0] & masks[$0], mask: masks[$0]) }
+            return .and(carries, Condition.all(tests))
+        }
+    }
+
+    /// libpcap's `gen_bcmp`: the last four bytes as a word, then the first two.
+    private func ethernetAddress(at offset: UInt32, _ bytes: [UInt8]) -> Condition {
+        let word = bytes[2...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let half = UInt32(bytes[0]) << 8 | UInt32(bytes[1])
+        return .and(.compare(.word, at: offset + 2, word), .compare(.halfword, at: offset, half))
+    }
+
+    private func byDirection(_ direction: FilterDirection?, _ test: (_ isSource: Bool) -> Condition) -> Condition {
+        switch direction {
+        case .source?: test(true)
+        case .destination?: test(false)
+        case .sourceAndDestination?: .and(test(true), test(false))
+        case .sourceOrDestination?, nil: .or(test(true), test(false))
+        }
+    }
+
+    // MARK: Ports
+
+    private func transports(_ transport: FilterProtocol?) throws(FilterSyntaxError) -> [UInt32] {
+        switch transport {
+        case nil: [Self.ipProtocolTCP, Self.ipProtocolUDP, Self.ipProtocolSCTP]
+        case .tcp?: [Self.ipProtocolTCP]
+        case .udp?: [Self.ipProtocolUDP]
+        case .sctp?: [Self.ipProtocolSCTP]
+        case let other?: throw FilterSyntaxError("illegal qualifier of 'port': \(other.rawValue)")
+        }
+    }
+
+    /// IPv4, not a later fragment, with one of the transports and ports that pass `atom`.
+    private func port4(
+        _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
+    ) throws(FilterSyntaxError) -> Condition {
+        let notLaterFragment = Condition.not(.test([.loadAbsolute(.halfword, offset: net + 6)], .bitsSet, .constant(0x1fff)))
+        let ports = byDirection(direction) { atom($0 ? 0 : 2) }
+        let operations = try transports(transport).map { number in
+            Condition.and(.and(.compare(.byte, at: net + 9, number), notLaterFragment), ports)
+        }
+        return .and(try link.carries(LinkLayer.etherTypeIPv4), .any(operations))
+    }
+
+    /// IPv6 with one of the transports as the first next header, and ports that pass `atom`.
+    private func port6(
+        _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
+    ) throws(FilterSyntaxError) -> Condition {
+        let ports = byDirection(direction) { atom($0 ? 0 : 2) }
+        let operations = try transports(transport).map { number in
+            Condition.and(.compare(.byte, at: net + 6, number), ports)
+        }
+        return .and(try link.carries(LinkLayer.etherTypeIPv6), .any(operations))
+    }
+
+    private var loadIPv4HeaderLength: [Instruction] { [.loadIPv4HeaderLength(offset: net)] }
+
+    private func portAtom4(_ offset: UInt32, _ port: UInt32) -> Condition {
+        .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net + offset, .equal, port)
+    }
+
+    private func portAtom6(_ offset: UInt32, _ port: UInt32) -> Condition {
+        .compare(.halfword, at: net + 40 + offset, port)
+    }
+
+    private func rangeAtom4(_ offset: UInt32, _ low: UInt32, _ high: UInt32) -> Condition {
+        .and(
+            .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net + offset, .greaterOrEqual, low),
+            .not(.compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net + offset, .greaterThan, high)))
+    }
+
+    private func rangeAtom6(_ offset: UInt32, _ low: UInt32, _ high: UInt32) -> Condition {
+        .and(
+            .compare(.halfword, at: net + 40 + offset, .greaterOrEqual, low),
+            .not(.compare(.halfword, at: net + 40 + offset, .greaterThan, high)))
+    }
+
+    // MARK: Arithmetic
+
+    /// A value computed into A, and the tests that must hold first (the protocol of a load).
+    private struct Value {
+        var guards: [Condition] = []
+        var statements: [Instruction]
+        /// The value, when it is known without running the statements (guards may remain).
+        var constant: UInt32? {
+            guard statements.count == 1, case .loadImmediate(.a, let k) = statements[0] else { return nil }
+            return k
+        }
+    }
+
+    private func comparison(_ left: FilterArithmetic, _ relation: FilterRelation, _ right: FilterArithmetic) throws(FilterSyntaxError) -> Condition {
+        let a = try value(left, depth: 0)
+        let b = try value(right, depth: 1)
+        var statements = a.statements
+        let operand: Operand
+        if let k = b.constant {
+            operand = .constant(k)
+        } else {
+            statements += [.store(.a, slot: 0)] + b.statements + [.tax, .loadScratch(.a, slot: 0)]
+            operand = .x
+        }
+        let test: Condition
+        switch relation {
+        case .equal: test = .test(statements, .equal, operand)
+        case .notEqual: test = .not(.test(statements, .equal, operand))
+        case .greater: test = .test(statements, .greaterThan, operand)
+        case .greaterOrEqual: test = .test(statements, .greaterOrEqual, operand)
+        case .less: test = .not(.test(statements, .greaterOrEqual, operand))
+        case .lessOrEqual: test = .not(.test(statements, .greaterThan, operand))
+        }
+        let guards = a.guards + b.guards
+        return guards.isEmpty ? test : .and(.all(guards), test)
+    }
+
+    private func value(_ expression: FilterArithmetic, depth: Int) throws(FilterSyntaxError) -> Value {
+        guard depth < Self.scratchSlots else {
+            throw FilterSyntaxError("arithmetic expression too deeply nested")
+        }
+        switch expression {
+        case .constant(let k):
+            return Value(statements: [.loadImmediate(.a, k)])
+        case .length:
+            return Value(statements: [.loadLength(.a)])
+        case .negate(let inner):
+            var result = try value(inner, depth: depth)
+            if let k = result.constant {
+                result.statements = [.loadImmediate(.a, 0 &- k)]
+            } else {
+                result.statements.append(.negate)
+            }
+            return result
+        case .binary(let op, let left, let right):
+            var result = try value(left, depth: depth)
+            let rhs = try value(right, depth: depth + 1)
+            let operation = Self.operation(op)
+            if let k = rhs.constant {
+                // libpcap folds constants as it generates code and checks the folded value.
+                if op == .divide && k == 0 { throw FilterSyntaxError("division by zero") }
+                if op == .modulo && k == 0 { throw FilterSyntaxError("modulus by zero") }
+                if (op == .shiftLeft || op == .shiftRight) && k > 31 { throw FilterSyntaxError("shift by more than 31 bits") }
+                if let left = result.constant {
+                    // Both known: fold, as libpcap's optimizer does.
+                    result.statements = [.loadImmediate(.a, operation.apply(left, k))]
+                } else if k == 0 && (op == .and || op == .multiply) {
+                    // The loads no longer matter, and libpcap's optimizer drops them.
+                    result.statements = [.loadImmediate(.a, 0)]
+                } else {
+                    result.statements.append(.arithmetic(operation, .constant(k)))
+                }
+            } else {
+                result.statements += [.store(.a, slot: UInt32(depth))] + rhs.statements
+                result.statements += [.tax, .loadScratch(.a, slot: UInt32(depth)), .arithmetic(operation, .x)]
+            }
+            // libpcap's gen_arth keeps the left operand's protocol tests and drops the right
+            // one's: `len + ip[0] > 1` tests no EtherType. Its verdicts follow, so ours do too.
+            return result
+        case .load(let proto, let index, let size):
+            return try load(proto, index: index, size: size, depth: depth)
+        }
+    }
+
+    private static func operation(_ op: FilterArithmeticOperator) -> ArithmeticOperation {
+        switch op {
+        case .add: .add
+        case .subtract: .subtract
+        case .multiply: .multiply
+        case .divide: .divide
+        case .modulo: .modulo
+        case .and: .and
+        case .or: .or
+        case .xor: .xor
+        case .shiftLeft: .shiftLeft
+        case .shiftRight: .shiftRight
+        }
+    }
+
+    /// libpcap's `gen_load`: `proto[index:size]`, relative to the start of `proto`'s header.
+    private func load(_ proto: FilterProtocol, index: FilterArithmetic, size: Int, depth: Int) throws(FilterSyntaxError) -> Value {
+        let loadSize: LoadSize = size == 1 ? .byte : size == 2 ? .halfword : .word
+        var result = try value(index, depth: depth)
+        switch proto {
+        case .link:
+            result.statements += [.tax, .loadIndirect(loadSize, offset: 0)]
+        case .ip, .arp, .rarp, .ip6:
+            result.guards.append(try abbreviation(proto))
+            result.statements += [.tax, .loadIndirect(loadSize, offset: net)]
+        case .tcp, .udp, .sctp, .icmp, .igmp, .igrp, .pim, .vrrp, .carp:
+            let notLaterFragment = Condition.not(.test([.loadAbsolute(.halfword, offset: net + 6)], .bitsSet, .constant(0x1fff)))
+            result.guards = [try abbreviation(.ip)] + result.guards + [try abbreviation(proto), notLaterFragment]
+            let slot = UInt32(depth)
+            result.statements += [
+                .store(.a, slot: slot), .loadIPv4HeaderLength(offset: net), .loadScratch(.a, slot: slot),
+                .arithmetic(.add, .x), .tax, .loadIndirect(loadSize, offset: net),
+            ]
+        case .icmp6:
+            result.guards = [try abbreviation(.ip6)] + result.guards + [.compare(.byte, at: net + 6, 58)]
+            result.statements += [.tax, .loadIndirect(loadSize, offset: net + 40)]
+        default:
+            throw FilterSyntaxError("'\(proto.rawValue)[...]' is not supported by this compiler")
+        }
+        return result
+    }
+}

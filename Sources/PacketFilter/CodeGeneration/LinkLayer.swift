@@ -1,0 +1,216 @@
+import CBPF
+
+/// Where the link layer puts its fields, and how it tells the network protocol: libpcap's
+/// `init_linktype` offsets and `gen_linktype`. `vlan`, `mpls` and `pppoes` move the offsets for
+/// every primitive that comes after them in the text, as in libpcap, so this is mutable state.
+struct LinkLayer: Sendable {
+    /// The capture's link type.
+    let type: LinkType
+    /// A live socket or a capture file: libpcap compiles a few tests differently for each.
+    let source: PacketSource
+    /// Where the 2-byte protocol field (EtherType, SLL protocol, PPP protocol) is, if any.
+    private(set) var protocolFieldOffset: UInt32?
+    /// Where the link layer's payload starts (libpcap's `off_linkpl`).
+    private(set) var payloadOffset: UInt32
+    /// Where the network-layer header starts within the payload (libpcap's `off_nl`).
+    private(set) var networkWithinPayload: UInt32 = 0
+    /// How many MPLS labels were passed: after one, protocols are told by the IP version.
+    private(set) var mplsDepth = 0
+    /// After `pppoes`, the protocol field holds PPP protocol numbers.
+    private(set) var isPPP = false
+
+    static let etherTypeIPv4: UInt32 = 0x0800
+    static let etherTypeIPv6: UInt32 = 0x86dd
+    static let etherTypeARP: UInt32 = 0x0806
+    static let etherTypeRARP: UInt32 = 0x8035
+    static let etherTypeMPLS: UInt32 = 0x8847
+    static let pppMPLSUnicast: UInt32 = 0x0281
+    static let etherTypePPPoEDiscovery: UInt32 = 0x8863
+    static let etherTypePPPoESession: UInt32 = 0x8864
+    /// 802.1Q, 802.1ad and the old QinQ EtherType, the tags `vlan` accepts.
+    static let vlanEtherTypes: [UInt32] = [0x8100, 0x88a8, 0x9100]
+    /// The largest 802.3 length; larger values of the type/length field are EtherTypes.
+    static let ethernetMTU: UInt32 = 1500
+    /// The SLL protocol value for 802.2 LLC frames.
+    private static let sllProtocol802_2: UInt32 = 0x0004
+
+    static let supported: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop]
+
+    init(_ type: LinkType, source: PacketSource = .live) throws(FilterSyntaxError) {
+        self.type = type
+        self.source = source
+        switch type {
+        case .ethernet: (protocolFieldOffset, payloadOffset) = (12, 14)
+        case .linuxSLL: (protocolFieldOffset, payloadOffset) = (14, 16)
+        case .linuxSLL2: (protocolFieldOffset, payloadOffset) = (0, 20)
+        case .raw, .ipv4, .ipv6: (protocolFieldOffset, payloadOffset) = (nil, 0)
+        case .null, .loop: (protocolFieldOffset, payloadOffset) = (nil, 4)
+        default:
+            throw FilterSyntaxError(
+                "link type \(type) is not supported; use one of \(Self.supported.map(\.description).joined(separator: ", "))")
+        }
+    }
+
+    /// Where the network-layer header (IP, ARP, ...) starts.
+    var networkOffset: UInt32 { payloadOffset + networkWithinPayload }
+
+    /// The test that the packet carries `etherType` (or an 802.2 SAP, for values up to 1500).
+    func carries(_ etherType: UInt32) throws(FilterSyntaxError) -> Condition {
+        if mplsDepth > 0 {
+            // Below MPLS: the bottom-of-stack bit of the last label, then the IP version.
+            let version: UInt32
+            switch etherType {
+            case Self.etherTypeIPv4: version = 0x40
+            case Self.etherTypeIPv6: version = 0x60
+            default: throw FilterSyntaxError("unsupported protocol over mpls")
+            }
+            return .and(
+                .compare(.byte, at: networkOffset - 2, 0x01, mask: 0x01),
+                .compare(.byte, at: networkOffset, version, mask: 0xf0))
+        }
+        if isPPP, let field = protocolFieldOffset {
+            return .compare(.halfword, at: field, Self.pppProtocol(etherType))
+        }
+        switch type {
+        case .ethernet:
+            return try ethernetCarries(etherType)
+        case .linuxSLL:
+            if etherType <= Self.ethernetMTU {
+                let isLLC = Condition.compare(.halfword, at: protocolFieldOffset!, Self.sllProtocol802_2)
+                if [0x06, 0xfe, 0xf0].contains(etherType) {
+                    return .and(isLLC, .compare(.halfword, at: payloadOffset, etherType << 8 | etherType))
+                }
+                return .and(isLLC, .compare(.byte, at: payloadOffset, etherType))
+            }
+            return .compare(.halfword, at: protocolFieldOffset!, etherType)
+        case .linuxSLL2:
+            return .compare(.halfword, at: protocolFieldOffset!, etherType)
+        case .raw:
+            switch etherType {
+            case Self.etherTypeIPv4: return .compare(.byte, at: 0, 0x40, mask: 0xf0)
+            case Self.etherTypeIPv6: return .compare(.byte, at: 0, 0x60, mask: 0xf0)
+            default: return .constant(false)
+            }
+        case .ipv4:
+            return .constant(etherType == Self.etherTypeIPv4)
+        case .ipv6:
+            return .constant(etherType == Self.etherTypeIPv6)
+        case .null, .loop:
+            return addressFamilyIs(etherType)
+        default:
+            throw FilterSyntaxError("link type \(type) is not supported")
+        }
+    }
+
+    /// The 4-byte address family of NULL and LOOP. LOOP stores it in network order, NULL in the
+    /// order of the machine that captured: the file's byte order, or for a live socket
+    /// libpcap's host (little-endian here). A file may come from any BSD, so IPv6 is any of
+    /// their AF_INET6 values; live, it is Linux's 10.
+    private func addressFamilyIs(_ etherType: UInt32) -> Condition {
+        let families: [UInt32]
+        switch etherType {
+        case Self.etherTypeIPv4: families = [2]
+        case Self.etherTypeIPv6: families = source == .live ? [10] : [24, 28, 30]
+        default: return .constant(false)
+        }
+        let bigEndian: Bool
+        switch (type, source) {
+        case (.loop, _): bigEndian = true
+        case (_, .live): bigEndian = false
+        case (_, .captureFile(let fileIsBigEndian)): bigEndian = fileIsBigEndian
+        }
+        return .any(families.map { .compare(.word, at: 0, bigEndian ? $0 : $0.byteSwapped) })
+    }
+
+    private func ethernetCarries(_ etherType: UInt32) throws(FilterSyntaxError) -> Condition {
+        let typeOffset = protocolFieldOffset!
+        let isLLC = Condition.not(.compare(.halfword, at: typeOffset, .greaterThan, Self.ethernetMTU))
+        switch etherType {
+        case 0x06, 0xfe, 0xf0:
+            // IP, ISO and NetBEUI over 802.2: DSAP and SSAP both equal the SAP.
+            return .and(isLLC, .compare(.halfword, at: payloadOffset, etherType << 8 | etherType))
+        case 0xe0, 0x809b, 0x80f3:
+            throw FilterSyntaxError(
+                "ether proto 0x\(String(etherType, radix: 16)) (IPX or AppleTalk framing) is not supported by this compiler")
+        default:
+            if etherType <= Self.ethernetMTU {
+                return .and(isLLC, .compare(.byte, at: payloadOffset, etherType))
+            }
+            return .compare(.halfword, at: typeOffset, etherType)
+        }
+    }
+
+    /// libpcap's `ethertype_to_ppptype`.
+    private static func pppProtocol(_ etherType: UInt32) -> UInt32 {
+        switch etherType {
+        case etherTypeIPv4: 0x0021
+        case etherTypeIPv6: 0x0057
+        case 0x6003: 0x0027  // DECnet
+        case 0x809b: 0x0029  // AppleTalk
+        case 0xfe: 0x0023  // OSI
+        case 0x0600: 0x0025  // XNS
+        case 0x8137: 0x002b  // IPX
+        default: etherType
+        }
+    }
+
+    /// Where the link-layer destination and source addresses are, for link types that have
+    /// Ethernet addresses in fixed places.
+    var ethernetAddressOffsets: (source: UInt32, destination: UInt32)? {
+        type == .ethernet && !isPPP ? (6, 0) : nil
+    }
+
+    // MARK: Encapsulations that move later offsets
+
+    /// `vlan [id]` (libpcap's `gen_vlan` without the kernel's VLAN extensions): an 802.1Q,
+    /// 802.1ad or QinQ tag, then every later primitive looks 4 bytes further.
+    mutating func vlan(_ id: UInt32?) throws(FilterSyntaxError) -> Condition {
+        guard type == .ethernet, !isPPP, mplsDepth == 0 else {
+            throw FilterSyntaxError("no VLAN support for \(type.summary ?? type.description)")
+        }
+        var test = Condition.any(Self.vlanEtherTypes.map { Condition.compare(.halfword, at: protocolFieldOffset!, $0) })
+        if let id {
+            test = .and(test, .compare(.halfword, at: payloadOffset, id, mask: 0x0fff))
+        }
+        payloadOffset += 4
+        protocolFieldOffset! += 4
+        return test
+    }
+
+    /// `mpls [label]`: an MPLS label stack entry, then every later primitive looks past it.
+    mutating func mpls(_ label: UInt32?) throws(FilterSyntaxError) -> Condition {
+        var test: Condition
+        if mplsDepth > 0 {
+            // A further label: the previous one must not be the bottom of the stack.
+            test = .compare(.byte, at: networkOffset - 2, 0, mask: 0x01)
+        } else if isPPP {
+            test = .compare(.halfword, at: protocolFieldOffset!, Self.pppMPLSUnicast)
+        } else {
+            guard type == .ethernet else {
+                throw FilterSyntaxError("no MPLS support for \(type.summary ?? type.description)")
+            }
+            test = .compare(.halfword, at: protocolFieldOffset!, Self.etherTypeMPLS)
+        }
+        if let label {
+            test = .and(test, .compare(.word, at: networkOffset, label << 12, mask: 0xffff_f000))
+        }
+        networkWithinPayload += 4
+        mplsDepth += 1
+        return test
+    }
+
+    /// `pppoes [session]`: a PPPoE session frame, then later primitives look inside its PPP frame.
+    mutating func pppoeSession(_ session: UInt32?) throws(FilterSyntaxError) -> Condition {
+        var test = try carries(Self.etherTypePPPoESession)
+        if let session {
+            test = .and(test, .compare(.word, at: networkOffset, session, mask: 0x0000_ffff))
+        }
+        // The PPPoE header is 6 bytes; the PPP protocol field follows, then the PPP payload.
+        let pppHeader = networkOffset + 6
+        protocolFieldOffset = pppHeader
+        payloadOffset = pppHeader + 2
+        networkWithinPayload = 0
+        isPPP = true
+        return test
+    }
+}

@@ -1,0 +1,154 @@
+/// A parsed pcap-filter expression, with every qualifier spelled out: `host a or b` parses to
+/// two `host` primitives. Both the text parser and the Swift DSL build this tree.
+public indirect enum FilterExpression: Hashable, Sendable {
+    case primitive(FilterPrimitive)
+    /// `arith relop arith`, such as `tcp[13] & 2 != 0`.
+    case comparison(FilterArithmetic, FilterRelation, FilterArithmetic)
+    case not(FilterExpression)
+    case and(FilterExpression, FilterExpression)
+    case or(FilterExpression, FilterExpression)
+}
+
+/// A protocol qualifier (`ip`, `tcp`, `ether`, ...), libpcap's `pname`.
+public enum FilterProtocol: String, Hashable, Sendable, CaseIterable {
+    /// `ether` (also spelled `link`, `ppp`, `slip`, `fddi`, `tr`, `wlan`).
+    case link = "ether"
+    case ip, ip6, arp, rarp, tcp, udp, icmp, icmp6, sctp, igmp, igrp, pim, vrrp, carp, ah, esp
+    case stp, radio, atalk, aarp, decnet, lat, sca, moprc, mopdl, iso, esis, isis, clnp, ipx, netbeui
+    case l1, l2, iih, lsp, snp, csnp, psnp
+}
+
+/// Which address of a packet a primitive tests.
+public enum FilterDirection: String, Hashable, Sendable, CaseIterable {
+    case source = "src"
+    case destination = "dst"
+    /// `src or dst`; also what no direction means.
+    case sourceOrDestination = "src or dst"
+    case sourceAndDestination = "src and dst"
+}
+
+/// An address as written: libpcap treats dotted IPv4 text with fewer than four parts as a
+/// prefix (`host 10.1` tests 10.1.0.0/16).
+public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
+    /// An IPv4 address or prefix, with the number of bits written (8, 16, 24 or 32).
+    case ipv4(UInt32, bits: Int)
+    /// A bare number used as an IPv4 address (`host 167772161`, `net 10`).
+    case number(UInt32)
+    case ipv6(IPv6Address)
+    case ethernet([UInt8])
+    /// A host name, resolved at compile time.
+    case name(String)
+
+    public var description: String {
+        switch self {
+        case .ipv4(let value, let bits):
+            (0..<(bits / 8)).map { String((value >> (24 - 8 * UInt32($0))) & 0xff) }.joined(separator: ".")
+        case .number(let value): String(value)
+        case .ipv6(let address): address.description
+        case .ethernet(let bytes): bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: ":")
+        case .name(let name): name
+        }
+    }
+}
+
+/// A port as written: a number, or a service name looked up in `/etc/services`.
+public enum FilterPort: Hashable, Sendable, CustomStringConvertible {
+    case number(UInt32)
+    case service(String)
+
+    public var description: String {
+        switch self {
+        case .number(let value): String(value)
+        case .service(let name): name
+        }
+    }
+}
+
+/// A primitive of the language, with its qualifiers.
+public enum FilterPrimitive: Hashable, Sendable {
+    /// `[proto] [dir] host ADDR`; a nil protocol means libpcap's default set for the address.
+    case host(FilterAddress, protocol: FilterProtocol?, direction: FilterDirection?)
+    /// `[proto] [dir] net ADDR[/len | mask MASK]`: `mask` is the netmask.
+    case net(FilterAddress, mask: FilterAddress?, prefixLength: UInt32?, protocol: FilterProtocol?, direction: FilterDirection?)
+    /// `[tcp|udp|sctp] [dir] port N`.
+    case port(FilterPort, protocol: FilterProtocol?, direction: FilterDirection?)
+    /// `[tcp|udp|sctp] [dir] portrange N-M`.
+    case portRange(FilterPort, FilterPort, protocol: FilterProtocol?, direction: FilterDirection?)
+    /// `tcp`, `ip`, `arp`, ... on its own.
+    case protocolAbbreviation(FilterProtocol)
+    /// `[ether|ip|ip6|...] proto N` or `proto \name`.
+    case protocolNumber(FilterPort, protocol: FilterProtocol?)
+    /// `[ip|ip6] protochain N`.
+    case protocolChain(FilterPort, protocol: FilterProtocol?)
+    /// `less N`: the wire length is at most N.
+    case less(UInt32)
+    /// `greater N`: the wire length is at least N.
+    case greater(UInt32)
+    /// `[ether|ip] broadcast`.
+    case broadcast(FilterProtocol?)
+    /// `[ether|ip|ip6] multicast`.
+    case multicast(FilterProtocol?)
+    /// `vlan [id]`.
+    case vlan(UInt32?)
+    /// `mpls [label]`.
+    case mpls(UInt32?)
+    /// `pppoed`.
+    case pppoeDiscovery
+    /// `pppoes [session]`.
+    case pppoeSession(UInt32?)
+    /// `inbound` (true) or `outbound` (false).
+    case direction(inbound: Bool)
+    /// `ifindex N`.
+    case interfaceIndex(UInt32)
+    /// `byte N op V`: the link-layer byte at N compared with, or combined with, V.
+    case byte(UInt32, FilterByteOperator, UInt32)
+    /// `llc [frame]`: an 802.2 LLC frame, optionally of one format or command.
+    case llc(FilterLLCFrame?)
+}
+
+/// The LLC frame formats and commands `llc` takes.
+public enum FilterLLCFrame: String, Hashable, Sendable, CaseIterable {
+    /// Information, supervisory and unnumbered formats.
+    case i, s, u
+    /// Supervisory commands.
+    case rr, rnr, rej
+    /// Unnumbered commands.
+    case ui, ua, disc, dm, sabme, test, xid, frmr
+}
+
+/// The operators of libpcap's `byte` primitive.
+public enum FilterByteOperator: String, Hashable, Sendable, CaseIterable {
+    case equal = "=", less = "<", greater = ">"
+    /// `byte N & V`: libpcap tests `A & V != 0` on whatever A holds, without loading byte N.
+    case and = "&"
+    /// `byte N | V`: likewise `A | V != 0`.
+    case or = "|"
+}
+
+/// A comparison operator of `arith relop arith`.
+public enum FilterRelation: String, Hashable, Sendable, CaseIterable {
+    case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+}
+
+/// A binary operator of the arithmetic sub-language.
+public enum FilterArithmeticOperator: String, Hashable, Sendable, CaseIterable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
+    case and = "&", or = "|", xor = "^", shiftLeft = "<<", shiftRight = ">>"
+}
+
+/// An arithmetic expression over packet bytes, the packet length and constants.
+public indirect enum FilterArithmetic: Hashable, Sendable {
+    case constant(UInt32)
+    /// `len`: the packet's wire length.
+    case length
+    /// `proto[index : size]`, with size 1, 2 or 4.
+    case load(FilterProtocol, index: FilterArithmetic, size: Int)
+    case binary(FilterArithmeticOperator, FilterArithmetic, FilterArithmetic)
+    case negate(FilterArithmetic)
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,627 @@
+/// A recursive-descent parser for libpcap's grammar (`grammar.y`): `and` and `or` have equal
+/// precedence and group to the left, a bare address after `and`/`or` inherits the qualifiers of
+/// the primitive before it, and `%` takes everything to its right as its right operand, as
+/// libpcap's yacc precedence table (which leaves `%` out) makes it.
+struct FilterParser {
+    /// libpcap's `struct qual`: what a bare address means in the current position.
+    struct Qualifiers {
+        enum Address: Equatable { case unspecified, host, net, port, portrange, proto, protochain, gateway, none }
+        var proto: FilterProtocol?
+        var direction: FilterDirection?
+        var address: Address
+
+        /// Before any primitive, and after one that isn't an address (`tcp`, `len > 2`): a bare
+        /// address here is an error.
+        static let none = Qualifiers(proto: nil, direction: nil, address: .none)
+    }
+
+    private let tokens: [Token]
+    private var position = 0
+    private let services: ServiceDatabase
+
+    init(_ text: String, services: ServiceDatabase = .system) throws(FilterSyntaxError) {
+        tokens = try Lexer.tokens(text)
+        self.services = services
+    }
+
+    /// Parses the whole text; nil for an empty expression, which accepts every packet.
+    mutating func parse() throws(FilterSyntaxError) -> FilterExpression? {
+        if peek.kind == .end { return nil }
+        let (expression, _) = try parseExpression(.none)
+        guard peek.kind == .end else { throw unexpected(peek) }
+        return expression
+    }
+
+    // MARK: Tokens
+
+    private var peek: Token { tokens[position] }
+    private func peek(_ offset: Int) -> Token { tokens[min(position + offset, tokens.count - 1)] }
+
+    @discardableResult
+    private mutating func advance() -> Token {
+        let token = tokens[position]
+        if position < tokens.count - 1 { position += 1 }
+        return token
+    }
+
+    private func isKeyword(_ token: Token, _ keywords: Keyword...) -> Bool {
+        if case .keyword(let keyword) = token.kind { return keywords.contains(keyword) }
+        return false
+    }
+
+    private func isPunctuation(_ token: Token, _ marks: String...) -> Bool {
+        if case .punctuation(let mark) = token.kind { return marks.contains(mark) }
+        return false
+    }
+
+    private mutating func expect(_ mark: String, after what: String) throws(FilterSyntaxError) {
+        guard isPunctuation(peek, mark) else {
+            throw FilterSyntaxError("expected \"\(mark)\" \(what), found \(describe(peek))", at: peek.location)
+        }
+        advance()
+    }
+
+    private func describe(_ token: Token) -> String {
+        token.kind == .end ? "the end of the expression" : "\"\(token.text)\""
+    }
+
+    private func unexpected(_ token: Token) -> FilterSyntaxError {
+        if token.kind == .end { return FilterSyntaxError("unexpected end of expression", at: token.location) }
+        return FilterSyntaxError("syntax error at \"\(token.text)\"", at: token.location)
+    }
+
+    /// Runs `body`; if it fails with a syntax error, rewinds and returns nil along with the error.
+    private mutating func attempt<T>(
+        _ body: (inout FilterParser) throws(FilterSyntaxError) -> T
+    ) -> Result<T, FilterSyntaxError> {
+        let saved = position
+        do {
+            return .success(try body(&self))
+        } catch {
+            position = saved
+            return .failure(error)
+        }
+    }
+
+    /// The error of whichever attempt got further into the text.
+    private func furthest(_ errors: FilterSyntaxError...) -> FilterSyntaxError {
+        errors.max { ($0.location ?? FilterSourceLocation(line: 0, column: 0)) < ($1.location ?? FilterSourceLocation(line: 0, column: 0)) }!
+    }
+
+    // MARK: Expressions
+
+    private mutating func parseExpression(_ inherited: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+        var (expression, qualifiers) = try parseTerm(inherited)
+        while isKeyword(peek, .and, .or) {
+            let isAnd = isKeyword(advance(), .and)
+            let (right, next) = try parseTermOrID(qualifiers)
+            expression = isAnd ? .and(expression, right) : .or(expression, right)
+            qualifiers = next
+        }
+        return (expression, qualifiers)
+    }
+
+    /// After `and`/`or`: a full term, or a bare address that inherits `qualifiers`.
+    private mutating func parseTermOrID(_ qualifiers: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+        if startsID() {
+            switch attempt({ (parser: inout FilterParser) throws(FilterSyntaxError) in try parser.parseID(qualifiers) }) {
+            case .success(let result): return result
+            case .failure(let idError):
+                switch attempt({ (parser: inout FilterParser) throws(FilterSyntaxError) in try parser.parseTerm(qualifiers) }) {
+                case .success(let result): return result
+                case .failure(let termError): throw furthest(idError, termError)
+                }
+            }
+        }
+        return try parseTerm(qualifiers)
+    }
+
+    /// Whether the next tokens can begin libpcap's `id`.
+    private func startsID() -> Bool {
+        var offset = 0
+        while isKeyword(peek(offset), .not) { offset += 1 }
+        let token = peek(offset)
+        switch token.kind {
+        case .identifier, .ipv4, .ipv6, .mac: return true
+        case .number: return !startsArithmeticContinuation(peek(offset + 1))
+        case .punctuation("("): return true
+        default: return false
+        }
+    }
+
+    private func startsArithmeticContinuation(_ token: Token) -> Bool {
+        guard case .punctuation(let mark) = token.kind else { return false }
+        return ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "=", "!=", "<", "<=", ">", ">="].contains(mark)
+    }
+
+    private mutating func parseTerm(_ inherited: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+        let token = peek
+        switch token.kind {
+        case .keyword(.not):
+            advance()
+            let (term, qualifiers) = try parseTerm(inherited)
+            return (.not(term), qualifiers)
+        case .punctuation("("):
+            let asComparison = attempt { (parser: inout FilterParser) throws(FilterSyntaxError) in try parser.parseComparison() }
+            if case .success(let comparison) = asComparison { return (comparison, .none) }
+            switch attempt({ (parser: inout FilterParser) throws(FilterSyntaxError) -> FilterExpression in
+                parser.advance()
+                let (inner, _) = try parser.parseExpression(inherited)
+                try parser.expect(")", after: "to close the \"(\" at \(token.location)")
+                return inner
+            }) {
+            case .success(let inner): return (inner, inherited)
+            case .failure(let error):
+                if case .failure(let comparisonError) = asComparison { throw furthest(error, comparisonError) }
+                throw error
+            }
+        case .punctuation("-"), .number, .keyword(.len):
+            return (try parseComparison(), .none)
+        case .keyword(let keyword):
+            if let proto = Self.protocolKeyword(keyword) {
+                let next = peek(1)
+                if isPunctuation(next, "[") { return (try parseComparison(), .none) }
+                if isKeyword(next, .broadcast, .multicast) || startsHead(next) {
+                    return try parseQualified(inherited)
+                }
+                advance()
+                return (try abbreviation(proto, at: token), .none)
+            }
+            if startsHead(token) || isKeyword(token, .broadcast, .multicast) {
+                return try parseQualified(inherited)
+            }
+            return (try parseOther(keyword, token), .none)
+        case .identifier, .ipv4, .ipv6, .mac:
+            throw FilterSyntaxError(
+                "\"\(token.text)\" needs a qualifier such as host, net or port before it", at: token.location)
+        default:
+            throw unexpected(token)
+        }
+    }
+
+    private static func protocolKeyword(_ keyword: Keyword) -> FilterProtocol? {
+        keyword == .link ? .link : FilterProtocol(rawValue: keyword.rawValue)
+    }
+
+    private func startsHead(_ token: Token) -> Bool {
+        isKeyword(token, .src, .dst, .host, .net, .port, .portrange, .proto, .protochain, .gateway)
+    }
+
+    private func abbreviation(_ proto: FilterProtocol, at token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        guard FilterProtocol.supportedAbbreviations.contains(proto) else {
+            throw FilterSyntaxError("\"\(token.text)\" is not supported by this compiler", at: token.location)
+        }
+        return .primitive(.protocolAbbreviation(proto))
+    }
+
+    /// `[proto] [dir] [aqual] id`, `[proto] broadcast`, `[proto] multicast`.
+    private mutating func parseQualified(_ inherited: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+        var qualifiers = Qualifiers(proto: nil, direction: nil, address: .unspecified)
+        let protoToken = peek
+        if case .keyword(let keyword) = peek.kind, let proto = Self.protocolKeyword(keyword) {
+            qualifiers.proto = proto
+            advance()
+        }
+        if isKeyword(peek, .broadcast, .multicast) {
+            let isBroadcast = isKeyword(advance(), .broadcast)
+            return (.primitive(isBroadcast ? .broadcast(qualifiers.proto) : .multicast(qualifiers.proto)), .none)
+        }
+        if isKeyword(peek, .src, .dst) {
+            let first = isKeyword(advance(), .src)
+            if isKeyword(peek, .and, .or), isKeyword(peek(1), first ? .dst : .src) {
+                let isAnd = isKeyword(advance(), .and)
+                advance()
+                qualifiers.direction = isAnd ? .sourceAndDestination : .sourceOrDestination
+            } else {
+                qualifiers.direction = first ? .source : .destination
+            }
+        }
+        let aqualToken = peek
+        switch aqualToken.kind {
+        case .keyword(.host): qualifiers.address = .host
+        case .keyword(.net): qualifiers.address = .net
+        case .keyword(.port): qualifiers.address = .port
+        case .keyword(.portrange): qualifiers.address = .portrange
+        case .keyword(.proto), .keyword(.protochain), .keyword(.gateway):
+            guard qualifiers.direction == nil else { throw unexpected(aqualToken) }
+            qualifiers.address = isKeyword(aqualToken, .proto) ? .proto : isKeyword(aqualToken, .gateway) ? .gateway : .protochain
+        default:
+            guard qualifiers.direction != nil else { throw unexpected(aqualToken) }
+        }
+        if qualifiers.address != .unspecified { advance() }
+        if let proto = qualifiers.proto, !FilterProtocol.supportedQualifiers.contains(proto) {
+            throw FilterSyntaxError("the '\(proto.rawValue)' qualifier is not supported by this compiler", at: protoToken.location)
+        }
+        guard startsID() || isKeyword(peek, .not) else {
+            let what = qualifiers.address == .port || qualifiers.address == .portrange ? "a port number" : "an address"
+            throw FilterSyntaxError(
+                "expected \(what) after \"\(tokens[position - 1].text)\", found \(describe(peek))", at: peek.location)
+        }
+        return try parseID(qualifiers)
+    }
+
+    /// libpcap's `id`: an address, `not id`, or a parenthesized list of ids joined by and/or,
+    /// all meant with `qualifiers`.
+    private mutating func parseID(_ qualifiers: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+        let token = advance()
+        switch token.kind {
+        case .keyword(.not):
+            let (inner, next) = try parseID(qualifiers)
+            return (.not(inner), next)
+        case .punctuation("("):
+            var (expression, _) = try parseID(qualifiers)
+            while isKeyword(peek, .and, .or) {
+                let isAnd = isKeyword(advance(), .and)
+                let (right, _) = try parseID(qualifiers)
+                expression = isAnd ? .and(expression, right) : .or(expression, right)
+            }
+            try expect(")", after: "to close the \"(\" at \(token.location)")
+            return (expression, qualifiers)
+        case .number(let value):
+            return (try numberPrimitive(value, qualifiers, token), qualifiers)
+        case .ipv4(let text):
+            guard let (value, bits) = parseDottedIPv4(Substring(text)) else {
+                throw FilterSyntaxError("invalid IPv4 address \"\(text)\"", at: token.location)
+            }
+            if isPunctuation(peek, "/") {
+                advance()
+                let lengthToken = advance()
+                guard case .number(let length) = lengthToken.kind else {
+                    throw FilterSyntaxError("expected a prefix length after \"/\"", at: lengthToken.location)
+                }
+                return (try ipv4Network(value, bits: bits, prefixLength: length, mask: nil, qualifiers, token), qualifiers)
+            }
+            if isKeyword(peek, .mask) {
+                advance()
+                let maskToken = advance()
+                guard case .ipv4(let maskText) = maskToken.kind, let (mask, maskBits) = parseDottedIPv4(Substring(maskText)) else {
+                    throw FilterSyntaxError("expected a dotted netmask after \"mask\"", at: maskToken.location)
+                }
+                let maskValue = mask << UInt32(32 - maskBits)
+                return (try ipv4Network(value, bits: bits, prefixLength: nil, mask: (maskValue, maskBits), qualifiers, token), qualifiers)
+            }
+            return (try addressPrimitive(.ipv4(value, bits: bits), qualifiers, token), qualifiers)
+        case .ipv6(let text):
+            guard let address = IPv6Address(text) else {
+                throw FilterSyntaxError("invalid IPv6 address \(text)", at: token.location)
+            }
+            var length: UInt32 = 128
+            if isPunctuation(peek, "/") {
+                advance()
+                let lengthToken = advance()
+                guard case .number(let value) = lengthToken.kind else {
+                    throw FilterSyntaxError("expected a prefix length after \"/\"", at: lengthToken.location)
+                }
+                length = value
+            }
+            return (try ipv6Primitive(address, prefixLength: length, qualifiers, token), qualifiers)
+        case .mac(let text):
+            guard let bytes = parseEthernetAddress(text) else {
+                throw FilterSyntaxError("invalid Ethernet address \(text)", at: token.location)
+            }
+            guard qualifiers.address == .host || qualifiers.address == .unspecified, qualifiers.proto == .link else {
+                throw FilterSyntaxError("ethernet address used in non-ether expression", at: token.location)
+            }
+            return (.primitive(.host(.ethernet(bytes), protocol: .link, direction: qualifiers.direction)), qualifiers)
+        case .identifier(let name):
+            return (try namePrimitive(name, qualifiers, token), qualifiers)
+        default:
+            throw unexpected(token)
+        }
+    }
+
+    // MARK: Primitives from ids (libpcap's gen_ncode, gen_scode, gen_mcode, gen_mcode6)
+
+    private func checkPortProtocol(_ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) {
+        guard qualifiers.proto == nil || [.tcp, .udp, .sctp].contains(qualifiers.proto!) else {
+            let name = qualifiers.address == .port ? "port" : "portrange"
+            throw FilterSyntaxError("illegal qualifier of '\(name)': \(qualifiers.proto!.rawValue)", at: token.location)
+        }
+    }
+
+    private func checkPort(_ value: UInt32, _ token: Token) throws(FilterSyntaxError) {
+        guard value <= 65535 else {
+            throw FilterSyntaxError("illegal port number \(value) > 65535", at: token.location)
+        }
+    }
+
+    private func noQualifier(_ token: Token) -> FilterSyntaxError {
+        FilterSyntaxError(
+            "\"\(token.text)\" has no qualifier to inherit: write host, net, port or proto before it",
+            at: token.location)
+    }
+
+    private func numberPrimitive(_ value: UInt32, _ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        switch qualifiers.address {
+        case .none: throw noQualifier(token)
+        case .unspecified, .host, .net:
+            guard qualifiers.proto != .link else {
+                throw FilterSyntaxError("illegal link layer address", at: token.location)
+            }
+            if qualifiers.address == .net {
+                return .primitive(.net(.number(value), mask: nil, prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
+            }
+            return .primitive(.host(.number(value), protocol: qualifiers.proto, direction: qualifiers.direction))
+        case .port, .portrange:
+            try checkPortProtocol(qualifiers, token)
+            try checkPort(value, token)
+            if qualifiers.address == .port {
+                return .primitive(.port(.number(value), protocol: qualifiers.proto, direction: qualifiers.direction))
+            }
+            return .primitive(.portRange(.number(value), .number(value), protocol: qualifiers.proto, direction: qualifiers.direction))
+        case .proto:
+            return .primitive(.protocolNumber(.number(value), protocol: qualifiers.proto))
+        case .protochain:
+            return .primitive(.protocolChain(.number(value), protocol: qualifiers.proto))
+        case .gateway:
+            throw FilterSyntaxError("'gateway' requires a name", at: token.location)
+        }
+    }
+
+    private func addressPrimitive(_ address: FilterAddress, _ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        switch qualifiers.address {
+        case .none: throw noQualifier(token)
+        case .unspecified, .host, .net:
+            guard qualifiers.proto != .link else {
+                throw FilterSyntaxError("illegal link layer address", at: token.location)
+            }
+            if qualifiers.address == .net {
+                return .primitive(.net(address, mask: nil, prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
+            }
+            return .primitive(.host(address, protocol: qualifiers.proto, direction: qualifiers.direction))
+        default:
+            throw FilterSyntaxError("'\(qualifiers.address)' qualifier applied to IPv4 address", at: token.location)
+        }
+    }
+
+    private func ipv4Network(
+        _ value: UInt32, bits: Int, prefixLength: UInt32?, mask: (UInt32, Int)?, _ qualifiers: Qualifiers, _ token: Token
+    ) throws(FilterSyntaxError) -> FilterExpression {
+        let network = value << UInt32(32 - bits)
+        let netmask: UInt32
+        if let prefixLength {
+            guard prefixLength <= 32 else { throw FilterSyntaxError("mask length must be <= 32", at: token.location) }
+            netmask = prefixLength == 0 ? 0 : UInt32.max << (32 - prefixLength)
+        } else {
+            netmask = mask!.0
+        }
+        guard qualifiers.address != .none else { throw noQualifier(token) }
+        guard ![.port, .portrange, .proto, .protochain, .gateway].contains(qualifiers.address) else {
+            throw FilterSyntaxError("'\(qualifiers.address)' qualifier applied to IPv4 address and netmask", at: token.location)
+        }
+        guard qualifiers.address == .net else {
+            throw FilterSyntaxError("Mask syntax for networks only", at: token.location)
+        }
+        guard network & ~netmask == 0 else {
+            throw FilterSyntaxError("non-network bits set in \"\(token.text)\(prefixLength.map { "/\($0)" } ?? " mask ...")\"", at: token.location)
+        }
+        if let prefixLength {
+            return .primitive(.net(.ipv4(value, bits: bits), mask: nil, prefixLength: prefixLength, protocol: qualifiers.proto, direction: qualifiers.direction))
+        }
+        return .primitive(.net(.ipv4(value, bits: bits), mask: .ipv4(mask!.0 >> UInt32(32 - mask!.1), bits: mask!.1), prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
+    }
+
+    private func ipv6Primitive(_ address: IPv6Address, prefixLength: UInt32, _ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        guard prefixLength <= 128 else { throw FilterSyntaxError("mask length must be <= 128", at: token.location) }
+        switch qualifiers.address {
+        case .none: throw noQualifier(token)
+        case .unspecified, .host, .net:
+            if qualifiers.address != .net && prefixLength != 128 {
+                throw FilterSyntaxError("Mask syntax for networks only", at: token.location)
+            }
+            guard qualifiers.proto == nil || qualifiers.proto == .ip6 else {
+                throw FilterSyntaxError("'\(qualifiers.proto!.rawValue)' modifier applied to ip6 host", at: token.location)
+            }
+            for (index, byte) in address.bytes.enumerated() {
+                let keep = max(0, min(8, Int(prefixLength) - 8 * index))
+                let mask: UInt8 = keep == 0 ? 0 : UInt8(0xff) << UInt8(8 - keep)
+                guard byte & ~mask == 0 else {
+                    throw FilterSyntaxError("non-network bits set in \"\(token.text)/\(prefixLength)\"", at: token.location)
+                }
+            }
+            if qualifiers.address == .net {
+                return .primitive(.net(.ipv6(address), mask: nil, prefixLength: prefixLength, protocol: qualifiers.proto, direction: qualifiers.direction))
+            }
+            return .primitive(.host(.ipv6(address), protocol: qualifiers.proto, direction: qualifiers.direction))
+        default:
+            throw FilterSyntaxError("'\(qualifiers.address)' qualifier applied to IPv6 address", at: token.location)
+        }
+    }
+
+    private func namePrimitive(_ name: String, _ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        switch qualifiers.address {
+        case .none: throw noQualifier(token)
+        case .unspecified, .host:
+            guard qualifiers.proto != .link else {
+                throw FilterSyntaxError("Ethernet host names (/etc/ethers) are not supported: write the address", at: token.location)
+            }
+            return .primitive(.host(.name(name), protocol: qualifiers.proto, direction: qualifiers.direction))
+        case .net:
+            throw FilterSyntaxError("network names (/etc/networks) are not supported: write the network as an address", at: token.location)
+        case .port:
+            try checkPortProtocol(qualifiers, token)
+            _ = try services.port(named: name, protocol: qualifiers.proto, at: token.location)
+            return .primitive(.port(.service(name), protocol: qualifiers.proto, direction: qualifiers.direction))
+        case .portrange:
+            try checkPortProtocol(qualifiers, token)
+            let (low, high) = try services.portRange(name, protocol: qualifiers.proto, at: token.location)
+            return .primitive(.portRange(low, high, protocol: qualifiers.proto, direction: qualifiers.direction))
+        case .proto, .protochain:
+            _ = try ProtocolNames.number(of: name, qualifier: qualifiers.proto, at: token.location)
+            if qualifiers.address == .proto {
+                return .primitive(.protocolNumber(.service(name), protocol: qualifiers.proto))
+            }
+            return .primitive(.protocolChain(.service(name), protocol: qualifiers.proto))
+        case .gateway:
+            throw FilterSyntaxError("'gateway' is not supported by this compiler", at: token.location)
+        }
+    }
+
+    // MARK: Other primitives
+
+    /// libpcap's `pnum`: a number, possibly in parentheses.
+    private mutating func optionalNumber() -> UInt32? {
+        var depth = 0
+        while isPunctuation(peek(depth), "(") { depth += 1 }
+        guard case .number(let value) = peek(depth).kind else { return nil }
+        for index in stride(from: 1, through: depth, by: 1) where !isPunctuation(peek(depth + index), ")") {
+            return nil
+        }
+        for _ in 0..<(2 * depth + 1) { advance() }
+        return value
+    }
+
+    /// A plain number (libpcap's `NUM`, which takes no parentheses).
+    private mutating func requiredNumber(after token: Token) throws(FilterSyntaxError) -> UInt32 {
+        guard case .number(let value) = peek.kind else {
+            throw FilterSyntaxError("expected a number after \"\(token.text)\", found \(describe(peek))", at: peek.location)
+        }
+        advance()
+        return value
+    }
+
+    private mutating func parseOther(_ keyword: Keyword, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        advance()
+        switch keyword {
+        case .less: return .primitive(.less(try requiredNumber(after: token)))
+        case .greater: return .primitive(.greater(try requiredNumber(after: token)))
+        case .vlan:
+            let id = optionalNumber()
+            if let id, id > 4095 { throw FilterSyntaxError("VLAN tag \(id) greater than maximum 4095", at: token.location) }
+            return .primitive(.vlan(id))
+        case .mpls:
+            let label = optionalNumber()
+            if let label, label > 0xfffff { throw FilterSyntaxError("MPLS label \(label) greater than maximum 1048575", at: token.location) }
+            return .primitive(.mpls(label))
+        case .pppoed: return .primitive(.pppoeDiscovery)
+        case .pppoes:
+            let session = optionalNumber()
+            if let session, session > 0xffff { throw FilterSyntaxError("PPPoE session number \(session) greater than maximum 65535", at: token.location) }
+            return .primitive(.pppoeSession(session))
+        case .inbound: return .primitive(.direction(inbound: true))
+        case .outbound: return .primitive(.direction(inbound: false))
+        case .ifindex: return .primitive(.interfaceIndex(try requiredNumber(after: token)))
+        case .llc:
+            guard case .identifier(let name) = peek.kind else { return .primitive(.llc(nil)) }
+            guard let frame = FilterLLCFrame(rawValue: name.lowercased()) else {
+                throw FilterSyntaxError("unknown LLC type name \"\(name)\"", at: peek.location)
+            }
+            advance()
+            return .primitive(.llc(frame))
+        case .byte:
+            let index = try requiredNumber(after: token)
+            let operatorToken = advance()
+            guard case .punctuation(let mark) = operatorToken.kind, let op = FilterByteOperator(rawValue: mark) else {
+                throw FilterSyntaxError(
+                    "expected one of & | < > = after \"byte \(index)\", found \(describe(operatorToken))", at: operatorToken.location)
+            }
+            return .primitive(.byte(index, op, try requiredNumber(after: operatorToken)))
+        default:
+            throw FilterSyntaxError("\"\(token.text)\" is not supported by this compiler", at: token.location)
+        }
+    }
+
+    // MARK: Arithmetic
+
+    private mutating func parseComparison() throws(FilterSyntaxError) -> FilterExpression {
+        let left = try parseArithmetic(minimumPrecedence: 0)
+        let token = peek
+        let relation: FilterRelation
+        switch token.kind {
+        case .punctuation("="): relation = .equal
+        case .punctuation("!="): relation = .notEqual
+        case .punctuation("<"): relation = .less
+        case .punctuation("<="): relation = .lessOrEqual
+        case .punctuation(">"): relation = .greater
+        case .punctuation(">="): relation = .greaterOrEqual
+        default:
+            throw FilterSyntaxError("expected a comparison (=, !=, <, <=, >, >=), found \(describe(token))", at: token.location)
+        }
+        advance()
+        let right = try parseArithmetic(minimumPrecedence: 0)
+        return .comparison(left, relation, right)
+    }
+
+    /// Binding power of each binary operator, libpcap's `%left` lines. `%` is special: see the
+    /// type's comment.
+    private static let precedence: [String: Int] = [
+        "|": 1, "&": 2, "<<": 3, ">>": 3, "+": 4, "-": 4, "*": 5, "/": 5, "%": Int.min, "^": Int.min,
+    ]
+
+    private mutating func parseArithmetic(minimumPrecedence: Int) throws(FilterSyntaxError) -> FilterArithmetic {
+        var left = try parseArithmeticOperand()
+        // `%` and `^` have no precedence in libpcap's grammar, so yacc always shifts them: they
+        // bind tightest to their left and take the whole rest as their right operand.
+        while case .punctuation(let mark) = peek.kind, let precedence = Self.precedence[mark],
+            precedence >= minimumPrecedence || precedence == Int.min
+        {
+            advance()
+            let right: FilterArithmetic
+            if mark == "%" || mark == "^" {
+                right = try parseArithmetic(minimumPrecedence: 0)
+            } else {
+                right = try parseArithmetic(minimumPrecedence: precedence + 1)
+            }
+            left = .binary(FilterArithmeticOperator(rawValue: mark)!, left, right)
+        }
+        return left
+    }
+
+    private mutating func parseArithmeticOperand() throws(FilterSyntaxError) -> FilterArithmetic {
+        let token = advance()
+        switch token.kind {
+        case .number(let value): return .constant(value)
+        case .keyword(.len): return .length
+        case .punctuation("-"):
+            // Unary minus binds tighter than every binary operator but `%` and `^`.
+            let operand = try parseArithmeticOperand()
+            if case .punctuation(let mark) = peek.kind, mark == "%" || mark == "^" {
+                advance()
+                let right = try parseArithmetic(minimumPrecedence: 0)
+                return .negate(.binary(FilterArithmeticOperator(rawValue: mark)!, operand, right))
+            }
+            return .negate(operand)
+        case .punctuation("("):
+            let inner = try parseArithmetic(minimumPrecedence: 0)
+            try expect(")", after: "to close the \"(\" at \(token.location)")
+            return inner
+        case .keyword(let keyword):
+            guard let proto = Self.protocolKeyword(keyword) else { break }
+            guard FilterProtocol.loadable.contains(proto) else {
+                throw FilterSyntaxError("\"\(token.text)[...]\" is not supported by this compiler", at: token.location)
+            }
+            try expect("[", after: "after \"\(token.text)\"")
+            let index = try parseArithmetic(minimumPrecedence: 0)
+            var size = 1
+            if isPunctuation(peek, ":") {
+                advance()
+                let sizeToken = advance()
+                guard case .number(let value) = sizeToken.kind, [1, 2, 4].contains(value) else {
+                    throw FilterSyntaxError("data size must be 1, 2, or 4", at: sizeToken.location)
+                }
+                size = Int(value)
+            }
+            try expect("]", after: "to close \"\(token.text)[\"")
+            return .load(proto, index: index, size: size)
+        default:
+            break
+        }
+        throw FilterSyntaxError("expected a number, len or a protocol field, found \(describe(token))", at: token.location)
+    }
+}
+
+extension FilterProtocol {
+    /// The protocols that can stand alone as a primitive.
+    static let supportedAbbreviations: Set<FilterProtocol> = [
+        .link, .ip, .ip6, .arp, .rarp, .tcp, .udp, .icmp, .icmp6, .sctp, .igmp, .igrp, .pim, .vrrp, .carp, .ah, .esp,
+        .stp, .netbeui, .iso, .esis, .isis, .clnp, .l1, .l2, .iih, .lsp, .snp, .csnp, .psnp,
+        .decnet, .lat, .sca, .mopdl, .moprc,
+    ]
+    /// The protocols that can qualify an address, a port or `proto` (DECnet addresses are not
+    /// supported).
+    static let supportedQualifiers: Set<FilterProtocol> = supportedAbbreviations.subtracting([.decnet])
+    /// The protocols whose bytes `proto[i]` can load.
+    static let loadable: Set<FilterProtocol> = [
+        .link, .ip, .ip6, .arp, .rarp, .tcp, .udp, .icmp, .icmp6, .sctp, .igmp, .igrp, .pim, .vrrp, .carp,
+    ]
+}

@@ -1,0 +1,86 @@
+import CBPF
+
+/// Compiles pcap-filter expressions (tcpdump's filter language) to classic BPF programs with
+/// libpcap's verdicts, through the shared verifier and optimizer.
+///
+///     let program = try PacketFilterCompiler().compile("ip and udp and port 53")
+public struct PacketFilterCompiler: Sendable {
+    /// The link-layer header the packets start with.
+    public var linkType: LinkType
+    /// What the program returns for an accepted packet: how many bytes to keep.
+    public var snapshotLength: UInt32
+    /// Whether to run the shared optimizer over the generated code.
+    public var optimizes: Bool
+    /// The network mask used by `ip broadcast`; tcpdump uses 0 when it reads a file.
+    public var netmask: UInt32
+    /// Where the packets come from: a live socket (the default, as `tcpdump -d`) or a capture
+    /// file (as `tcpdump -r`).
+    public var source: PacketSource
+
+    /// libpcap's default snapshot length, 262144.
+    public static let defaultSnapshotLength: UInt32 = 262_144
+
+    public init(
+        linkType: LinkType = .ethernet, snapshotLength: UInt32 = defaultSnapshotLength, optimizes: Bool = true,
+        netmask: UInt32 = 0, source: PacketSource = .live
+    ) {
+        self.linkType = linkType
+        self.snapshotLength = snapshotLength
+        self.optimizes = optimizes
+        self.netmask = netmask
+        self.source = source
+    }
+
+    /// Parses and compiles `expression`; an empty expression accepts every packet.
+    public func compile(_ expression: String) throws(FilterSyntaxError) -> Program {
+        try compile(FilterExpression.parse(expression))
+    }
+
+    /// Compiles a parsed expression; nil accepts every packet.
+    public func compile(_ expression: FilterExpression?) throws(FilterSyntaxError) -> Program {
+        let link = try LinkLayer(linkType, source: source)
+        guard let expression else {
+            return Program([.returnConstant(snapshotLength)])
+        }
+        var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
+        let condition = try generator.condition(expression).simplified
+        let program: Program
+        do {
+            program = try ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
+        } catch {
+            throw FilterSyntaxError("the generated program could not be laid out: \(error)")
+        }
+        do {
+            try Verifier.verify(program, for: .socket)
+        } catch {
+            throw FilterSyntaxError("the generated program does not verify: \(error)")
+        }
+        guard optimizes else { return program }
+        let optimized = Optimizer.optimize(program, for: .socket)
+        if optimized.instructions == [.returnConstant(0)] {
+            // libpcap's optimizer refuses such expressions the same way.
+            throw FilterSyntaxError("expression rejects all packets")
+        }
+        return optimized
+    }
+}
+
+/// Where packets come from. libpcap compiles a few primitives differently for a capture file
+/// than for a live capture, and tcpdump's verdicts follow.
+public enum PacketSource: Hashable, Sendable {
+    /// A live socket, and `tcpdump -d` without `-r`: `inbound`, `outbound` and `ifindex` ask
+    /// the kernel, and the NULL link type's address family is in little-endian order with
+    /// Linux's AF_INET6.
+    case live
+    /// A capture file written in this byte order: `inbound`, `outbound` and `ifindex` need the
+    /// link-layer header to say, and NULL's IPv6 is any BSD's AF_INET6.
+    case captureFile(bigEndian: Bool)
+}
+
+extension FilterExpression {
+    /// Parses pcap-filter text; nil for an empty (or all-blank) expression.
+    public static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression? {
+        var parser = try FilterParser(text)
+        return try parser.parse()
+    }
+}
