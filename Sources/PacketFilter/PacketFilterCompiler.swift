@@ -17,6 +17,9 @@ public struct PacketFilterCompiler: Sendable {
     /// file (as `tcpdump -r`).
     public var source: PacketSource
 
+    /// The link types expressions compile for.
+    public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
+
     /// libpcap's default snapshot length, 262144.
     public static let defaultSnapshotLength: UInt32 = 262_144
 

@@ -359,3 +359,33 @@ struct RandomExpressionTests {
         }
     }
 }
+
+/// Parse → print → parse over libpcap's own accept table: the printed text means the same.
+@Suite("printing libpcap's expressions")
+struct AcceptTablePrintingTests {
+    static let acceptTable = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/corpus/libpcap-testrun/accept.tsv")
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: acceptTable.path), "skipped: ../shared/corpus is absent"))
+    func printedExpressionsParseBackToTheSameTree() throws {
+        let text = try String(contentsOf: Self.acceptTable, encoding: .utf8)
+        var parsed = 0
+        var unparsed = 0
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 4 else { continue }
+            guard let expression = try? FilterExpression.parse(String(fields[3])) else {
+                unparsed += 1
+                continue
+            }
+            let printed = expression.description
+            let reparsed = try FilterExpression.parse(printed)
+            #expect(reparsed == expression, "\(fields[3]) printed as \(printed)")
+            #expect(reparsed?.description == printed)
+            parsed += 1
+        }
+        print("accept.tsv: \(parsed) expressions printed and parsed back, \(unparsed) not parsed")
+        #expect(parsed > 1000)
+    }
+}

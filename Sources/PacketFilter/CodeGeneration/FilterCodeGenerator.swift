@@ -127,6 +127,8 @@ struct FilterCodeGenerator {
             return .test([.loadAncillary(.interfaceIndex, size: .word)], .equal, .constant(index))
         case .llc(let frame):
             return try llc(frame)
+        case .dnsQueryName(let name):
+            return try DNSQueryMatcher(name: name, link: link).condition()
         case .byte(let index, let op, let value):
             switch op {
             case .equal: return .compare(.byte, at: index, value)

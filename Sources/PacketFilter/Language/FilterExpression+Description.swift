@@ -54,6 +54,7 @@ extension FilterPrimitive: CustomStringConvertible {
         case .interfaceIndex(let index): return "ifindex \(index)"
         case .byte(let index, let op, let value): return "byte \(index) \(op.rawValue) \(value)"
         case .llc(let frame): return frame.map { "llc \($0.rawValue)" } ?? "llc"
+        case .dnsQueryName(let name): return "dns qname \"\(name)\""
         }
     }
 }

@@ -42,7 +42,8 @@ public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .ipv4(let value, let bits):
-            (0..<(bits / 8)).map { String((value >> (24 - 8 * UInt32($0))) & 0xff) }.joined(separator: ".")
+            // Right-aligned: the last part written is the low byte.
+            (0..<(bits / 8)).map { String((value >> UInt32(bits - 8 * ($0 + 1))) & 0xff) }.joined(separator: ".")
         case .number(let value): String(value)
         case .ipv6(let address): address.description
         case .ethernet(let bytes): bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: ":")
@@ -104,6 +105,10 @@ public enum FilterPrimitive: Hashable, Sendable {
     case byte(UInt32, FilterByteOperator, UInt32)
     /// `llc [frame]`: an 802.2 LLC frame, optionally of one format or command.
     case llc(FilterLLCFrame?)
+    /// `dns qname "NAME"` (this package's extension, not libpcap's): a DNS query over UDP whose
+    /// first question is NAME, ignoring case; `"*.NAME"` matches the names below NAME. See
+    /// docs/packet-filters.md for the exact rules.
+    case dnsQueryName(DNSName)
 }
 
 /// The LLC frame formats and commands `llc` takes.

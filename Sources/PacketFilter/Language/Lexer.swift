@@ -60,6 +60,13 @@ struct Lexer {
                 }
             }
         }
+        if character == "\"" {
+            guard let close = characters[(index + 1)...].firstIndex(of: "\"") else {
+                throw FilterSyntaxError("unterminated string: no closing \"", at: start)
+            }
+            let text = advance(close + 1 - index)
+            return Token(kind: .string(String(text.dropFirst().dropLast())), text: text, location: start)
+        }
         if character == "\\" {
             // `\name`: a name even if it is spelled like a keyword (`proto \tcp`).
             var end = index + 1

@@ -171,6 +171,20 @@ struct FilterParser {
                 return try parseQualified(inherited)
             }
             return (try parseOther(keyword, token), .none)
+        case .identifier("dns") where peek(1).kind == .identifier("qname"):
+            advance()
+            advance()
+            let nameToken = advance()
+            guard case .string(let text) = nameToken.kind else {
+                throw FilterSyntaxError(
+                    "expected a quoted name after \"dns qname\", such as \"example.com\", found \(describe(nameToken))",
+                    at: nameToken.location)
+            }
+            do {
+                return (.primitive(.dnsQueryName(try DNSName(text))), .none)
+            } catch {
+                throw FilterSyntaxError(error.message, at: nameToken.location)
+            }
         case .identifier, .ipv4, .ipv6, .mac:
             throw FilterSyntaxError(
                 "\"\(token.text)\" needs a qualifier such as host, net or port before it", at: token.location)

@@ -49,6 +49,8 @@ enum TokenKind: Hashable, Sendable {
     case ipv6(String)
     /// An Ethernet address (`aa:bb:cc:dd:ee:ff`, `aa-bb-...`, `aabb.ccdd.eeff`).
     case mac(String)
+    /// Text in double quotes (this package's extension, for `dns qname "example.com"`).
+    case string(String)
     /// One of `( ) [ ] : + - * / % & | ^ << >> = != < <= > >=`.
     case punctuation(String)
     case end

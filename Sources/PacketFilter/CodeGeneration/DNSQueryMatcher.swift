@@ -1,0 +1,98 @@
+import CBPF
+
+/// `dns qname "NAME"`: a UDP datagram to port 53 on IPv4 (not a later fragment) or IPv6 (UDP
+/// as the first next header), whose DNS header says query (QR = 0) with at least one question,
+/// and whose first question name is NAME, letters compared without case. Compression pointers
+/// are not followed: a name that uses one does not match.
+struct DNSQueryMatcher {
+    let name: DNSName
+    let link: LinkLayer
+
+    private static let udp: UInt32 = 17
+    private static let dnsPort: UInt32 = 53
+    private static let udpHeaderLength: UInt32 = 8
+    private static let dnsHeaderLength: UInt32 = 12
+
+    func condition() throws(FilterSyntaxError) -> Condition {
+        let net = link.networkOffset
+        let notLaterFragment = Condition.not(.test([.loadAbsolute(.halfword, offset: net + 6)], .bitsSet, .constant(0x1fff)))
+        // IPv4: the UDP header sits after a variable-length IP header, so every later load is
+        // relative to X; `positionX` points X at the first byte of the question name.
+        let loadHeaderLength: [Instruction] = [.loadIPv4HeaderLength(offset: net)]
+        let udp4 = net
+        let positionX4 = loadHeaderLength + [
+            .txa, .arithmetic(.add, .constant(net + Self.udpHeaderLength + Self.dnsHeaderLength)), .tax,
+        ]
+        let ipv4 = Condition.all([
+            try link.carries(LinkLayer.etherTypeIPv4),
+            .compare(.byte, at: net + 9, Self.udp),
+            notLaterFragment,
+            .compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + 2, .equal, Self.dnsPort),
+            .not(.compareIndirect(loadX: loadHeaderLength, .byte, at: udp4 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
+            .not(.compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + Self.udpHeaderLength + 4, .equal, 0)),
+            nameMatches(positionX: positionX4),
+        ])
+        // IPv6: fixed offsets; X is pointed at the name the same way so one matcher serves both.
+        let udp6 = net + 40
+        let positionX6: [Instruction] = [.loadImmediate(.x, udp6 + Self.udpHeaderLength + Self.dnsHeaderLength)]
+        let ipv6 = Condition.all([
+            try link.carries(LinkLayer.etherTypeIPv6),
+            .compare(.byte, at: net + 6, Self.udp),
+            .compare(.halfword, at: udp6 + 2, Self.dnsPort),
+            .not(.compare(.byte, at: udp6 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
+            .not(.compare(.halfword, at: udp6 + Self.udpHeaderLength + 4, 0)),
+            nameMatches(positionX: positionX6),
+        ])
+        return .or(ipv4, ipv6)
+    }
+
+    /// The name test, with `positionX` setting X to the name's first byte.
+    private func nameMatches(positionX: [Instruction]) -> Condition {
+        let suffix = name.wireFormat
+        guard name.matchesSubdomains else {
+            return bytesMatch(suffix, before: positionX)
+        }
+        // Walk up to `maximumSubdomainLabels` labels; after each, try the domain's labels.
+        func step(_ remaining: Int, first: Bool) -> Condition {
+            let setup = first ? positionX : []
+            let lengthByte: [Instruction] = setup + [.loadIndirect(.byte, offset: 0)]
+            // X += length + 1: to the next label.
+            let advance: [Instruction] = [
+                .loadIndirect(.byte, offset: 0), .arithmetic(.add, .x), .arithmetic(.add, .constant(1)), .tax,
+            ]
+            let next = remaining > 1 ? Condition.or(bytesMatch(suffix, before: advance), step(remaining - 1, first: false))
+                : bytesMatch(suffix, before: advance)
+            return .all([
+                // A zero length ends the name; the top two bits set mean a pointer or an
+                // extended label, which this matcher does not follow.
+                .not(.test(lengthByte, .equal, .constant(0))),
+                .not(.test([.loadIndirect(.byte, offset: 0)], .bitsSet, .constant(0xc0))),
+                next,
+            ])
+        }
+        return step(DNSName.maximumSubdomainLabels, first: true)
+    }
+
+    /// `bytes` at X, letters without case: 4, 2 or 1 bytes per load, with `| 0x20` on letters.
+    private func bytesMatch(_ bytes: [UInt8], before prefix: [Instruction]) -> Condition {
+        var tests: [Condition] = []
+        var offset = 0
+        while offset < bytes.count {
+            let size: LoadSize = bytes.count - offset >= 4 ? .word : bytes.count - offset >= 2 ? .halfword : .byte
+            let chunk = bytes[offset..<(offset + size.byteCount)]
+            var expected: UInt32 = 0
+            var caseMask: UInt32 = 0
+            for byte in chunk {
+                let isLetter = (0x61...0x7a).contains(byte)
+                expected = expected << 8 | UInt32(byte)
+                caseMask = caseMask << 8 | (isLetter ? 0x20 : 0)
+            }
+            var statements: [Instruction] = offset == 0 ? prefix : []
+            statements.append(.loadIndirect(size, offset: UInt32(offset)))
+            if caseMask != 0 { statements.append(.arithmetic(.or, .constant(caseMask))) }
+            tests.append(.test(statements, .equal, .constant(expected)))
+            offset += size.byteCount
+        }
+        return .all(tests)
+    }
+}
