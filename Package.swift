@@ -57,10 +57,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A launcher that runs a command under a seccomp policy: the README's main job.
+        .executableTarget(
+            name: "sandbox-launch",
+            dependencies: [
+                "CBPF", "Seccomp", "CLinuxShims", "CSeccomp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Samples/SandboxedLauncher"
+        ),
         .executableTarget(
             name: "InterpreterBenchmark",
             dependencies: ["CBPF", "CPcap"],
             path: "Benchmarks/InterpreterBenchmark"
+        ),
+        .executableTarget(
+            name: "PacketFilterComparison",
+            dependencies: ["PacketFilter", "CBPF", "CPcap"],
+            path: "Benchmarks/PacketFilterComparison"
         ),
         .executableTarget(
             name: "SeccompBenchmark",
@@ -79,6 +94,7 @@ let package = Package(
             name: "PacketFilterTests",
             dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap"]
         ),
+        .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch"]),
         // Runs the built `cbpf` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["cbpf"]),
     ]

@@ -14,16 +14,15 @@ struct AssembleCommand: ParsableCommand {
     @OptionGroup var output: OutputFormatOptions
 
     func run() throws {
-        let source: String
-        if file == "-" {
-            source = readStandardInput()
-        } else {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw InputError("cannot read \(file)")
-            }
-            source = String(decoding: data, as: UTF8.self)
+        let source = try readText(file)
+        let program: Program
+        do {
+            program = try Assembler.assemble(source)
+        } catch {
+            // FILE:LINE:COLUMN: message, as compilers print it.
+            let name = displayName(ofPath: file)
+            throw InputError(error.position.map { "\(name):\($0): \(error.message)" } ?? "\(name): \(error.message)")
         }
-        let program = try Assembler.assemble(source)
         print(output.render(program), terminator: "")
     }
 }

@@ -13,25 +13,26 @@ struct FilterCompileOptions: ParsableArguments {
     @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Don't optimize, as tcpdump -O.")
     var noOptimize = false
 
-    func compiler(linkType override: LinkType? = nil) throws -> PacketFilterCompiler {
-        let linkType = try override ?? Self.linkType(named: linktype)
-        return PacketFilterCompiler(linkType: linkType, snapshotLength: snaplen, optimizes: !noOptimize)
+    func compiler() throws -> PacketFilterCompiler {
+        PacketFilterCompiler(linkType: try Self.linkType(named: linktype), snapshotLength: snaplen, optimizes: !noOptimize)
     }
 
     static func linkType(named name: String) throws -> LinkType {
-        guard let type = LinkType(name: name) else {
+        let supported = PacketFilterCompiler.supportedLinkTypes
+        guard let type = LinkType(name: name), supported.contains(type) else {
             throw InputError(
-                "unknown link type \"\(name)\"; known: \(LinkType.known.compactMap(\.name).joined(separator: ", "))")
+                "--linktype: unsupported link type \"\(name)\"; use one of \(supported.compactMap(\.name).joined(separator: ", "))")
         }
         return type
     }
 
     /// Compiles the words of a tcpdump expression, joined by spaces as tcpdump joins them.
-    func compile(_ words: [String], linkType: LinkType? = nil) throws -> Program {
+    func compile(_ words: [String]) throws -> Program {
+        let compiler = try compiler()
         do {
-            return try compiler(linkType: linkType).compile(words.joined(separator: " "))
+            return try compiler.compile(words.joined(separator: " "))
         } catch {
-            throw InputError("filter expression: \(error)")
+            throw InputError("filter expression \"\(words.joined(separator: " "))\": \(error)")
         }
     }
 }

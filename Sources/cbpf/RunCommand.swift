@@ -21,9 +21,10 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "seccomp: the architecture (x86_64, x86, x32, aarch64, ... or a number).")
     var arch: String?
-    @Option(help: "seccomp: the system call number.")
+    // `.unconditional`: a negative number (`--nr -1`) is the value, not an option.
+    @Option(parsing: .unconditional, help: "seccomp: the system call number (negative numbers too: --nr -1).")
     var nr: Int32?
-    @Option(help: "seccomp: up to six comma-separated arguments.")
+    @Option(parsing: .unconditional, help: "seccomp: up to six comma-separated arguments (negative numbers are two's complement).")
     var args: String?
     @Option(help: "seccomp: the instruction pointer.")
     var ip: String?
@@ -55,7 +56,7 @@ struct RunCommand: ParsableCommand {
 
     func seccompData() throws -> SeccompData {
         guard let name = arch, let architecture = AuditArchitecture(name: name) else {
-            throw InputError("unknown architecture \"\(arch ?? "")\"")
+            throw unknownArchitecture(arch ?? "", acceptsNumbers: true)
         }
         var number = nr ?? 0
         if name.lowercased() == "x32" { number |= 0x4000_0000 }

@@ -11,16 +11,17 @@ indirect enum Condition: Sendable {
     case not(Condition)
     case constant(Bool)
 
-    /// Folds constants the way libpcap's optimizer does: a test whose outcome is known is
-    /// dropped together with its loads, even a load that would have read past the packet.
-    /// libpcap treats loads as free of effects, so its verdicts on truncated packets follow.
+    /// Folds what libpcap's optimizer folds, so that packets too short for a dropped load get
+    /// its optimized program's verdict:
+    /// - a structural constant (a link type that can't carry the protocol, a mask of 0) decides
+    ///   its `and`/`or` alone, and the other operand's loads go, wherever it stands, when that
+    ///   operand only tests fields;
+    /// - a comparison of constants (`2 > 1`) decides alone only when it comes first: after
+    ///   another test, libpcap keeps that test's loads, and so do we.
     var simplified: Condition {
         switch self {
-        case .test(let statements, let condition, .constant(let k)):
-            guard statements.count == 1, case .loadImmediate(.a, let value) = statements[0] else { return self }
-            return .constant(condition.holds(value, k))
         case .test, .constant:
-            return self
+            return knownValue.map { .constant($0) } ?? self
         case .not(let inner):
             let inner = inner.simplified
             if case .constant(let value) = inner { return .constant(!value) }
@@ -28,13 +29,65 @@ indirect enum Condition: Sendable {
         case .and(let first, let second):
             let (first, second) = (first.simplified, second.simplified)
             if case .constant(let value) = first { return value ? second : .constant(false) }
-            if case .constant(let value) = second { return value ? first : .constant(false) }
+            if case .constant(let value) = second, value || (!second.cameFromArithmetic(in: self) && first.hasOnlyFieldTests) {
+                return value ? first : .constant(false)
+            }
             return .and(first, second)
         case .or(let first, let second):
             let (first, second) = (first.simplified, second.simplified)
             if case .constant(let value) = first { return value ? .constant(true) : second }
-            if case .constant(let value) = second { return value ? .constant(true) : first }
+            if case .constant(let value) = second, !value || (!second.cameFromArithmetic(in: self) && first.hasOnlyFieldTests) {
+                return value ? .constant(true) : first
+            }
             return .or(first, second)
+        }
+    }
+
+    /// Whether every test only loads a field, masks it and compares it (libpcap's `gen_cmp`
+    /// blocks). libpcap's optimizer removes such tests when their outcome no longer matters, but
+    /// keeps the statements of arithmetic relations, which go through scratch memory, and with
+    /// them their loads.
+    private var hasOnlyFieldTests: Bool {
+        switch self {
+        case .test(let statements, _, _):
+            statements.allSatisfy { statement in
+                switch statement {
+                case .loadAbsolute, .loadIndirect, .loadIPv4HeaderLength, .loadLength, .loadAncillary: true
+                case .arithmetic(.and, .constant): true
+                default: false
+                }
+            }
+        case .constant: true
+        case .not(let inner): inner.hasOnlyFieldTests
+        case .and(let first, let second), .or(let first, let second): first.hasOnlyFieldTests && second.hasOnlyFieldTests
+        }
+    }
+
+    /// The outcome of a test that loads nothing: a comparison of two constants.
+    private var knownValue: Bool? {
+        guard case .test(let statements, let condition, .constant(let k)) = self, statements.count == 1,
+            case .loadImmediate(.a, let value) = statements[0]
+        else { return nil }
+        return condition.holds(value, k)
+    }
+
+    /// Whether this constant, the second operand of `parent`, is a folded comparison of
+    /// constants rather than a structural constant.
+    private func cameFromArithmetic(in parent: Condition) -> Bool {
+        switch parent {
+        case .and(_, let second), .or(_, let second): second.containsComparisonOfConstants
+        default: false
+        }
+    }
+
+    /// Whether a comparison of constants decided this (sub)condition.
+    private var containsComparisonOfConstants: Bool {
+        switch self {
+        case .test: knownValue != nil
+        case .constant: false
+        case .not(let inner): inner.containsComparisonOfConstants
+        case .and(let first, let second), .or(let first, let second):
+            first.containsComparisonOfConstants || second.containsComparisonOfConstants
         }
     }
 
@@ -47,7 +100,8 @@ indirect enum Condition: Sendable {
     }
 
     /// `ld size [offset]; jeq value`, with `and mask` between when the mask isn't all ones.
-    /// A mask of 0 makes the outcome known without the load, as libpcap's optimizer finds.
+    /// A mask of 0 makes the outcome known without the load: libpcap's optimizer drops such
+    /// loads, so a packet too short for one gets its optimized program's verdict.
     static func compare(_ size: LoadSize, at offset: UInt32, _ value: UInt32, mask: UInt32? = nil) -> Condition {
         if mask == 0 { return .constant(value == 0) }
         var statements: [Instruction] = [.loadAbsolute(size, offset: offset)]

@@ -85,6 +85,10 @@ struct FilterCodeGenerator {
                 }
                 return ethernetAddress(at: offsets.destination, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
             case .ip?:
+                // libpcap's PCAP_NETMASK_UNKNOWN.
+                guard netmask != 0xffff_ffff else {
+                    throw FilterSyntaxError("netmask not known, so 'ip broadcast' not supported")
+                }
                 let hostmask = ~netmask
                 return .and(
                     try link.carries(LinkLayer.etherTypeIPv4),
@@ -487,7 +491,7 @@ struct FilterCodeGenerator {
                     // Both known: fold, as libpcap's optimizer does.
                     result.statements = [.loadImmediate(.a, operation.apply(left, k))]
                 } else if k == 0 && (op == .and || op == .multiply) {
-                    // The loads no longer matter, and libpcap's optimizer drops them.
+                    // The value is 0 whatever was loaded; libpcap's optimizer drops those loads.
                     result.statements = [.loadImmediate(.a, 0)]
                 } else {
                     result.statements.append(.arithmetic(operation, .constant(k)))

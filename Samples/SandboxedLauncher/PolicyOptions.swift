@@ -1,0 +1,273 @@
+import ArgumentParser
+import CBPF
+import Glibc
+import Seccomp
+
+extension Preset: ExpressibleByArgument {}
+
+/// What a call that the policy does not allow gets: `--deny-action`.
+struct DenyAction: ExpressibleByArgument, Sendable {
+    var action: SeccompAction
+
+    init(_ action: SeccompAction) {
+        self.action = action
+    }
+
+    /// `errno:EPERM`, `errno:13`, `kill`, `log` or `trap`.
+    init?(argument: String) {
+        let lowered = argument.lowercased()
+        switch lowered {
+        case "kill", "kill-process": action = .killProcess
+        case "log": action = .log
+        case "trap": action = .trap(0)
+        case "errno": action = .errno(ErrnoCode.EPERM.rawValue)
+        default:
+            guard lowered.hasPrefix("errno:") || lowered.hasPrefix("errno=") else { return nil }
+            let value = String(argument.dropFirst(6))
+            if let code = ErrnoCode(name: value) {
+                action = .errno(code.rawValue)
+            } else if let number = UInt16(value), number > 0, number <= 4095 {
+                action = .errno(number)
+            } else {
+                return nil
+            }
+        }
+    }
+}
+
+/// Where the policy comes from and how it is changed: the options shared by the launcher and
+/// its demo.
+struct PolicyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        """
+        A built-in policy: service (systemd's SystemCallFilter=@system-service with \
+        RestrictNamespaces=yes and LockPersonality=yes). The default without --policy or --profile.
+        """, valueName: "name"))
+    var preset: Preset?
+
+    @Option(help: ArgumentHelp(
+        "A policy in the native text format (docs/seccomp-policy-format.md).", valueName: "file"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp(
+        """
+        A Docker/OCI seccomp profile (JSON), imported as runc would with Docker's default \
+        capabilities. docker-default names Docker's profile where $SANDBOX_LAUNCH_DOCKER_PROFILE \
+        or the development corpus provides it; this repository ships none.
+        """, valueName: "file.json|docker-default"))
+    var profile: String?
+
+    @Option(name: .customLong("allow"), parsing: .singleValue, help: ArgumentHelp(
+        """
+        Also allow a system call or a group (@network-io), or a comma-separated list; may be \
+        repeated. These rules come first and replace the policy's own rules for the calls they name.
+        """, valueName: "@group|syscall"))
+    var allow: [String] = []
+
+    @Option(name: .customLong("deny-action"), help: ArgumentHelp(
+        """
+        What a call the policy does not allow gets: errno:NAME or errno:N, kill (SIGSYS, the whole \
+        process), log (allowed, and logged by the kernel) or trap (SIGSYS the process may catch). \
+        Replaces the default action of --policy and --profile; errno:EPERM for the preset.
+        """, valueName: "action"))
+    var denyAction: DenyAction?
+
+    @Option(help: ArgumentHelp(
+        """
+        The architectures the filter covers, comma-separated (native, x86_64, x86, x32, aarch64, ...). \
+        Calls of any other convention are killed. Must include this machine's.
+        """, valueName: "arch"))
+    var arch: String?
+
+    func validate() throws {
+        let sources = [preset != nil, policy != nil, profile != nil].filter { $0 }.count
+        if sources > 1 {
+            throw ValidationError("give at most one of --preset, --policy and --profile")
+        }
+        _ = try architectures()
+        _ = try allowedTargets()
+    }
+
+    /// The architectures of `--arch`, or `nil` when it is not given.
+    func architectures() throws -> [SeccompArchitecture]? {
+        guard let arch else { return nil }
+        var result = [SeccompArchitecture]()
+        for name in arch.split(separator: ",").map(\.trimmed) where !name.isEmpty {
+            guard let architecture = SeccompArchitecture(name: name) else {
+                let known = (["native"] + SeccompArchitecture.all.map(\.name)).joined(separator: ", ")
+                throw ValidationError("--arch: unknown architecture \"\(name)\": expected one of \(known)")
+            }
+            guard architecture.isSupportedByLibseccomp else {
+                throw ValidationError(
+                    "--arch: the installed libseccomp \(LibseccompVersion.current) does not know \(architecture)")
+            }
+            if !result.contains(architecture) { result.append(architecture) }
+        }
+        guard !result.isEmpty else { throw ValidationError("--arch: name at least one architecture") }
+        let native = SeccompArchitecture.native
+        guard result.contains(native) else {
+            throw ValidationError(
+                "--arch \(arch) leaves out this machine's architecture, \(native): the command's own "
+                    + "system calls would get the foreign-architecture action (KILL) and it could not even start")
+        }
+        return result
+    }
+
+    /// The targets of `--allow`, in order.
+    func allowedTargets() throws -> [SyscallTarget] {
+        var targets = [SyscallTarget]()
+        for item in allow.flatMap({ $0.split(separator: ",") }) {
+            let word = item.trimmed
+            guard !word.isEmpty else { continue }
+            if word.hasPrefix("@") {
+                guard let group = SyscallGroup(named: word) else {
+                    let known = SyscallGroup.all.map(\.description).joined(separator: " ")
+                    throw ValidationError("--allow: unknown group \"\(word)\": systemd's groups are \(known)")
+                }
+                targets.append(.group(group))
+            } else if let number = Int32(word) {
+                guard number >= 0 else { throw ValidationError("--allow: invalid system call number \(number)") }
+                targets.append(.number(number))
+            } else {
+                // Checked here, so that the message names the option rather than a rule number.
+                do {
+                    _ = try SeccompArchitecture.native.resolve(word)
+                } catch {
+                    throw ValidationError("--allow: \(error)")
+                }
+                targets.append(SyscallTarget(syscallName: word))
+            }
+        }
+        return targets
+    }
+
+    /// Builds the policy from its source, applies `--deny-action`, `--arch` and `--allow`, and
+    /// compiles it.
+    func build() throws(LaunchError) -> CompiledPolicy {
+        let architectures: [SeccompArchitecture]?
+        let allowed: [SyscallTarget]
+        do {
+            architectures = try self.architectures()
+            allowed = try allowedTargets()
+        } catch {
+            throw LaunchError("\(error)", exitCode: 64)
+        }
+        var base = try basePolicy(architectures: architectures)
+        if let denyAction { base.defaultAction = denyAction.action }
+        let policy = Self.prepending(allowed, to: base)
+        let program: Program
+        let resolved: ResolvedSeccompPolicy
+        do {
+            resolved = try policy.resolve()
+            program = try SeccompCompiler().compile(resolved)
+        } catch let error as SeccompPolicyError {
+            let note = allowed.isEmpty ? "" : " (rules 1 to \(allowed.count) are the --allow options)"
+            throw LaunchError("invalid policy\(note): \(error)")
+        } catch {
+            throw LaunchError("\(error)")
+        }
+        return CompiledPolicy(policy: policy, resolved: resolved, program: program)
+    }
+
+    /// The policy before `--deny-action` and `--allow`.
+    func basePolicy(architectures: [SeccompArchitecture]?) throws(LaunchError) -> SeccompPolicy {
+        if let path = policy {
+            let text = try readTextFile(path)
+            var parsed: SeccompPolicy
+            do {
+                // Checked as written first, so that errors point at the file's line and column.
+                parsed = try SeccompPolicy(parsing: text, validate: architectures == nil)
+            } catch {
+                throw LaunchError("\(path):\(error.line):\(error.column): \(error.what): \(error.why)")
+            }
+            if let architectures { parsed.architectures = architectures }
+            return parsed
+        }
+        if let name = profile {
+            let path = try Self.profilePath(name)
+            var options = OCIProfileImportOptions()
+            // As runc does: calls newer than libseccomp's table fail with ENOSYS, not EPERM.
+            options.unknownSyscallsFailWithENOSYS = true
+            if let architectures {
+                options.architecture = architectures[0]
+                options.includesSubArchitectures = architectures.count > 1
+            }
+            let imported: OCIProfileImport
+            do {
+                imported = try OCISeccompProfile(json: readTextFile(path)).policy(options: options)
+            } catch let error as OCIProfileError {
+                throw LaunchError("\(path): \(error)")
+            } catch {
+                throw LaunchError("\(error)")
+            }
+            for warning in imported.warnings { printError("sandbox-launch: \(path): warning: \(warning)") }
+            var policy = imported.policy
+            if let architectures {
+                for architecture in architectures where !policy.architectures.contains(architecture) {
+                    throw LaunchError("\(path): the profile has no archMap entry that brings \(architecture) with "
+                        + architectures[0].name)
+                }
+                policy.architectures = architectures
+            }
+            return policy
+        }
+        let deny = denyAction?.action ?? .errno(ErrnoCode.EPERM.rawValue)
+        return (preset ?? .service).policy(deny: deny, architectures: architectures ?? [.native])
+    }
+
+    /// The path of `--profile`: a file, or `docker-default` where a copy of Docker's profile is
+    /// known (the repository ships none, so that its licence and version stay Docker's).
+    static func profilePath(_ name: String) throws(LaunchError) -> String {
+        guard name == "docker-default", access(name, F_OK) != 0 else { return name }
+        var candidates = [String]()
+        if let path = getenv("SANDBOX_LAUNCH_DOCKER_PROFILE") { candidates.append(String(cString: path)) }
+        // The development corpus next to the checkout this sample was built from.
+        let checkout = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        candidates.append("/" + checkout + "/../shared/corpus/seccomp/docker-default.json")
+        if let found = candidates.first(where: { access($0, R_OK) == 0 }) { return found }
+        throw LaunchError(
+            "--profile docker-default: no copy of Docker's default profile was found (looked at "
+                + candidates.joined(separator: ", ") + "); this repository ships none. Pass the JSON "
+                + "file (moby's profiles/seccomp/default.json), set SANDBOX_LAUNCH_DOCKER_PROFILE, "
+                + "or use the built-in --preset service")
+    }
+
+    /// `policy` with an `allow` rule for each target first, and without its own rules that name
+    /// those calls directly: they could never decide, and the policy would call them
+    /// contradictions.
+    static func prepending(_ targets: [SyscallTarget], to policy: SeccompPolicy) -> SeccompPolicy {
+        guard !targets.isEmpty else { return policy }
+        var names = Set<String>()
+        var numbers = Set<Int32>()
+        for target in targets {
+            switch target {
+            case .group(let group): names.formUnion(group.syscallNames)
+            case .syscall(let syscall):
+                if let name = syscall.name { names.insert(name) }
+                if let number = syscall.number { numbers.insert(number) }
+            }
+        }
+        var result = policy
+        result.rules = targets.map { SeccompRule(.allow, $0) } + policy.rules.filter { rule in
+            guard case .syscall(let syscall) = rule.target else { return true }
+            if let name = syscall.name { return !names.contains(name) }
+            return !numbers.contains(syscall.number ?? -1)
+        }
+        return result
+    }
+}
+
+/// A policy with its resolved form and its filter.
+struct CompiledPolicy: Sendable {
+    var policy: SeccompPolicy
+    var resolved: ResolvedSeccompPolicy
+    var program: Program
+
+    /// `N instructions` and, per architecture, the mean and maximum executed per call.
+    var statistics: String {
+        guard let statistics = try? SeccompFilterStatistics(program: program, policy: resolved) else {
+            return "\(program.count) instructions"
+        }
+        return statistics.description
+    }
+}

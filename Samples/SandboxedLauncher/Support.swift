@@ -1,0 +1,83 @@
+import Glibc
+import Seccomp
+
+/// A failure to report on standard error before exiting with `exitCode`: 1 for a bad policy,
+/// 64 for bad usage, 126 and 127 for a command that cannot run (as shells use them).
+struct LaunchError: Error, CustomStringConvertible {
+    var description: String
+    var exitCode: Int32
+
+    init(_ description: String, exitCode: Int32 = 1) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+}
+
+/// Writes a line to standard error, unbuffered, so that it comes out before an `execve`.
+func printError(_ message: String) {
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
+
+/// Flushes what `print` buffered (every stdio stream): `execve` and `exit` paths would drop it.
+func flushStandardOutput() {
+    fflush(nil)
+}
+
+/// The system's message for an errno: `No such file or directory`.
+func errorMessage(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+/// `EPERM`, or the number when the name is unknown.
+func errnoName(_ code: Int32) -> String {
+    ErrnoCode(rawValue: UInt16(truncatingIfNeeded: code)).name ?? String(code)
+}
+
+/// Reads a whole file.
+///
+/// - Throws: `cannot read PATH: REASON`, with the system's reason.
+func readTextFile(_ path: String) throws(LaunchError) -> String {
+    func failure(_ code: Int32) -> LaunchError {
+        LaunchError("cannot read \(path): \(errorMessage(code))")
+    }
+    guard !path.isEmpty else { throw failure(ENOENT) }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw failure(errno) }
+    defer { close(descriptor) }
+    var bytes = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count == 0 { break }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw failure(errno)
+        }
+        bytes += buffer[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// This executable's path, from `/proc/self/exe`.
+func selfExecutablePath() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard length > 0 else { return CommandLine.arguments[0] }
+    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Whether this kernel has seccomp filters: `Seccomp:` in `/proc/self/status` (Linux 3.8) and
+/// the filter mode in `/proc/sys/kernel/seccomp/actions_avail` (Linux 4.14).
+func seccompIsAvailable() -> Bool {
+    let status = (try? readTextFile("/proc/self/status")) ?? ""
+    return status.contains("\nSeccomp:") && access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces, tabs and newlines.
+    var trimmed: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}

@@ -1,0 +1,312 @@
+import CBPF
+import CBPFFuzz
+import CPcap
+import Foundation
+import PacketFilter
+import Testing
+
+// libpcap as the oracle for the pcap-filter compiler: the expressions of libpcap's TESTrun
+// tables, compiled by both, run over real and mutated packets; libpcap's expected verdicts on its
+// own test captures; the kernel's checker; tcpdump itself. The full runs are the
+// PacketFilterComparison benchmark.
+
+@Suite(.serialized) struct LibpcapOracleTests {
+    static var compilation: OracleAcceptCompilation { OracleAcceptCompilation.shared }
+
+    // MARK: accept.tsv: what compiles, and how long
+
+    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    func acceptTableCompilesWhatLibpcapCompiles() {
+        let compilation = Self.compilation
+        var testOnlyNames = 0, testOnlyNamesCompiled = [String]()
+        var both = 0, onlyLibpcap = [String](), onlyOurs = [String](), neither = 0, optimizerRejectsAll = 0
+        var bothRejectAll = 0
+        var oursTotal = 0, libpcapTotal = 0, longer = 0, shorter = 0, equal = 0
+        var worst: (extra: Int, text: String) = (Int.min, "")
+        for entry in compilation.entries {
+            let label = "\(entry.row.linkTypeName) \"\(entry.row.expression)\""
+            if entry.libpcapOptimizerRejectsAll { optimizerRejectsAll += 1 }
+            switch entry.outcome {
+            case .both(let pair):
+                both += 1
+                guard !pair.libpcapIsUnoptimized else { continue }
+                oursTotal += pair.ours.count
+                libpcapTotal += pair.libpcap.count
+                if pair.ours.count > pair.libpcap.count { longer += 1 }
+                if pair.ours.count < pair.libpcap.count { shorter += 1 }
+                if pair.ours.count == pair.libpcap.count { equal += 1 }
+                let extra = pair.ours.count - pair.libpcap.count
+                if extra > worst.extra { worst = (extra, "\(label): ours \(pair.ours.count), libpcap \(pair.libpcap.count)") }
+            case .onlyLibpcap(let ours):
+                onlyLibpcap.append("\(label): \(ours)")
+            case .onlyOurs(let libpcap, _):
+                onlyOurs.append("\(label): libpcap says \(libpcap)")
+            case .neither(let libpcap, _):
+                neither += 1
+                if libpcap.contains("rejects all packets") { bothRejectAll += 1 }
+            case .testOnlyName(let ours):
+                testOnlyNames += 1
+                if case .success = ours { testOnlyNamesCompiled.append(label) }
+            }
+        }
+        print("""
+            [accept.tsv] \(compilation.entries.count) rows of supported link types \
+            (\(compilation.otherLinkTypes) rows of other link types skipped); compile time libpcap \
+            \(compilation.libpcapTime), ours \(compilation.oursTime) (optimized only)
+            [accept.tsv] both compile \(both), only libpcap \(onlyLibpcap.count), only ours \(onlyOurs.count), \
+            neither \(neither) (\(bothRejectAll) of them as libpcap's optimizer does: 'expression rejects all packets'); \
+            \(testOnlyNames) name hosts of TESTrun's test-only hosts file (libpcap not asked; \
+            we compile \(testOnlyNamesCompiled.count) of them); libpcap's optimizer says 'rejects all packets' for \(optimizerRejectsAll) \
+            (compared with its unoptimized program)
+            [accept.tsv] size over \(equal + longer + shorter) expressions: ours \(oursTotal), libpcap \(libpcapTotal) \
+            instructions; ours longer \(longer), shorter \(shorter), equal \(equal); worst: \(worst.text)
+            """)
+        let reasons = Dictionary(grouping: onlyLibpcap) { line -> String in
+            let message = line.split(separator: ":").last.map(String.init) ?? line
+            return message.trimmingCharacters(in: .whitespaces)
+        }
+        for (reason, lines) in reasons.sorted(by: { $0.value.count > $1.value.count }) {
+            print("[accept.tsv] only libpcap, \(lines.count)x '\(reason)': e.g. \(lines.prefix(3).joined(separator: " | "))")
+        }
+        for line in compilation.slowLibpcap.prefix(10) { print("[accept.tsv] libpcap compiles slowly: \(line)") }
+        for line in onlyOurs { print("[accept.tsv] only ours: \(line)") }
+        #expect(compilation.entries.count > 0)
+        #expect(testOnlyNamesCompiled.isEmpty, "we compile host names: \(testOnlyNamesCompiled.prefix(5))")
+        #expect(onlyOurs.isEmpty, "we compile \(onlyOurs.count) expressions that libpcap rejects: \(onlyOurs.prefix(10))")
+        #expect(oursTotal < libpcapTotal, "ours \(oursTotal) instructions in all, libpcap \(libpcapTotal)")
+    }
+
+    // MARK: accept.tsv: verdicts
+
+    /// A slice of the tcpdump captures: at most this many packets of each capture.
+    static let packetsPerCapture = 25
+
+    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    func acceptTableVerdictsOnCapturePackets() {
+        let pairs = Self.compilation.pairs
+        let (packets, captures) = OracleCapturePackets.load(
+            perCapture: Self.packetsPerCapture, linkTypes: Set(pairs.map(\.linkType)))
+        var tally = OracleVerdictTally()
+        var expressions = 0
+        for pair in pairs {
+            guard let slice = packets[pair.linkType], !slice.isEmpty else { continue }
+            expressions += 1
+            for packet in slice { tally.compare(pair, packet) }
+        }
+        tally.packets = packets.values.reduce(0) { $0 + $1.count }
+        let perType = captures.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key.name ?? "?"): \($0.value) captures, \(packets[$0.key]?.count ?? 0) packets" }
+        print("""
+            [verdicts/captures] \(expressions) expressions × capture packets (\(perType.joined(separator: "; "))): \
+            \(tally.summary)
+            \(tally.report())
+            """)
+        #expect(tally.runs > 0)
+        #expect(tally.disagreements == 0, "\(tally.disagreements) disagreements with libpcap on capture packets")
+        #expect(tally.referenceInconsistencies == 0)
+    }
+
+    static let mutatedPacketsPerExpression = 1000
+
+    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    func acceptTableVerdictsOnMutatedPackets() {
+        let pairs = Self.compilation.pairs
+        let (packets, _) = OracleCapturePackets.load(perCapture: 20, linkTypes: Set(LinkType.oracleSupported))
+        let mutator = OracleMutator(packets: packets, limit: 4000)
+        var tally = OracleVerdictTally()
+        for (index, pair) in pairs.enumerated() {
+            var random = FuzzRandom(seed: 0x5eed_0bad_cafe, stream: 1, index: UInt64(index))
+            let probes = OracleMutator.Probes([pair.libpcap, pair.ours.raw])
+            for _ in 0 ..< Self.mutatedPacketsPerExpression {
+                let packet = mutator.packet(for: pair.linkType, probes: probes, random: &random)
+                tally.packets += 1
+                tally.compare(pair, packet)
+            }
+        }
+        print("""
+            [verdicts/mutations] \(pairs.count) expressions × \(Self.mutatedPacketsPerExpression) mutated packets \
+            (\(mutator.payloads.count) real payloads): \(tally.summary)
+            \(tally.report())
+            """)
+        #expect(tally.disagreements == 0, "\(tally.disagreements) disagreements with libpcap on mutated packets")
+        #expect(tally.referenceInconsistencies == 0)
+    }
+
+    // MARK: apply.tsv
+
+    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    func applyTableVerdicts() {
+        let rows = OracleApplyRow.load()
+        var compiled = 0, matching = 0
+        var notCompiled = [String](), mismatches = [String]()
+        var captures = [String: (LinkType, UInt32, [CapturedPacket])?]()
+        for row in rows {
+            let path = OracleCorpus.filterCaptures + "/" + row.capture
+            if captures[row.capture] == nil {
+                captures[row.capture] = Self.readCapture(path)
+            }
+            guard let (linkType, snapshotLength, packets) = captures[row.capture] ?? nil else {
+                Issue.record("cannot read \(row.capture)")
+                continue
+            }
+            let compiler = PacketFilterCompiler(linkType: linkType, snapshotLength: snapshotLength)
+            let program: Program
+            do throws(FilterSyntaxError) {
+                program = try compiler.compile(row.expression)
+            } catch {
+                notCompiled.append("\(row.name) [\(linkType)] \"\(row.expression)\": \(error)")
+                continue
+            }
+            compiled += 1
+            guard let interpreter = try? Interpreter(program, for: .socket) else {
+                mismatches.append("\(row.name): our program does not verify")
+                continue
+            }
+            let actual = packets.map {
+                interpreter.run(packet: $0.data, wireLength: max($0.originalLength, UInt32($0.data.count)))
+            }
+            if actual == row.expected {
+                matching += 1
+            } else {
+                mismatches.append("""
+                    \(row.name) [\(linkType), \(row.capture)] "\(row.expression)": expected \
+                    \(row.expected.map(String.init).joined(separator: ",")), ours \
+                    \(actual.map(String.init).joined(separator: ","))
+                    \(TcpdumpFormat.format(program, style: .listing))
+                    """)
+            }
+        }
+        print("[apply.tsv] \(rows.count) rows: \(compiled) compiled, \(matching) match, \(mismatches.count) differ, "
+            + "\(notCompiled.count) not compiled")
+        for line in mismatches.prefix(10) { print("[apply.tsv] DIFFERS: \(line)") }
+        for line in notCompiled { print("[apply.tsv] not compiled: \(line)") }
+        #expect(rows.count > 0)
+        #expect(mismatches.isEmpty, "\(mismatches.count) apply.tsv rows differ: \(mismatches.prefix(3))")
+    }
+
+    static func readCapture(_ path: String) -> (LinkType, UInt32, [CapturedPacket])? {
+        guard let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
+              let snapshotLength = OracleLibpcap.snapshotLength(ofCapture: path)
+        else { return nil }
+        let linkType = packets.first?.linkType ?? LinkType(rawValue: UInt32(LibpcapCapture(path: path).linkType))
+        return (linkType, snapshotLength, packets)
+    }
+
+    // MARK: the kernel
+
+    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    func everyCompiledProgramAttachesToASocket() throws {
+        let oracle: SocketOracle
+        do { oracle = try SocketOracle() } catch {
+            Issue.record("no socketpair: \(error)")
+            return
+        }
+        var programs = [(String, Program)]()
+        for entry in Self.compilation.entries {
+            switch entry.outcome {
+            case .both(let pair): programs.append(("\(entry.row.linkTypeName) \"\(pair.expression)\"", pair.ours))
+            case .onlyOurs(_, let program): programs.append(("\(entry.row.linkTypeName) \"\(entry.row.expression)\"", program))
+            default: break
+            }
+        }
+        var refused = [String]()
+        var deliveries = 0, deliveryMismatches = [String]()
+        for (index, (label, program)) in programs.enumerated() {
+            let verdict = oracle.attach(program.raw)
+            if verdict != .accepted {
+                refused.append("\(label): \(verdict)")
+                continue
+            }
+            // Every 10th: the kernel runs it on a packet too (an AF_UNIX datagram has no link header,
+            // so any bytes will do; the kernel's length is the datagram's).
+            if index % 10 == 0, let interpreter = try? Interpreter(program, for: .socket) {
+                var random = FuzzRandom(seed: 42, stream: 3, index: UInt64(index))
+                for _ in 0 ..< 4 {
+                    let packet = random.bytes(random.int(in: 1 ... 120))
+                    let expected = interpreter.run(packet: packet)
+                    let expectedDelivery: KernelDelivery = expected == 0 ? .dropped : .delivered(packet.count)
+                    let delivery = oracle.deliver(program.raw, packet: packet)
+                    deliveries += 1
+                    if delivery != expectedDelivery {
+                        deliveryMismatches.append("\(label): kernel \(delivery), interpreter \(expected)")
+                    }
+                }
+            }
+        }
+        print("[kernel] \(programs.count) programs attached: \(refused.count) refused; \(deliveries) deliveries, "
+            + "\(deliveryMismatches.count) differ from the interpreter")
+        #expect(programs.count > 0)
+        #expect(refused.isEmpty, "the kernel refuses: \(refused.prefix(5))")
+        #expect(deliveryMismatches.isEmpty, "\(deliveryMismatches.prefix(5))")
+    }
+
+    // MARK: tcpdump
+
+    static let tcpdumpExpressions = [
+        "tcp port 80", "udp and port 53", "icmp or icmp6", "ip6", "arp or rarp", "tcp[tcpflags] & tcp-syn != 0",
+        "ip[2:2] > 100", "net 10.0.0.0/8 or net 192.168.0.0/16", "greater 200", "ether broadcast or ether multicast",
+        "not ip and not ip6", "portrange 1-1023", "ip[6:2] & 0x1fff != 0", "udp[8:2] = 0x8180 or len < 64",
+    ]
+
+    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    func tcpdumpAcceptsTheSamePackets() throws {
+        guard CaptureTcpdump.executable != nil else {
+            print("[tcpdump] skipped: no tcpdump executable")
+            return
+        }
+        // Ethernet captures with the most packets (up to 200 KB), plus the largest Linux SLL, NULL and IPv6 ones.
+        var chosen = [String]()
+        for (linkType, count) in [(LinkType.ethernet, 4), (.linuxSLL, 1), (.null, 1), (.ipv6, 1), (.raw, 1)] {
+            var candidates = [(String, Int)]()
+            for path in OracleCorpus.tcpdumpCaptureFiles where path.hasSuffix(".pcap") {
+                guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size < 200_000,
+                      let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
+                      packets.first?.linkType == linkType, packets.allSatisfy({ $0.linkType == linkType })
+                else { continue }
+                candidates.append((path, packets.count))
+            }
+            chosen += candidates.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(count).map(\.0)
+        }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oracle-\(getpid()).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var comparisons = 0, packetsCompared = 0, differences = [String]()
+        for path in chosen {
+            guard let (linkType, snapshotLength, packets) = Self.readCapture(path),
+                  let file = try? CaptureFile(contentsOf: path)
+            else { continue }
+            // tcpdump -r compiles for a capture file, in that file's byte order.
+            let source = PacketSource.captureFile(bigEndian: file.byteOrder == .bigEndian)
+            for expression in Self.tcpdumpExpressions {
+                let program: Program
+                do throws(FilterSyntaxError) {
+                    program = try PacketFilterCompiler(linkType: linkType, snapshotLength: snapshotLength, source: source)
+                        .compile(expression)
+                } catch {
+                    continue
+                }
+                guard let interpreter = try? Interpreter(program, for: .socket),
+                      let result = CaptureTcpdump.run(["-r", path, "-w", output, expression]), result.status == 0
+                else { continue }
+                let tcpdump = LibpcapCapture(path: output).packets.map(\.data)
+                let ours = packets.filter {
+                    interpreter.run(packet: $0.data, wireLength: max($0.originalLength, UInt32($0.data.count))) != 0
+                }.map(\.data)
+                comparisons += 1
+                packetsCompared += packets.count
+                if tcpdump != ours {
+                    differences.append("\((path as NSString).lastPathComponent) [\(linkType)] \"\(expression)\": "
+                        + "tcpdump keeps \(tcpdump.count), ours \(ours.count)")
+                }
+            }
+        }
+        print("[tcpdump] \(comparisons) (capture, expression) runs over \(chosen.count) captures, \(packetsCompared) "
+            + "packets: \(differences.count) differ\n" + differences.prefix(10).joined(separator: "\n"))
+        #expect(comparisons > 0)
+        #expect(differences.isEmpty, "\(differences.prefix(5))")
+    }
+}
+
+extension LinkType {
+    /// The link types the oracle compares.
+    static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6] }
+}
