@@ -48,6 +48,12 @@ let package = Package(
         ),
         // The packet-filter front end: pcap-filter language, Swift DSL, code generation, captures.
         .target(name: "PacketFilter", dependencies: ["CBPF"]),
+        // libpcap as the reference for packet filters: its compiler, its verdicts and the packet
+        // mutations that compare them. Tests and benchmarks only.
+        .target(name: "LibpcapOracle", dependencies: ["CBPF", "PacketFilter", "CPcap", "CBPFFuzz"]),
+        // libseccomp as the reference for seccomp filters: the same policy built by libseccomp.
+        // Tests, benchmarks and the launcher's comparison only.
+        .target(name: "LibseccompReference", dependencies: ["CBPF", "Seccomp", "CSeccomp"]),
         // Random program generation and kernel oracles for differential testing.
         .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
         .executableTarget(
@@ -61,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "sandbox-launch",
             dependencies: [
-                "CBPF", "Seccomp", "CLinuxShims", "CSeccomp",
+                "CBPF", "Seccomp", "CLinuxShims", "CSeccomp", "LibseccompReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -74,25 +80,25 @@ let package = Package(
         ),
         .executableTarget(
             name: "PacketFilterComparison",
-            dependencies: ["PacketFilter", "CBPF", "CPcap"],
+            dependencies: ["PacketFilter", "CBPF", "CPcap", "CBPFFuzz", "LibpcapOracle"],
             path: "Benchmarks/PacketFilterComparison"
         ),
         .executableTarget(
             name: "SeccompBenchmark",
-            dependencies: ["CBPF", "Seccomp", "CSeccomp", "CLinuxShims"],
+            dependencies: ["CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference"],
             path: "Benchmarks/SeccompBenchmark"
         ),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),
         .testTarget(
             name: "SeccompTests",
             dependencies: [
-                "Seccomp", "CBPF", "CBPFFuzz", "CLinuxShims",
+                "Seccomp", "CBPF", "CBPFFuzz", "CLinuxShims", "LibseccompReference",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(
             name: "PacketFilterTests",
-            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap"]
+            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle"]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch"]),
         // Runs the built `cbpf` executable as a user would.

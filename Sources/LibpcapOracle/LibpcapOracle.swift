@@ -1,0 +1,1 @@
+// Shared libpcap reference code lands here.

@@ -1,0 +1,1 @@
+// Shared libseccomp reference code lands here.
