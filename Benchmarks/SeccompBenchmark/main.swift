@@ -5,7 +5,8 @@
 //
 // Our filter comes from the OCI importer and SeccompCompiler (x86_64, Docker's default
 // capabilities, the running kernel); libseccomp's from seccomp_init/seccomp_rule_add_array on
-// the same policy with SCMP_FLTATR_CTL_OPTIMIZE 2, exported with seccomp_export_bpf. Before
+// the same policy with SCMP_FLTATR_CTL_OPTIMIZE 2, exported with seccomp_export_bpf
+// (LibseccompFilter, in the LibseccompReference target). Before
 // timing, both must decide every number 0-1023 of each covered architecture, and the probes, as
 // the policy does.
 //
@@ -19,13 +20,14 @@
 //
 // The kernel's action cache lets always-allowed calls skip a filter whose dispatch it can
 // emulate; "cached" after a probe's instruction count says it does, by the kernel's own rule
-// (ActionCache.swift).
+// (SeccompActionCache, in the Seccomp module).
 
 import CBPF
 import CLinuxShims
 import CSeccomp
 import Foundation
 import Glibc
+import LibseccompReference
 import Seccomp
 
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "--child" {
@@ -289,7 +291,8 @@ func runBenchmark(_ options: Options) -> Never {
     // MARK: - The table
 
     func executed(_ program: Program, _ probe: Probe) -> String {
-        let cached = ActionCache.allows(program, number: Int32(probe.number), architecture: AuditArchitecture.x86_64.rawValue)
+        let cache = try? SeccompActionCache(program)
+        let cached = cache?.isConstantAllow(number: Int32(probe.number), architecture: .x86_64) ?? false
         let count = (try? CountingSeccompEvaluator(program).run(probe.seccompData).executedInstructions) ?? 0
         return cached ? "\(count), cached" : "\(count)"
     }

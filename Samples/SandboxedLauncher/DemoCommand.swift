@@ -1,6 +1,7 @@
 import ArgumentParser
 import CBPF
 import Glibc
+import LibseccompReference
 import Seccomp
 
 /// A first look at the launcher: a policy, its filter, and what the kernel does with commands
@@ -95,7 +96,7 @@ struct Demo {
         section("2. The filter: SeccompCompiler, next to libseccomp for the same policy")
         let ours = try? SeccompFilterStatistics(program: compiled.program, policy: compiled.resolved)
         let numbers = (try? native.knownSyscallNumbers()) ?? []
-        let libseccomp = try? LibseccompFilter.program(for: compiled.policy)
+        let libseccomp = try? LibseccompFilter.program(for: compiled.policy, optimization: 2)
         let theirs = libseccomp.flatMap { try? SeccompFilterStatistics(program: $0, policy: compiled.resolved) }
         func line(_ name: String, _ program: Program?, _ statistics: SeccompFilterStatistics?) {
             guard let program, let figures = statistics?.architectures.first else {
@@ -103,7 +104,8 @@ struct Demo {
                 return
             }
             let mean = (figures.meanExecutedInstructions * 100).rounded() / 100
-            let cached = ActionCache.count(program, numbers: numbers, architecture: native)
+            let allowed = (try? SeccompActionCache(program))?.allowedSyscalls(on: native.auditArchitecture) ?? []
+            let cached = numbers.filter(allowed.contains).count
             print(pad(name, 24) + pad("\(program.count)", 14) + pad("\(mean) / \(figures.maximumExecutedInstructions)", 14)
                 + "\(cached) of \(numbers.count)")
         }
@@ -225,11 +227,11 @@ struct Demo {
         func ns(_ value: Double?) -> String { value.map { "\(Int($0.rounded())) ns" } ?? "?" }
         print("ns per call, median of 15 batches of 20000 (these vary from run to run):\n")
         print(pad("call", 26) + pad("no filter", 12) + "filtered")
-        let cache = compiled.program
+        let cache = try? SeccompActionCache(compiled.program)
         for (name, shown, arguments) in [("getppid", "getppid()", [UInt64]()),
                                           ("personality", "personality(0xffffffff)", [Preset.personalityQuery])] {
             let number = (try? native.resolve(name).numbers.first).flatMap { $0 } ?? -1
-            let cached = ActionCache.allows(cache, number: number, architecture: native.auditArchitecture.rawValue)
+            let cached = cache?.isConstantAllow(number: number, architecture: native.auditArchitecture) ?? false
             let steps = executed(name, arguments)
             print(pad(shown, 26) + pad(ns(before[name]), 12) + pad(ns(after[name]), 12)
                 + (cached ? "allowed from the cache: its \(steps)-instruction path never runs"

@@ -135,7 +135,8 @@ struct LanguageTests {
     /// Malformed expressions: libpcap rejects each one too, and ours says where.
     @Test(arguments: [
         ("port 80 and port", "1:17", "expected a port number after \"port\""),
-        ("ipx6", "1:1", "needs a qualifier"),
+        ("ipx6", "1:1", "unknown protocol \"ipx6\""),
+        ("10.0.0.1", "1:1", "needs a qualifier such as host, net or port"),
         ("ip[0", "1:5", "expected \"]\""),
         ("tcp[13] & 2 !=", "1:15", "expected a number"),
         ("host 10.0.0.0/8", "1:6", "Mask syntax for networks only"),

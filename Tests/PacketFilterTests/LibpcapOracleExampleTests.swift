@@ -1,6 +1,7 @@
 import CBPF
 import CPcap
 import Foundation
+import LibpcapOracle
 import PacketFilter
 import Testing
 

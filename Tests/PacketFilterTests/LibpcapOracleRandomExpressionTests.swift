@@ -2,6 +2,7 @@ import CBPF
 import CBPFFuzz
 import CPcap
 import Foundation
+import LibpcapOracle
 import PacketFilter
 import Testing
 
@@ -161,13 +162,14 @@ struct OracleExpressionGenerator {
     static let packetsPerExpression = 200
 
     @Test func randomExpressionsCompileAndDecideAsLibpcap() {
-        let (packets, _) = OracleCorpus.isPresent
-            ? OracleCapturePackets.load(perCapture: 10, linkTypes: Set(LinkType.oracleSupported)) : ([:], [:])
+        let packets = OracleCorpus.shared.isPresent
+            ? OracleCapturePackets(corpus: .shared, perCapture: 10, linkTypes: Set(LinkType.oracleSupported)).packets
+            : [:]
         let mutator = OracleMutator(packets: packets, limit: 3000)
-        if !OracleCorpus.isPresent { print("[random] the shared corpus is absent: mutating synthetic packets only") }
+        if !OracleCorpus.shared.isPresent { print("[random] the shared corpus is absent: mutating synthetic packets only") }
         var bothRejectAll = 0
         var both = 0, neither = 0, onlyLibpcap = [String: [String]](), onlyOurs = [String]()
-        var oursTotal = 0, libpcapTotal = 0, longer = [(Int, Int, String)]()
+        var sizes = OracleProgramSizes()
         var tally = OracleVerdictTally()
         for (typeIndex, linkType) in LinkType.oracleSupported.enumerated() {
             guard let name = linkType.name, let dlt = OracleLibpcap.dlt(named: name) else { continue }
@@ -176,53 +178,29 @@ struct OracleExpressionGenerator {
             for index in 0 ..< Self.expressionsPerLinkType {
                 let expression = generator.expression(depth: 3)
                 let label = "\(name) \"\(expression)\""
-                var libpcap = OracleLibpcap.compile(expression, dlt: dlt, optimize: true)
-                var unoptimizedReference = false
-                if case .failure(let failure) = libpcap, failure.description.contains("rejects all packets") {
-                    unoptimizedReference = true
-                    libpcap = OracleLibpcap.compile(expression, dlt: dlt, optimize: false)
-                }
-                let ours: Result<Program, FilterSyntaxError>
-                do throws(FilterSyntaxError) {
-                    ours = .success(try PacketFilterCompiler(linkType: linkType).compile(expression))
-                } catch {
-                    ours = .failure(error)
-                }
-                switch (libpcap, ours) {
+                let compilation = OracleCompilation(expression, linkType: linkType, dlt: dlt)
+                switch (compilation.libpcap, compilation.ours) {
                 case (.failure, .failure):
                     neither += 1
                 case (.failure(let failure), .success):
                     onlyOurs.append("\(label): libpcap says \(failure)")
-                case (.success, .failure(let error)) where unoptimizedReference && error.message.contains("rejects all packets"):
+                case (.success, .failure) where compilation.bothRejectAll:
                     neither += 1
                     bothRejectAll += 1
                 case (.success, .failure(let error)):
                     onlyLibpcap[error.message, default: []].append(label)
                 case (.success(let reference), .success(let program)):
                     both += 1
-                    if !unoptimizedReference {
-                        oursTotal += program.count
-                        libpcapTotal += reference.count
-                        if program.count > reference.count { longer.append((program.count, reference.count, label)) }
+                    if !compilation.libpcapOptimizerRejectsAll {
+                        sizes.add(ours: program.count, libpcap: reference.count, label: label)
                     }
-                    guard let interpreter = try? Interpreter(program, for: .socket) else {
+                    guard let pair = OracleCompiledPair(compilation, expression: expression, linkType: linkType, dlt: dlt)
+                    else {
                         Issue.record("our program does not verify: \(label)")
                         continue
                     }
-                    let unoptimized = try? PacketFilterCompiler(linkType: linkType, optimizes: false).compile(expression)
-                    let pair = OracleCompiledPair(
-                        expression: expression, linkType: linkType, ours: program, oursUnoptimized: unoptimized,
-                        libpcap: reference, libpcapIsUnoptimized: unoptimizedReference, oursInterpreter: interpreter,
-                        oursUnoptimizedInterpreter: unoptimized.flatMap { try? Interpreter($0, for: .socket) },
-                        libpcapInterpreter: (try? Program(raw: reference)).flatMap { try? Interpreter($0, for: .socket) },
-                        libpcapInsns: OracleLibpcap.insns(reference),
-                        libpcapUnoptimizedInterpreter: OracleLibpcap.unoptimizedInterpreter(expression, dlt: dlt))
                     var random = FuzzRandom(seed: 0xe4_9e55_1011, stream: 100 + UInt64(typeIndex), index: UInt64(index))
-                    let probes = OracleMutator.Probes([reference, program.raw])
-                    for _ in 0 ..< Self.packetsPerExpression {
-                        tally.packets += 1
-                        tally.compare(pair, mutator.packet(for: linkType, probes: probes, random: &random))
-                    }
+                    tally.compareMutated(pair, count: Self.packetsPerExpression, mutator: mutator, random: &random)
                     for packet in (packets[linkType] ?? []).prefix(200) {
                         tally.packets += 1
                         tally.compare(pair, packet)
@@ -234,8 +212,8 @@ struct OracleExpressionGenerator {
             [random] \(both + neither + onlyOurs.count + onlyLibpcap.values.reduce(0) { $0 + $1.count }) expressions: \
             both compile \(both), neither \(neither) (\(bothRejectAll) as 'expression rejects all packets'), only ours \(onlyOurs.count), only libpcap \
             \(onlyLibpcap.values.reduce(0) { $0 + $1.count })
-            [random] size: ours \(oursTotal), libpcap \(libpcapTotal); ours longer for \(longer.count)\
-            \(longer.max { $0.0 - $0.1 < $1.0 - $1.1 }.map { ", worst \($0.2): ours \($0.0), libpcap \($0.1)" } ?? "")
+            [random] size: ours \(sizes.ours), libpcap \(sizes.libpcap); ours longer for \(sizes.longer.count)\
+            \((sizes.longer.isEmpty ? nil : sizes.worst).map { ", worst \($0.label): ours \($0.ours), libpcap \($0.libpcap)" } ?? "")
             [random] verdicts: \(tally.summary)
             \(tally.report(limit: 6))
             """)
@@ -277,14 +255,12 @@ struct OracleExpressionGenerator {
                             }
                             continue
                         }
-                        guard let interpreter = try? Interpreter(ours, for: .socket) else { continue }
-                        compared += 1
-                        let pair = OracleCompiledPair(
+                        guard let pair = OracleCompiledPair(
                             expression: "\(expression) [netmask \(String(netmask, radix: 16)), snaplen \(snapshotLength)]",
                             linkType: linkType, ours: ours, oursUnoptimized: nil, libpcap: raw,
-                            libpcapIsUnoptimized: false, oursInterpreter: interpreter, oursUnoptimizedInterpreter: nil,
-                            libpcapInterpreter: (try? Program(raw: raw)).flatMap { try? Interpreter($0, for: .socket) },
-                            libpcapInsns: OracleLibpcap.insns(raw))
+                            libpcapIsUnoptimized: false, libpcapUnoptimizedInterpreter: nil)
+                        else { continue }
+                        compared += 1
                         var random = FuzzRandom(seed: 77, stream: UInt64(netmask), index: UInt64(index))
                         let probes = OracleMutator.Probes([raw, ours.raw])
                         let mutator = OracleMutator(packets: [:], limit: 0)

@@ -2,6 +2,7 @@ import CBPF
 import CBPFFuzz
 import CPcap
 import Foundation
+import LibpcapOracle
 import PacketFilter
 import Testing
 
@@ -15,51 +16,25 @@ import Testing
 
     // MARK: accept.tsv: what compiles, and how long
 
-    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func acceptTableCompilesWhatLibpcapCompiles() {
         let compilation = Self.compilation
-        var testOnlyNames = 0, testOnlyNamesCompiled = [String]()
-        var both = 0, onlyLibpcap = [String](), onlyOurs = [String](), neither = 0, optimizerRejectsAll = 0
-        var bothRejectAll = 0
-        var oursTotal = 0, libpcapTotal = 0, longer = 0, shorter = 0, equal = 0
-        var worst: (extra: Int, text: String) = (Int.min, "")
-        for entry in compilation.entries {
-            let label = "\(entry.row.linkTypeName) \"\(entry.row.expression)\""
-            if entry.libpcapOptimizerRejectsAll { optimizerRejectsAll += 1 }
-            switch entry.outcome {
-            case .both(let pair):
-                both += 1
-                guard !pair.libpcapIsUnoptimized else { continue }
-                oursTotal += pair.ours.count
-                libpcapTotal += pair.libpcap.count
-                if pair.ours.count > pair.libpcap.count { longer += 1 }
-                if pair.ours.count < pair.libpcap.count { shorter += 1 }
-                if pair.ours.count == pair.libpcap.count { equal += 1 }
-                let extra = pair.ours.count - pair.libpcap.count
-                if extra > worst.extra { worst = (extra, "\(label): ours \(pair.ours.count), libpcap \(pair.libpcap.count)") }
-            case .onlyLibpcap(let ours):
-                onlyLibpcap.append("\(label): \(ours)")
-            case .onlyOurs(let libpcap, _):
-                onlyOurs.append("\(label): libpcap says \(libpcap)")
-            case .neither(let libpcap, _):
-                neither += 1
-                if libpcap.contains("rejects all packets") { bothRejectAll += 1 }
-            case .testOnlyName(let ours):
-                testOnlyNames += 1
-                if case .success = ours { testOnlyNamesCompiled.append(label) }
-            }
-        }
+        let counts = compilation.counts
+        let (sizes, testOnlyNamesCompiled) = (counts.sizes, counts.testOnlyNamesCompiled)
+        let onlyLibpcap = counts.onlyLibpcap.map { "\($0.label): \($0.ours)" }
+        let onlyOurs = counts.onlyOurs.map { "\($0.label): libpcap says \($0.libpcap)" }
         print("""
             [accept.tsv] \(compilation.entries.count) rows of supported link types \
             (\(compilation.otherLinkTypes) rows of other link types skipped); compile time libpcap \
             \(compilation.libpcapTime), ours \(compilation.oursTime) (optimized only)
-            [accept.tsv] both compile \(both), only libpcap \(onlyLibpcap.count), only ours \(onlyOurs.count), \
-            neither \(neither) (\(bothRejectAll) of them as libpcap's optimizer does: 'expression rejects all packets'); \
-            \(testOnlyNames) name hosts of TESTrun's test-only hosts file (libpcap not asked; \
-            we compile \(testOnlyNamesCompiled.count) of them); libpcap's optimizer says 'rejects all packets' for \(optimizerRejectsAll) \
-            (compared with its unoptimized program)
-            [accept.tsv] size over \(equal + longer + shorter) expressions: ours \(oursTotal), libpcap \(libpcapTotal) \
-            instructions; ours longer \(longer), shorter \(shorter), equal \(equal); worst: \(worst.text)
+            [accept.tsv] both compile \(counts.both), only libpcap \(onlyLibpcap.count), only ours \(onlyOurs.count), \
+            neither \(counts.neither.count) (\(counts.bothRejectAll) of them as libpcap's optimizer does: 'expression \
+            rejects all packets'); \(counts.testOnlyNames) name hosts of TESTrun's test-only hosts file (libpcap not \
+            asked; we compile \(testOnlyNamesCompiled.count) of them); libpcap's optimizer says 'rejects all packets' \
+            for \(counts.optimizerRejectsAll) (compared with its unoptimized program)
+            [accept.tsv] size over \(sizes.compared) expressions: ours \(sizes.ours), libpcap \(sizes.libpcap) \
+            instructions; ours longer \(sizes.longer.count), shorter \(sizes.shorter), equal \(sizes.equal); \
+            worst: \(sizes.worst.map { "\($0.label): ours \($0.ours), libpcap \($0.libpcap)" } ?? "")
             """)
         let reasons = Dictionary(grouping: onlyLibpcap) { line -> String in
             let message = line.split(separator: ":").last.map(String.init) ?? line
@@ -73,7 +48,7 @@ import Testing
         #expect(compilation.entries.count > 0)
         #expect(testOnlyNamesCompiled.isEmpty, "we compile host names: \(testOnlyNamesCompiled.prefix(5))")
         #expect(onlyOurs.isEmpty, "we compile \(onlyOurs.count) expressions that libpcap rejects: \(onlyOurs.prefix(10))")
-        #expect(oursTotal < libpcapTotal, "ours \(oursTotal) instructions in all, libpcap \(libpcapTotal)")
+        #expect(sizes.ours < sizes.libpcap, "ours \(sizes.ours) instructions in all, libpcap \(sizes.libpcap)")
     }
 
     // MARK: accept.tsv: verdicts
@@ -81,21 +56,16 @@ import Testing
     /// A slice of the tcpdump captures: at most this many packets of each capture.
     static let packetsPerCapture = 25
 
-    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func acceptTableVerdictsOnCapturePackets() {
         let pairs = Self.compilation.pairs
-        let (packets, captures) = OracleCapturePackets.load(
-            perCapture: Self.packetsPerCapture, linkTypes: Set(pairs.map(\.linkType)))
+        let captured = OracleCapturePackets(
+            corpus: .shared, perCapture: Self.packetsPerCapture, linkTypes: Set(pairs.map(\.linkType)))
         var tally = OracleVerdictTally()
-        var expressions = 0
-        for pair in pairs {
-            guard let slice = packets[pair.linkType], !slice.isEmpty else { continue }
-            expressions += 1
-            for packet in slice { tally.compare(pair, packet) }
-        }
-        tally.packets = packets.values.reduce(0) { $0 + $1.count }
-        let perType = captures.sorted { $0.key.rawValue < $1.key.rawValue }
-            .map { "\($0.key.name ?? "?"): \($0.value) captures, \(packets[$0.key]?.count ?? 0) packets" }
+        let expressions = tally.compare(pairs, on: captured.packets)
+        tally.packets = captured.count
+        let perType = captured.captures.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key.name ?? "?"): \($0.value) captures, \(captured.packets[$0.key]?.count ?? 0) packets" }
         print("""
             [verdicts/captures] \(expressions) expressions × capture packets (\(perType.joined(separator: "; "))): \
             \(tally.summary)
@@ -108,20 +78,15 @@ import Testing
 
     static let mutatedPacketsPerExpression = 1000
 
-    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func acceptTableVerdictsOnMutatedPackets() {
         let pairs = Self.compilation.pairs
-        let (packets, _) = OracleCapturePackets.load(perCapture: 20, linkTypes: Set(LinkType.oracleSupported))
-        let mutator = OracleMutator(packets: packets, limit: 4000)
+        let captured = OracleCapturePackets(corpus: .shared, perCapture: 20, linkTypes: Set(LinkType.oracleSupported))
+        let mutator = OracleMutator(packets: captured.packets, limit: 4000)
         var tally = OracleVerdictTally()
         for (index, pair) in pairs.enumerated() {
             var random = FuzzRandom(seed: 0x5eed_0bad_cafe, stream: 1, index: UInt64(index))
-            let probes = OracleMutator.Probes([pair.libpcap, pair.ours.raw])
-            for _ in 0 ..< Self.mutatedPacketsPerExpression {
-                let packet = mutator.packet(for: pair.linkType, probes: probes, random: &random)
-                tally.packets += 1
-                tally.compare(pair, packet)
-            }
+            tally.compareMutated(pair, count: Self.mutatedPacketsPerExpression, mutator: mutator, random: &random)
         }
         print("""
             [verdicts/mutations] \(pairs.count) expressions × \(Self.mutatedPacketsPerExpression) mutated packets \
@@ -134,14 +99,14 @@ import Testing
 
     // MARK: apply.tsv
 
-    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func applyTableVerdicts() {
-        let rows = OracleApplyRow.load()
+        let rows = OracleApplyRow.load(from: .shared)
         var compiled = 0, matching = 0
         var notCompiled = [String](), mismatches = [String]()
         var captures = [String: (LinkType, UInt32, [CapturedPacket])?]()
         for row in rows {
-            let path = OracleCorpus.filterCaptures + "/" + row.capture
+            let path = OracleCorpus.shared.filterCaptures + "/" + row.capture
             if captures[row.capture] == nil {
                 captures[row.capture] = Self.readCapture(path)
             }
@@ -194,7 +159,7 @@ import Testing
 
     // MARK: the kernel
 
-    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func everyCompiledProgramAttachesToASocket() throws {
         let oracle: SocketOracle
         do { oracle = try SocketOracle() } catch {
@@ -248,7 +213,7 @@ import Testing
         "not ip and not ip6", "portrange 1-1023", "ip[6:2] & 0x1fff != 0", "udp[8:2] = 0x8180 or len < 64",
     ]
 
-    @Test(.enabled(if: OracleCorpus.isPresent, OracleCorpus.absent))
+    @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func tcpdumpAcceptsTheSamePackets() throws {
         guard CaptureTcpdump.executable != nil else {
             print("[tcpdump] skipped: no tcpdump executable")
@@ -258,7 +223,7 @@ import Testing
         var chosen = [String]()
         for (linkType, count) in [(LinkType.ethernet, 4), (.linuxSLL, 1), (.null, 1), (.ipv6, 1), (.raw, 1)] {
             var candidates = [(String, Int)]()
-            for path in OracleCorpus.tcpdumpCaptureFiles where path.hasSuffix(".pcap") {
+            for path in OracleCorpus.shared.tcpdumpCaptureFiles where path.hasSuffix(".pcap") {
                 guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size < 200_000,
                       let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
                       packets.first?.linkType == linkType, packets.allSatisfy({ $0.linkType == linkType })
@@ -304,9 +269,4 @@ import Testing
         #expect(comparisons > 0)
         #expect(differences.isEmpty, "\(differences.prefix(5))")
     }
-}
-
-extension LinkType {
-    /// The link types the oracle compares.
-    static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6] }
 }

@@ -1,28 +1,15 @@
 import CBPF
 import CBPFFuzz
 import CSeccomp
-import Glibc
+import LibseccompReference
 import Seccomp
 
-/// libseccomp as an oracle: the same policy built with `seccomp_init`/`seccomp_rule_add_array`,
-/// exported with `seccomp_export_bpf`, decoded with ``Program/init(bytes:)`` and run by our
-/// ``Interpreter``. Kept out of the library: it is a test of the library, not part of it.
+/// libseccomp as an oracle: the same policy built by ``LibseccompFilter`` (`seccomp_init`,
+/// `seccomp_rule_add_array`, `seccomp_export_bpf`), decoded with ``Program/init(raw:)`` and run by
+/// our ``Interpreter``. What is here decides which policies libseccomp can build with the same
+/// meaning, and builds Docker profiles the way runc does.
 enum LibseccompOracle {
-    /// A rule as libseccomp takes it: a number in the native numbering (libseccomp translates it
-    /// to each architecture by name), an action, and comparisons.
-    struct Rule {
-        var name: String
-        var number: Int32
-        var action: UInt32
-        var comparisons: [scmp_arg_cmp]
-        /// Where the rule comes from, for messages.
-        var origin: String
-    }
-
-    /// libseccomp refused something.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Rule = LibseccompFilter.Rule
 
     /// Why libseccomp cannot build `policy` with the same meaning, or `[]` when it can.
     ///
@@ -67,7 +54,7 @@ enum LibseccompOracle {
             }
         }
         // Rule order: what first-match means must not depend on it for libseccomp.
-        for (name, rules) in rulesByName(policy) {
+        for (name, rules) in LibseccompFilter.rulesByName(policy) {
             for (offset, first) in rules.enumerated() {
                 for second in rules[(offset + 1)...] where first.rule.action != second.rule.action {
                     if first.rule.conditions.isEmpty { continue }  // second never decides; the oracle drops it
@@ -84,27 +71,6 @@ enum LibseccompOracle {
             }
         }
         return reasons
-    }
-
-    /// For each name, the policy's rules that reach it, in order, groups expanded, stopping
-    /// after the first unconditional one.
-    static func rulesByName(_ policy: SeccompPolicy) -> [(String, [(index: Int, rule: SeccompRule)])] {
-        var order = [String]()
-        var byName = [String: [(index: Int, rule: SeccompRule)]]()
-        var closed = Set<String>()
-        for (index, rule) in policy.rules.enumerated() {
-            let names: [String]
-            switch rule.target {
-            case .syscall(let syscall): names = [syscall.description]
-            case .group(let group): names = group.syscallNames
-            }
-            for name in names where !closed.contains(name) {
-                if byName[name] == nil { order.append(name) }
-                byName[name, default: []].append((index, rule))
-                if rule.conditions.isEmpty { closed.insert(name) }
-            }
-        }
-        return order.map { ($0, byName[$0] ?? []) }
     }
 
     /// Arguments for which both condition lists hold, searched among the values where a
@@ -125,168 +91,6 @@ enum LibseccompOracle {
             witness[argument] = value
         }
         return witness
-    }
-
-    /// libseccomp's rules for a policy: each rule for each name (group members included), in
-    /// order, leaving out what can never decide (rules after an unconditional one for the same
-    /// name) and rules with the default action (libseccomp refuses them; they are still taken
-    /// to close the name when unconditional).
-    static func rules(for policy: SeccompPolicy) throws -> [Rule] {
-        var rules = [Rule]()
-        for (name, reaching) in rulesByName(policy) {
-            for (index, rule) in reaching where rule.action != policy.defaultAction {
-                let number: Int32
-                if let raw = Int32(name) {
-                    number = raw
-                } else {
-                    number = seccomp_syscall_resolve_name(name)
-                    if number == __NR_SCMP_ERROR {
-                        if case .group = rule.target { continue }
-                        throw Failure(description: "libseccomp does not know \(name)")
-                    }
-                }
-                rules.append(
-                    Rule(
-                        name: name, number: number, action: rule.action.returnValue,
-                        comparisons: rule.conditions.map(comparison), origin: "rule \(index + 1) \"\(rule)\""))
-            }
-        }
-        return rules
-    }
-
-    /// A condition as `struct scmp_arg_cmp`: for `SCMP_CMP_MASKED_EQ`, `datum_a` is the mask.
-    static func comparison(_ condition: ArgumentCondition) -> scmp_arg_cmp {
-        let op: scmp_compare
-        var a = condition.value
-        var b: UInt64 = 0
-        switch condition.comparison {
-        case .equal: op = SCMP_CMP_EQ
-        case .notEqual: op = SCMP_CMP_NE
-        case .less: op = SCMP_CMP_LT
-        case .lessOrEqual: op = SCMP_CMP_LE
-        case .greater: op = SCMP_CMP_GT
-        case .greaterOrEqual: op = SCMP_CMP_GE
-        case .maskedEqual(let mask):
-            op = SCMP_CMP_MASKED_EQ
-            a = mask
-            b = condition.value
-        }
-        return scmp_arg_cmp(arg: UInt32(condition.argument), op: op, datum_a: a, datum_b: b)
-    }
-
-    /// Builds a filter with libseccomp and returns the exported program.
-    ///
-    /// - Parameter optimization: `SCMP_FLTATR_CTL_OPTIMIZE`: 1 for libseccomp's priority-ordered
-    ///   chains, 2 for its binary tree.
-    static func program(
-        defaultAction: SeccompAction, architectures: [SeccompArchitecture], foreignAction: SeccompAction,
-        rules: [Rule], optimization: UInt32
-    ) throws -> Program {
-        try build(
-            defaultAction: defaultAction, architectures: architectures, foreignAction: foreignAction, rules: rules,
-            optimization: optimization
-        ).program
-    }
-
-    /// A filter libseccomp built, with how many of its `ret` instructions it exported in this
-    /// machine's byte order when the rest is in the other (see ``export(_:bigEndian:actions:)``).
-    struct Built {
-        var program: Program
-        var hostOrderReturns: Int
-    }
-
-    /// Builds a filter with libseccomp; see ``program(defaultAction:architectures:foreignAction:rules:optimization:)``.
-    static func build(
-        defaultAction: SeccompAction, architectures: [SeccompArchitecture], foreignAction: SeccompAction,
-        rules: [Rule], optimization: UInt32
-    ) throws -> Built {
-        guard let context = seccomp_init(defaultAction.returnValue) else {
-            throw Failure(description: "seccomp_init(\(defaultAction)) failed")
-        }
-        defer { seccomp_release(context) }
-        // The native architecture goes first, so that a filter without it can take architectures
-        // of the other byte order (libseccomp refuses to mix them: EDOM).
-        let native = seccomp_arch_native()
-        if !architectures.contains(where: { $0.token == native }) {
-            let result = seccomp_arch_remove(context, native)
-            if result != 0 { throw Failure(description: "seccomp_arch_remove(native): \(errorName(result))") }
-        }
-        for architecture in architectures where architecture.token != native {
-            let result = seccomp_arch_add(context, architecture.token)
-            if result != 0 { throw Failure(description: "seccomp_arch_add(\(architecture)): \(errorName(result))") }
-        }
-        var result = seccomp_attr_set(context, SCMP_FLTATR_ACT_BADARCH, foreignAction.returnValue)
-        if result != 0 { throw Failure(description: "SCMP_FLTATR_ACT_BADARCH \(foreignAction): \(errorName(result))") }
-        result = seccomp_attr_set(context, SCMP_FLTATR_CTL_OPTIMIZE, optimization)
-        if result != 0 { throw Failure(description: "SCMP_FLTATR_CTL_OPTIMIZE \(optimization): \(errorName(result))") }
-        for rule in rules {
-            let result = rule.comparisons.withUnsafeBufferPointer {
-                seccomp_rule_add_array(context, rule.action, rule.number, UInt32($0.count), $0.baseAddress)
-            }
-            if result != 0 {
-                throw Failure(description: "seccomp_rule_add \(rule.origin) for \(rule.name): \(errorName(result))")
-            }
-        }
-        let bigEndian = architectures.first.map { $0.auditArchitecture.rawValue & 0x4000_0000 == 0 } ?? false
-        let actions = Set([defaultAction.returnValue, foreignAction.returnValue] + rules.map(\.action))
-        return try export(context, bigEndian: bigEndian, actions: actions)
-    }
-
-    /// The filter of a policy, as libseccomp builds it.
-    static func program(for policy: SeccompPolicy, optimization: UInt32) throws -> Program {
-        try program(
-            defaultAction: policy.defaultAction, architectures: policy.architectures,
-            foreignAction: policy.foreignArchitectureAction, rules: try rules(for: policy), optimization: optimization)
-    }
-
-    /// `seccomp_export_bpf` into an unnamed temporary file, read back as `struct sock_filter[]`.
-    ///
-    /// libseccomp writes the instructions in the byte order of the filter's architectures, for
-    /// the kernel that will run it: a big-endian filter comes out big-endian on this machine too,
-    /// and is swapped to this machine's order here. libseccomp 2.5.4 forgets the conversion for
-    /// some `ret` instructions of long big-endian filters (the copies it places near far jumps):
-    /// a `ret` whose value is none of `actions` but whose swapped value is one is taken as
-    /// written in this machine's order, and counted in ``Built/hostOrderReturns``.
-    static func export(_ context: scmp_filter_ctx, bigEndian: Bool, actions: Set<UInt32>) throws -> Built {
-        guard let file = tmpfile() else { throw Failure(description: "tmpfile: errno \(errno)") }
-        defer { fclose(file) }
-        let fd = fileno(file)
-        let result = seccomp_export_bpf(context, fd)
-        if result != 0 { throw Failure(description: "seccomp_export_bpf: \(errorName(result))") }
-        let size = lseek(fd, 0, SEEK_END)
-        guard size >= 0, lseek(fd, 0, SEEK_SET) == 0 else { throw Failure(description: "lseek: errno \(errno)") }
-        var bytes = [UInt8](repeating: 0, count: Int(size))
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            guard count > 0 else { throw Failure(description: "read: errno \(errno)") }
-            done += count
-        }
-        var raw = try RawInstruction.instructions(fromBytes: bytes)
-        var hostOrderReturns = 0
-        if bigEndian != (UInt16(bigEndian: 1) == 1) {
-            raw = raw.map { RawInstruction(code: $0.code.byteSwapped, jt: $0.jt, jf: $0.jf, k: $0.k.byteSwapped) }
-            for index in raw.indices where raw[index].code == 0x06 {  // BPF_RET | BPF_K
-                let k = raw[index].k
-                if !actions.contains(k), actions.contains(k.byteSwapped) {
-                    raw[index].k = k.byteSwapped
-                    hostOrderReturns += 1
-                }
-            }
-        }
-        return Built(program: try Program(raw: raw), hostOrderReturns: hostOrderReturns)
-    }
-
-    static func errorName(_ result: Int32) -> String {
-        switch -result {
-        case EINVAL: "EINVAL"
-        case EEXIST: "EEXIST"
-        case EACCES: "EACCES"
-        case EFAULT: "EFAULT"
-        case ENOMEM: "ENOMEM"
-        case EOPNOTSUPP: "EOPNOTSUPP"
-        default: "error \(result)"
-        }
     }
 
     // MARK: runc's way with a Docker profile
@@ -351,7 +155,7 @@ enum LibseccompOracle {
                 }
             }
         }
-        return try program(
+        return try LibseccompFilter.program(
             defaultAction: defaultAction, architectures: architectures, foreignAction: foreignAction, rules: rules,
             optimization: optimization)
     }

@@ -1,6 +1,7 @@
 import CBPF
 import CBPFFuzz
 import CSeccomp
+import LibseccompReference
 import Seccomp
 import Testing
 
@@ -25,8 +26,8 @@ struct LibseccompOracleTests {
         try expectAgreement(
             name, resolved: resolved,
             filters: [
-                ("libseccomp -O1", try LibseccompOracle.program(for: policy, optimization: 1)),
-                ("libseccomp -O2", try LibseccompOracle.program(for: policy, optimization: 2)),
+                ("libseccomp -O1", try LibseccompFilter.program(for: policy, optimization: 1)),
+                ("libseccomp -O2", try LibseccompFilter.program(for: policy, optimization: 2)),
                 ("SeccompCompiler", try SeccompCompiler().compile(resolved)),
             ])
     }
@@ -126,7 +127,7 @@ struct LibseccompOracleTests {
                     profile, target: target, architectures: policy.architectures, capabilities: capabilities,
                     kernel: ociTestKernel, foreignAction: policy.foreignArchitectureAction, optimization: optimization)))
         }
-        filters.append(("policy/libseccomp -O2", try LibseccompOracle.program(for: policy, optimization: 2)))
+        filters.append(("policy/libseccomp -O2", try LibseccompFilter.program(for: policy, optimization: 2)))
         filters.append(("SeccompCompiler", try SeccompCompiler().compile(resolved)))
         let architectures = policy.architectures.map(\.name).joined(separator: "+")
         try expectAgreement(
@@ -283,7 +284,7 @@ func expectAgreement(
 /// the filters it exports, run by ``Interpreter``.
 @Suite("libseccomp quirks (oracle)")
 struct LibseccompQuirkTests {
-    typealias Oracle = LibseccompOracle
+    typealias Oracle = LibseccompFilter
 
     static let is254 = LibseccompVersion.current == LibseccompVersion(major: 2, minor: 5, micro: 4)
 

@@ -1,3 +1,4 @@
+import CBPF
 /// Splits a filter expression into tokens the way libpcap's flex scanner does: the longest
 /// match wins, and on a tie keywords, numbers and addresses win over names.
 struct Lexer {
@@ -20,7 +21,7 @@ struct Lexer {
         }
     }
 
-    private var location: FilterSourceLocation { FilterSourceLocation(line: line, column: column) }
+    private var location: SourcePosition { SourcePosition(line: line, column: column) }
 
     private mutating func advance(_ count: Int) -> String {
         let text = String(characters[index..<index + count])
@@ -92,7 +93,7 @@ struct Lexer {
     }
 
     /// The longest token that starts here among names, keywords, numbers and addresses.
-    private mutating func word(at start: FilterSourceLocation) throws(FilterSyntaxError) -> Token {
+    private mutating func word(at start: SourcePosition) throws(FilterSyntaxError) -> Token {
         let rest = characters[index...]
         func text(_ length: Int) -> String { String(rest.prefix(length)) }
         enum Candidate { case kind(TokenKind), number }
@@ -207,7 +208,7 @@ struct Lexer {
     }
 
     /// libpcap's `stou`: decimal, `0x` hexadecimal, or `0` octal, at most 2^32 - 1.
-    private static func number(_ text: String, at location: FilterSourceLocation) throws(FilterSyntaxError) -> UInt32 {
+    private static func number(_ text: String, at location: SourcePosition) throws(FilterSyntaxError) -> UInt32 {
         let (digits, radix): (Substring, Int)
         if text.hasPrefix("0x") || text.hasPrefix("0X") {
             (digits, radix) = (text.dropFirst(2), 16)

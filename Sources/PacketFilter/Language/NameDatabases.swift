@@ -1,3 +1,4 @@
+import CBPF
 import Foundation
 
 /// Service names for ports, read from `/etc/services` as libpcap's `pcap_nametoport` reads them
@@ -29,7 +30,7 @@ struct ServiceDatabase: Sendable {
     /// libpcap's rule: a name known for tcp means tcp, unless udp has the same number (then
     /// any of tcp/udp/sctp); otherwise udp; otherwise sctp. A protocol qualifier must agree.
     func port(
-        named name: String, protocol qualifier: FilterProtocol?, at location: FilterSourceLocation?
+        named name: String, protocol qualifier: FilterProtocol?, at location: SourcePosition?
     ) throws(FilterSyntaxError) -> (port: UInt32, protocol: FilterProtocol?) {
         guard let entry = ports[name] else {
             throw FilterSyntaxError("unknown port '\(name)' (not in /etc/services)", at: location)
@@ -53,7 +54,7 @@ struct ServiceDatabase: Sendable {
 
     /// A `portrange` argument written as a name: `low-high`, each a number or a service.
     func portRange(
-        _ text: String, protocol qualifier: FilterProtocol?, at location: FilterSourceLocation?
+        _ text: String, protocol qualifier: FilterProtocol?, at location: SourcePosition?
     ) throws(FilterSyntaxError) -> (FilterPort, FilterPort) {
         let parts = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -109,7 +110,7 @@ enum ProtocolNames {
         return table
     }()
 
-    static func number(of name: String, qualifier: FilterProtocol?, at location: FilterSourceLocation?) throws(FilterSyntaxError) -> UInt32 {
+    static func number(of name: String, qualifier: FilterProtocol?, at location: SourcePosition?) throws(FilterSyntaxError) -> UInt32 {
         switch qualifier {
         case .link:
             guard let value = etherTypes[name] else {

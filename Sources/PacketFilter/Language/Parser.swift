@@ -1,3 +1,4 @@
+import CBPF
 /// A recursive-descent parser for libpcap's grammar (`grammar.y`): `and` and `or` have equal
 /// precedence and group to the left, a bare address after `and`/`or` inherits the qualifiers of
 /// the primitive before it, and `%` takes everything to its right as its right operand, as
@@ -85,7 +86,7 @@ struct FilterParser {
 
     /// The error of whichever attempt got further into the text.
     private func furthest(_ errors: FilterSyntaxError...) -> FilterSyntaxError {
-        errors.max { ($0.location ?? FilterSourceLocation(line: 0, column: 0)) < ($1.location ?? FilterSourceLocation(line: 0, column: 0)) }!
+        errors.max { ($0.location ?? SourcePosition(line: 0, column: 0)) < ($1.location ?? SourcePosition(line: 0, column: 0)) }!
     }
 
     // MARK: Expressions
@@ -185,7 +186,11 @@ struct FilterParser {
             } catch {
                 throw FilterSyntaxError(error.message, at: nameToken.location)
             }
-        case .identifier, .ipv4, .ipv6, .mac:
+        case .identifier:
+            throw FilterSyntaxError(
+                "unknown protocol \"\(token.text)\"; a host or service name needs a qualifier such as host or port before it",
+                at: token.location)
+        case .ipv4, .ipv6, .mac:
             throw FilterSyntaxError(
                 "\"\(token.text)\" needs a qualifier such as host, net or port before it", at: token.location)
         default:
@@ -349,13 +354,7 @@ struct FilterParser {
         switch qualifiers.address {
         case .none: throw noQualifier(token)
         case .unspecified, .host, .net:
-            guard qualifiers.proto != .link else {
-                throw FilterSyntaxError("illegal link layer address", at: token.location)
-            }
-            if qualifiers.address == .net {
-                return .primitive(.net(.number(value), mask: nil, prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
-            }
-            return .primitive(.host(.number(value), protocol: qualifiers.proto, direction: qualifiers.direction))
+            return try addressPrimitive(.number(value), qualifiers, token)
         case .port, .portrange:
             try checkPortProtocol(qualifiers, token)
             try checkPort(value, token)

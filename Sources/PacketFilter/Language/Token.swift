@@ -1,30 +1,14 @@
-/// A position in a filter expression: 1-based line and column, as in `1:13`.
-public struct FilterSourceLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// The 1-based line.
-    public var line: Int
-    /// The 1-based column, in characters.
-    public var column: Int
-
-    public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
-    }
-
-    public var description: String { "\(line):\(column)" }
-
-    public static func < (lhs: Self, rhs: Self) -> Bool {
-        (lhs.line, lhs.column) < (rhs.line, rhs.column)
-    }
-}
+import CBPF
 
 /// A malformed or unsupported filter expression: what is wrong and where.
 public struct FilterSyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What is wrong, in libpcap's words where libpcap has words for it.
     public var message: String
-    /// Where the problem starts; nil when it concerns the whole expression.
-    public var location: FilterSourceLocation?
+    /// Where the problem starts (1-based line and column, as `1:13`); nil when it concerns the
+    /// whole expression.
+    public var location: SourcePosition?
 
-    public init(_ message: String, at location: FilterSourceLocation? = nil) {
+    public init(_ message: String, at location: SourcePosition? = nil) {
         self.message = message
         self.location = location
     }
@@ -60,7 +44,7 @@ struct Token: Hashable, Sendable {
     var kind: TokenKind
     /// The text as written.
     var text: String
-    var location: FilterSourceLocation
+    var location: SourcePosition
 }
 
 /// The keywords of the pcap-filter language that this package knows. Spellings that mean

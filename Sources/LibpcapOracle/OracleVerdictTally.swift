@@ -1,0 +1,160 @@
+import CBPF
+import CBPFFuzz
+import PacketFilter
+
+/// The outcome of comparing libpcap's verdicts with ours over many packets.
+public struct OracleVerdictTally: Sendable {
+    public struct Disagreement: Sendable {
+        public var pair: OracleCompiledPair
+        public var packet: OraclePacket
+        public var libpcap: UInt32
+        public var ours: UInt32
+        public var libpcapBpfFilter: UInt32
+        public var oursBpfFilter: UInt32
+        public var oursUnoptimized: UInt32?
+    }
+
+    /// Packets compared; counted by the caller, or by `compareMutated`.
+    public var packets = 0
+    public var runs = 0
+    public var disagreements = 0
+    /// libpcap's program through our interpreter and through bpf_filter disagree.
+    public var referenceInconsistencies = 0
+    /// Packets not compared: libpcap's optimized and unoptimized programs disagree on them.
+    public var libpcapSelfDisagreements = 0
+    public var inconsistencyExamples: [String] = []
+    /// Disagreements that disappear when the packet gets 1024 more (zero) bytes.
+    public var truncationOnlyCount = 0
+    /// Expressions with a disagreement on a complete (or completed) packet.
+    public var semanticExpressions: Set<String> = []
+    /// The first disagreement of each kind (`semantic` or `truncation`) and expression, keyed by
+    /// kind, link type and expression, tab-separated.
+    public var firstByExpression: [String: Disagreement] = [:]
+    /// The keys of `firstByExpression` in the order of their first disagreement.
+    public var expressionOrder: [String] = []
+    /// Disagreements where our unoptimized program agrees with libpcap (an optimizer problem).
+    public var optimizerOnly = 0
+
+    public init() {}
+
+    /// Runs both programs on `packet`. libpcap's verdict is only defined where its optimized and
+    /// unoptimized programs agree; elsewhere the packet is counted in `libpcapSelfDisagreements`.
+    public mutating func compare(_ pair: OracleCompiledPair, _ packet: OraclePacket) {
+        runs += 1
+        let reference = pair.libpcapVerdict(packet)
+        let ours = pair.oursVerdict(packet)
+        if pair.libpcapInterpreter != nil, !pair.libpcapUsesAncillaryData, !pair.libpcapShiftsByX,
+           runs % 7 == 0 {
+            let direct = OracleLibpcap.filter(pair.libpcapInsns, packet: packet.data, wireLength: packet.wireLength)
+            if direct != reference {
+                referenceInconsistencies += 1
+                if inconsistencyExamples.count < 3 {
+                    inconsistencyExamples.append(
+                        "\(pair.label) on \(packet.origin) "
+                            + "(\(packet.data.count) bytes, wire \(packet.wireLength)) \(packet.hex): libpcap's "
+                            + "program returns \(reference) in our interpreter, \(direct) in bpf_filter\n"
+                            + TcpdumpFormat.format(raw: pair.libpcap, style: .listing))
+                }
+            }
+        }
+        if let unoptimized = pair.libpcapUnoptimizedInterpreter,
+           unoptimized.run(packet: packet.data, wireLength: packet.wireLength) != reference {
+            libpcapSelfDisagreements += 1
+            return
+        }
+        guard reference != ours else { return }
+        disagreements += 1
+        let unoptimized = pair.oursUnoptimizedInterpreter?.run(packet: packet.data, wireLength: packet.wireLength)
+        if unoptimized == reference { optimizerOnly += 1 }
+        // Short-packet-only: with 1024 zero bytes appended (and the same wire length, so that `len`
+        // is unchanged), both give the same verdict: the programs differ only in which loads they
+        // make past the end of a short or truncated packet.
+        var full = packet
+        full.data += [UInt8](repeating: 0, count: 1024)
+        let truncationOnly = pair.libpcapVerdict(full) == pair.oursVerdict(full)
+        if truncationOnly { truncationOnlyCount += 1 }
+        let key = "\(truncationOnly ? "truncation" : "semantic")\t\(pair.linkType.name ?? "?")\t\(pair.expression)"
+        if !truncationOnly { semanticExpressions.insert("\(pair.linkType.name ?? "?")\t\(pair.expression)") }
+        if firstByExpression[key] == nil {
+            expressionOrder.append(key)
+            firstByExpression[key] = Disagreement(
+                pair: pair, packet: packet, libpcap: reference, ours: ours,
+                libpcapBpfFilter: OracleLibpcap.filter(pair.libpcapInsns, packet: packet.data,
+                                                       wireLength: packet.wireLength),
+                oursBpfFilter: OracleLibpcap.filter(OracleLibpcap.insns(pair.ours.raw), packet: packet.data,
+                                                    wireLength: packet.wireLength),
+                oursUnoptimized: unoptimized)
+        }
+    }
+
+    /// Compares each pair on every packet of its link type; returns how many pairs had packets.
+    @discardableResult
+    public mutating func compare(_ pairs: [OracleCompiledPair], on packets: [LinkType: [OraclePacket]]) -> Int {
+        var expressions = 0
+        for pair in pairs {
+            guard let slice = packets[pair.linkType], !slice.isEmpty else { continue }
+            expressions += 1
+            for packet in slice { compare(pair, packet) }
+        }
+        return expressions
+    }
+
+    /// Compares `pair` on `count` packets of `mutator`, mutated with the constants of both programs.
+    public mutating func compareMutated(_ pair: OracleCompiledPair, count: Int, mutator: OracleMutator,
+                                        random: inout FuzzRandom)
+    {
+        let probes = OracleMutator.Probes([pair.libpcap, pair.ours.raw])
+        for _ in 0 ..< count {
+            packets += 1
+            compare(pair, mutator.packet(for: pair.linkType, probes: probes, random: &random))
+        }
+    }
+
+    /// The first disagreement of each expression, in order.
+    public var firstDisagreements: [Disagreement] {
+        var seen = Set<Substring>()
+        return expressionOrder.compactMap { key in
+            guard seen.insert(key.split(separator: "\t", maxSplits: 1)[1]).inserted else { return nil }
+            return firstByExpression[key]
+        }
+    }
+
+    /// One line of counts.
+    public var summary: String {
+        "\(runs) runs, \(disagreements) disagreements (\(disagreements - truncationOnlyCount) whatever the packet length in "
+            + "\(semanticExpressions.count) expressions, \(truncationOnlyCount) only on short packets) in "
+            + "\(firstDisagreements.count) expressions, "
+            + "\(optimizerOnly) where our unoptimized program agrees with libpcap; interpreter vs bpf_filter on "
+            + "libpcap's programs: \(referenceInconsistencies) inconsistencies; \(libpcapSelfDisagreements) packets "
+            + "not compared because libpcap's optimized and unoptimized programs disagree on them"
+    }
+
+    /// The first `limit` disagreements in full (those on complete packets first), then one line per
+    /// further expression.
+    public func report(limit: Int = 5) -> String {
+        var text = inconsistencyExamples.map { "--- interpreter/bpf_filter inconsistency: \($0)" }.joined()
+        let ordered = expressionOrder.filter { $0.hasPrefix("semantic") } + expressionOrder.filter { $0.hasPrefix("truncation") }
+        for (index, key) in ordered.enumerated() {
+            guard let d = firstByExpression[key] else { continue }
+            if index < limit {
+                text += """
+                    --- disagreement \(index + 1) (\(key.hasPrefix("semantic") ? "on complete packets" : "short packets only: loads past the end")): \
+                    \(d.pair.label)
+                    packet (\(d.packet.origin), \(d.packet.data.count) captured bytes, wire \(d.packet.wireLength)):
+                    \(d.packet.hex)
+                    libpcap returns \(d.libpcap) (bpf_filter \(d.libpcapBpfFilter)), ours returns \(d.ours) \
+                    (bpf_filter \(d.oursBpfFilter)), ours unoptimized \(d.oursUnoptimized.map(String.init) ?? "-")
+                    libpcap's program\(d.pair.libpcapIsUnoptimized ? " (unoptimized)" : ""):
+                    \(TcpdumpFormat.format(raw: d.pair.libpcap, style: .listing))ours:
+                    \(TcpdumpFormat.format(d.pair.ours, style: .listing))
+                    """
+            } else {
+                text += "also (\(key.hasPrefix("semantic") ? "complete" : "short only")): "
+                    + "\(d.pair.label) on \(d.packet.origin): "
+                    + "libpcap \(d.libpcap), ours \(d.ours), ours unoptimized "
+                    + "\(d.oursUnoptimized.map(String.init) ?? "-")\n"
+            }
+        }
+        return text
+    }
+}

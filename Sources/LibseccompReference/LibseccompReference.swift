@@ -1,1 +1,0 @@
-// Shared libseccomp reference code lands here.

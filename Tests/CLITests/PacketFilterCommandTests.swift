@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// `cbpf compile` and `cbpf filter`, checked against tcpdump and the kernel.
+@Suite("cbpf compile and filter")
+struct PacketFilterCommandTests {
+    static let captures: [String] = {
+        let folder = Paths.package.deletingLastPathComponent().appendingPathComponent("shared/corpus/pcap/tcpdump-tests")
+        return ["dns_udp.pcap", "quic_vn.pcap", "mptcp-aa-v1.pcap", "edns-opts.pcap", "LINKTYPE_RAW_ipv4.pcap"]
+            .map { folder.appendingPathComponent($0).path }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }()
+
+    static let expressions = ["tcp", "udp port 53", "ip6 or arp", "greater 100", "not ip", "tcp[tcpflags] & tcp-syn != 0"]
+
+    /// The packets `cbpf filter` keeps are the ones `tcpdump -r` keeps, counted by both.
+    @Test(.enabled(if: !captures.isEmpty && Paths.tcpdump != nil, "skipped: needs tcpdump and ../shared/corpus"))
+    func filterCountsWhatTcpdumpCounts() throws {
+        let tcpdump = try #require(Paths.tcpdump)
+        for capture in Self.captures {
+            for expression in Self.expressions {
+                let ours = try CLI.succeed(["filter", "-r", capture, "--count", expression])
+                guard let reference = runTool(tcpdump, ["-r", capture, "--count", expression]) else { continue }
+                // tcpdump prints "N packets" on standard output.
+                let count = reference.output.split(separator: " ").first.map(String.init)
+                #expect(ours.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == count,
+                        "\(capture) \(expression): \(reference.output)")
+            }
+        }
+    }
+
+    /// A compiled program prints in each of tcpdump's formats, the formats agree with each other,
+    /// and the bytecode string loads into the kernel.
+    @Test func compileFormatsAgreeAndLoadIntoTheKernel() throws {
+        let expression = ["ip", "and", "udp", "and", "port", "53"]
+        let bytecode = try CLI.succeed(["compile"] + expression).standardOutput
+        let decimal = try CLI.succeed(["compile", "-ddd"] + expression).standardOutput
+        let array = try CLI.succeed(["compile", "-dd"] + expression).standardOutput
+        let program = try #require(SockFilter.parse(bytecode.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(SockFilter.parse(decimal.split(separator: "\n").joined(separator: ",")) == program)
+        #expect(SockFilter.parseCArray(array) == program)
+        #expect(KernelSocket.accepts(program))
+        // The listing names the same number of instructions.
+        let listing = try CLI.succeed(["compile", "-d"] + expression).standardOutput
+        #expect(listing.split(separator: "\n").count == program.count)
+    }
+
+    /// The kernel decides a DNS query the way `dns qname` says.
+    @Test func dnsQueryNameProgramRunsInTheKernel() throws {
+        let bytecode = try CLI.succeed(["compile", "--linktype", "RAW", "dns qname \"example.com\""]).standardOutput
+        let program = try #require(SockFilter.parse(bytecode.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let dns: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7] + Array("Example".utf8) + [3]
+            + Array("com".utf8) + [0, 0, 1, 0, 1]
+        let udp: [UInt8] = [0x30, 0x39, 0, 53, 0, UInt8(8 + dns.count), 0, 0] + dns
+        let ip: [UInt8] = [0x45, 0, 0, UInt8(20 + udp.count), 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
+        #expect(KernelSocket.delivered(program, packet: ip + udp) == ip.count + udp.count)
+        var other = ip + udp
+        other[20 + 8 + 12 + 1] = UInt8(ascii: "X")
+        #expect(KernelSocket.delivered(program, packet: other) == 0)
+    }
+
+    @Test(arguments: [
+        (["compile", "port 80 and port"], ["1:17", "expected a port number"]),
+        (["compile", "--linktype", "IEEE802_11", "ip"], ["--linktype", "IEEE802_11", "EN10MB"]),
+        (["compile", "-d", "-ddd", "ip"], ["choose one"]),
+        (["filter", "-r", "/nonexistent.pcap", "ip"], ["/nonexistent.pcap", "No such file"]),
+        (["filter", "-r", "/etc/passwd", "ip"], ["/etc/passwd"]),
+        (["filter", "-r", "/etc/passwd"], ["filter expression", "--bytecode"]),
+    ])
+    func badInputIsExplained(_ arguments: [String], _ mentions: [String]) throws {
+        try CLI.fail(arguments, mentioning: mentions)
+    }
+}
