@@ -268,6 +268,7 @@ struct FilterCodeGenerator {
                 }
             }
             if let prefixLength {
+                guard prefixLength <= 32 else { throw FilterSyntaxError("mask length must be <= 32") }
                 netmask = prefixLength == 0 ? 0 : UInt32.max << (32 - prefixLength)
             } else if let mask {
                 netmask = ipv4(mask).value
@@ -283,7 +284,8 @@ struct FilterCodeGenerator {
     private func ipv4(_ address: FilterAddress) -> (value: UInt32, mask: UInt32) {
         switch address {
         case .ipv4(let value, let bits):
-            let shift = UInt32(32 - bits)
+            // The parser writes 8 to 32 bits; a tree built by hand is clamped the same way.
+            let shift = UInt32(32 - max(8, min(bits, 32)))
             return (value << shift, UInt32.max << shift)
         case .number(let value): return (value, UInt32.max)
         default: return (0, 0)
@@ -300,6 +302,9 @@ struct FilterCodeGenerator {
         case .ipv6(let address):
             return try host6(address, prefixLength: 128, proto: proto, direction: direction)
         case .ethernet(let bytes):
+            guard bytes.count == 6 else {
+                throw FilterSyntaxError("an Ethernet address has 6 bytes, not \(bytes.count)")
+            }
             guard let offsets = link.ethernetAddressOffsets else {
                 throw FilterSyntaxError("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
             }

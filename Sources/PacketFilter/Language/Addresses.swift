@@ -1,10 +1,11 @@
 /// An IPv6 address, parsed as `inet_pton(AF_INET6, ...)` does.
 public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
     /// The 16 bytes in network order.
-    public var bytes: [UInt8]
+    public let bytes: [UInt8]
 
-    public init(bytes: [UInt8]) {
-        precondition(bytes.count == 16, "an IPv6 address has 16 bytes")
+    /// The address with these 16 bytes, or nil for any other count.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
         self.bytes = bytes
     }
 

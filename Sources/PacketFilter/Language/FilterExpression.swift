@@ -43,12 +43,20 @@ public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .ipv4(let value, let bits):
             // Right-aligned: the last part written is the low byte.
-            (0..<(bits / 8)).map { String((value >> UInt32(bits - 8 * ($0 + 1))) & 0xff) }.joined(separator: ".")
+            Self.dotted(value, parts: max(8, min(bits, 32)) / 8)
         case .number(let value): String(value)
         case .ipv6(let address): address.description
         case .ethernet(let bytes): bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: ":")
         case .name(let name): name
         }
+    }
+
+    /// `parts` bytes of a right-aligned value, most significant first, joined by dots.
+    private static func dotted(_ value: UInt32, parts: Int) -> String {
+        (0..<parts).map { index -> String in
+            let shift = UInt32(8 * (parts - 1 - index))
+            return String((value >> shift) & 0xff)
+        }.joined(separator: ".")
     }
 }
 
