@@ -54,6 +54,8 @@ let package = Package(
         // libseccomp as the reference for seccomp filters: the same policy built by libseccomp.
         // Tests, benchmarks and the launcher's comparison only.
         .target(name: "LibseccompReference", dependencies: ["CBPF", "Seccomp", "CSeccomp"]),
+        // Helpers that several test targets share.
+        .target(name: "TestSupport"),
         // Random program generation and kernel oracles for differential testing.
         .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
         .executableTarget(
@@ -100,8 +102,8 @@ let package = Package(
             name: "PacketFilterTests",
             dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle"]
         ),
-        .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch"]),
+        .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["cbpf"]),
+        .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport"]),
     ]
 )

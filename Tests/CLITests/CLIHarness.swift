@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -55,7 +56,7 @@ enum CLI {
     /// longer than `timeout` seconds is killed (by its pid) and reported as timed out.
     static func run(_ arguments: [String], input: [UInt8]? = nil, timeout: Double = 60) throws -> CLIRun {
         guard let path = executablePath else { throw CLIError("cbpf was not found next to the test bundle") }
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "cbpf-cli")
         let outputURL = directory.url.appendingPathComponent("stdout")
         let errorURL = directory.url.appendingPathComponent("stderr")
         let inputURL = directory.url.appendingPathComponent("stdin")
@@ -137,32 +138,6 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A directory under /tmp, removed when the value goes away.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("cbpf-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-    /// Writes `text` to a file called `name` and returns its path.
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = url.appendingPathComponent(name)
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return file.path
-    }
-
-    func write(_ name: String, bytes: [UInt8]) throws -> String {
-        let file = url.appendingPathComponent(name)
-        try Data(bytes).write(to: file)
-        return file.path
-    }
-}
 
 // MARK: - Peers
 
@@ -192,7 +167,7 @@ enum Paths {
 
 /// Runs another program and returns its standard output, or `nil` when it fails.
 func runTool(_ path: String, _ arguments: [String]) -> (output: String, error: String, status: Int32)? {
-    guard let directory = try? TemporaryDirectory() else { return nil }
+    guard let directory = try? TemporaryDirectory(prefix: "cbpf-cli") else { return nil }
     let outputURL = directory.url.appendingPathComponent("stdout")
     let errorURL = directory.url.appendingPathComponent("stderr")
     _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
@@ -429,7 +404,7 @@ enum KernelSeccomp {
         guard let python = Paths.python3, let seccomp = KernelHeaders.x86_64["seccomp"] else {
             throw CLIError("python3 or the kernel headers are missing")
         }
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "cbpf-cli")
         let filterPath = try directory.write("filter.bpf", bytes: filter)
         let scriptPath = try directory.write("seccomp.py", script)
         let specs = calls.map { $0.map { String($0) }.joined(separator: ",") }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -142,7 +143,8 @@ struct CoreCommandTests {
         guard let header = try? String(contentsOfFile: "/usr/include/linux/netfilter/xt_bpf.h", encoding: .utf8),
             let line = header.split(separator: "\n").first(where: { $0.contains("#define XT_BPF_MAX_NUM_INSTR") })
         else { return nil }
-        return line.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        // `#define XT_BPF_MAX_NUM_INSTR<tab>64`: the fields are separated by any whitespace.
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int($0) }
     }()
 
     @Test(.enabled(if: xtBPFLimit != nil, "skipped: linux/netfilter/xt_bpf.h is not installed"))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -52,7 +53,7 @@ enum Launcher {
     /// killed by its pid.
     static func run(_ arguments: [String], timeout: Double = 30) throws -> LaunchRun {
         guard let path else { throw HarnessError("sandbox-launch was not found next to the test bundle") }
-        let directory = try TemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "sandbox-launch-test")
         let outputURL = directory.url.appendingPathComponent("stdout")
         let errorURL = directory.url.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
@@ -104,23 +105,3 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A directory under /tmp, removed when the value goes away.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-launch-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-    /// Writes `text` to a file called `name` and returns its path.
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = url.appendingPathComponent(name)
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return file.path
-    }
-}
