@@ -1,4 +1,5 @@
 import CBPF
+
 /// Splits a filter expression into tokens the way libpcap's flex scanner does: the longest
 /// match wins, and on a tie keywords, numbers and addresses win over names.
 struct Lexer {

@@ -1,8 +1,9 @@
 import CBPF
+
 /// A recursive-descent parser for libpcap's grammar (`grammar.y`): `and` and `or` have equal
 /// precedence and group to the left, a bare address after `and`/`or` inherits the qualifiers of
-/// the primitive before it, and `%` takes everything to its right as its right operand, as
-/// libpcap's yacc precedence table (which leaves `%` out) makes it.
+/// the primitive before it, and `%` and `^` take everything to their right as their right
+/// operand, as libpcap's yacc precedence table (which leaves them out) makes it.
 struct FilterParser {
     /// libpcap's `struct qual`: what a bare address means in the current position.
     struct Qualifiers {
@@ -71,7 +72,8 @@ struct FilterParser {
         return FilterSyntaxError("syntax error at \"\(token.text)\"", at: token.location)
     }
 
-    /// Runs `body`; if it fails with a syntax error, rewinds and returns nil along with the error.
+    /// Runs `body`; if it throws, rewinds to where it started and returns the error, so that
+    /// another reading of the same tokens can be tried (libpcap's LALR parser needs no such thing).
     private mutating func attempt<T>(
         _ body: (inout FilterParser) throws(FilterSyntaxError) -> T
     ) -> Result<T, FilterSyntaxError> {
