@@ -312,8 +312,31 @@ struct FilterCodeGenerator {
                 ethernetAddress(at: isSource ? offsets.source : offsets.destination, bytes)
             }
         case .name(let name):
-            throw FilterSyntaxError("host name \"\(name)\" is not resolved by this compiler: write the address")
+            return try hostNamed(name, proto: proto, direction: direction)
         }
+    }
+
+    /// libpcap's `gen_scode` for a host name: every address the resolver gives, in its order,
+    /// joined with `or`; IPv4 addresses as `host4`, IPv6 ones as `host6`, each kept only when
+    /// the protocol qualifier allows its family.
+    private func hostNamed(_ name: String, proto: FilterProtocol?, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition {
+        let addresses = HostNameResolver.addresses(of: name)
+        guard !addresses.isEmpty else { throw FilterSyntaxError("unknown host '\(name)'") }
+        var conditions: [Condition] = []
+        for address in addresses {
+            switch address {
+            case .ipv4(let value):
+                if proto == .ip6 { continue }
+                conditions.append(try host4(value, UInt32.max, proto: proto, direction: direction))
+            case .ipv6(let value):
+                if proto == .ip || proto == .arp || proto == .rarp { continue }
+                conditions.append(try host6(value, prefixLength: 128, proto: proto, direction: direction))
+            }
+        }
+        guard !conditions.isEmpty else {
+            throw FilterSyntaxError("unknown host '\(name)' for specified address family")
+        }
+        return .any(conditions)
     }
 
     /// libpcap's `gen_host` for IPv4: ip, arp and rarp when no protocol is given.
@@ -327,9 +350,11 @@ struct FilterCodeGenerator {
         }
         switch proto {
         case nil:
+            let ip = try hostOp(LinkLayer.etherTypeIPv4, source: 12, destination: 16)
+            // Below an MPLS label there is no ARP, and libpcap tests IP alone.
+            guard link.mplsDepth == 0 else { return ip }
             return .or(
-                .or(try hostOp(LinkLayer.etherTypeIPv4, source: 12, destination: 16),
-                    try hostOp(LinkLayer.etherTypeARP, source: 14, destination: 24)),
+                .or(ip, try hostOp(LinkLayer.etherTypeARP, source: 14, destination: 24)),
                 try hostOp(LinkLayer.etherTypeRARP, source: 14, destination: 24))
         case .ip?: return try hostOp(LinkLayer.etherTypeIPv4, source: 12, destination: 16)
         case .arp?: return try hostOp(LinkLayer.etherTypeARP, source: 14, destination: 24)
