@@ -116,8 +116,15 @@ enum DescriptorPassing {
             raw.storeBytes(of: header, as: cmsghdr.self)
             raw.storeBytes(of: descriptor, toByteOffset: headerSize, as: Int32.self)
         }
+        let sent = withOneByteMessage(control: &control) { sendmsg(socket, &$0, 0) }
+        guard sent == 1 else { throw LaunchError("sendmsg: \(errorMessage(errno))") }
+    }
+
+    /// Runs `body` with a message of one data byte whose control buffer is `control`: the shape
+    /// `sendmsg` and `recvmsg` need to pass a descriptor with SCM_RIGHTS.
+    private static func withOneByteMessage(control: inout [UInt8], _ body: (inout msghdr) -> Int) -> Int {
         var byte: UInt8 = 0
-        let sent = withUnsafeMutablePointer(to: &byte) { bytePointer in
+        return withUnsafeMutablePointer(to: &byte) { bytePointer in
             control.withUnsafeMutableBytes { controlBytes in
                 var vector = iovec(iov_base: bytePointer, iov_len: 1)
                 return withUnsafeMutablePointer(to: &vector) { vectorPointer in
@@ -126,11 +133,10 @@ enum DescriptorPassing {
                     message.msg_iovlen = 1
                     message.msg_control = controlBytes.baseAddress
                     message.msg_controllen = controlBytes.count
-                    return sendmsg(socket, &message, 0)
+                    return body(&message)
                 }
             }
         }
-        guard sent == 1 else { throw LaunchError("sendmsg: \(errorMessage(errno))") }
     }
 
     /// Waits up to `timeout` milliseconds for a descriptor; `nil` when the peer closed or sent none.
@@ -138,20 +144,7 @@ enum DescriptorPassing {
         var ready = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
         guard poll(&ready, 1, timeout) == 1 else { return nil }
         var control = [UInt8](repeating: 0, count: controlSpace)
-        var byte: UInt8 = 0
-        let received = withUnsafeMutablePointer(to: &byte) { bytePointer in
-            control.withUnsafeMutableBytes { controlBytes in
-                var vector = iovec(iov_base: bytePointer, iov_len: 1)
-                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    message.msg_control = controlBytes.baseAddress
-                    message.msg_controllen = controlBytes.count
-                    return recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC))
-                }
-            }
-        }
+        let received = withOneByteMessage(control: &control) { recvmsg(socket, &$0, Int32(MSG_CMSG_CLOEXEC)) }
         guard received == 1 else { return nil }
         let header = control.withUnsafeBytes { $0.load(as: cmsghdr.self) }
         guard header.cmsg_level == SOL_SOCKET, header.cmsg_type == Int32(SCM_RIGHTS),
