@@ -59,7 +59,7 @@ struct FilterCodeGenerator {
             let number: UInt32
             switch value {
             case .number(let n): number = n
-            case .service(let name): number = try ProtocolNames.number(of: name, qualifier: proto, at: nil)
+            case .name(let name): number = try ProtocolNames.number(of: name, qualifier: proto, at: nil)
             }
             switch proto {
             case nil: return .or(try ipProtocol4(number), try ipProtocol6(number))

@@ -39,9 +39,9 @@ extension FilterPrimitive: CustomStringConvertible {
         case .protocolAbbreviation(let proto):
             return proto.rawValue
         case .protocolNumber(let value, let proto):
-            return qualifiers(proto, nil) + "proto \(value.protocolText)"
+            return qualifiers(proto, nil) + "proto \(value)"
         case .protocolChain(let value, let proto):
-            return qualifiers(proto, nil) + "protochain \(value.protocolText)"
+            return qualifiers(proto, nil) + "protochain \(value)"
         case .less(let length): return "less \(length)"
         case .greater(let length): return "greater \(length)"
         case .broadcast(let proto): return qualifiers(proto, nil) + "broadcast"
@@ -55,16 +55,6 @@ extension FilterPrimitive: CustomStringConvertible {
         case .byte(let index, let op, let value): return "byte \(index) \(op.rawValue) \(value)"
         case .llc(let frame): return frame.map { "llc \($0.rawValue)" } ?? "llc"
         case .dnsQueryName(let name): return "dns qname \"\(name)\""
-        }
-    }
-}
-
-extension FilterPort {
-    /// A protocol name needs a backslash, since most are also keywords (`proto \tcp`).
-    fileprivate var protocolText: String {
-        switch self {
-        case .number(let value): String(value)
-        case .service(let name): "\\" + name
         }
     }
 }

@@ -73,6 +73,21 @@ public enum FilterPort: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A protocol as written after `proto` or `protochain`: a number, or a name after `\`
+/// (`proto \tcp`), looked up in `/etc/protocols` or libpcap's EtherType names.
+public enum FilterProtocolNumber: Hashable, Sendable, CustomStringConvertible {
+    case number(UInt32)
+    case name(String)
+
+    /// `6` or `\tcp`: a name needs the backslash, since most are also keywords.
+    public var description: String {
+        switch self {
+        case .number(let value): String(value)
+        case .name(let name): "\\" + name
+        }
+    }
+}
+
 /// A primitive of the language, with its qualifiers.
 public enum FilterPrimitive: Hashable, Sendable {
     /// `[proto] [dir] host ADDR`; a nil protocol means libpcap's default set for the address.
@@ -86,9 +101,9 @@ public enum FilterPrimitive: Hashable, Sendable {
     /// `tcp`, `ip`, `arp`, ... on its own.
     case protocolAbbreviation(FilterProtocol)
     /// `[ether|ip|ip6|...] proto N` or `proto \name`.
-    case protocolNumber(FilterPort, protocol: FilterProtocol?)
+    case protocolNumber(FilterProtocolNumber, protocol: FilterProtocol?)
     /// `[ip|ip6] protochain N`.
-    case protocolChain(FilterPort, protocol: FilterProtocol?)
+    case protocolChain(FilterProtocolNumber, protocol: FilterProtocol?)
     /// `less N`: the wire length is at most N.
     case less(UInt32)
     /// `greater N`: the wire length is at least N.

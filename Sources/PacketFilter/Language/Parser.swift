@@ -464,9 +464,9 @@ struct FilterParser {
         case .proto, .protochain:
             _ = try ProtocolNames.number(of: name, qualifier: qualifiers.proto, at: token.location)
             if qualifiers.address == .proto {
-                return .primitive(.protocolNumber(.service(name), protocol: qualifiers.proto))
+                return .primitive(.protocolNumber(.name(name), protocol: qualifiers.proto))
             }
-            return .primitive(.protocolChain(.service(name), protocol: qualifiers.proto))
+            return .primitive(.protocolChain(.name(name), protocol: qualifiers.proto))
         case .gateway:
             throw FilterSyntaxError("'gateway' is not supported by this compiler", at: token.location)
         }
