@@ -39,17 +39,6 @@ private struct ClassicPcap {
     }
 }
 
-/// Reads with our reader to the end or the first error.
-private func readAll(_ bytes: [UInt8]) -> (packets: [CapturedPacket], error: CaptureError?) {
-    var packets = [CapturedPacket]()
-    do throws(CaptureError) {
-        var reader = try CaptureFile(bytes: bytes).makeReader()
-        while let packet = try reader.next() { packets.append(packet) }
-        return (packets, nil)
-    } catch {
-        return (packets, error)
-    }
-}
 
 /// Expects our reading to equal libpcap's, packet for packet.
 private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _ comment: String,

@@ -19,17 +19,11 @@ private struct SeededRandom: RandomNumberGenerator {
 }
 
 @Suite struct CaptureMutationTests {
-    /// Reads to the end or the first error.
+    /// Reads to the end or the first error, which must say something.
     static func read(_ bytes: [UInt8]) -> (packets: [CapturedPacket], error: CaptureError?) {
-        var packets = [CapturedPacket]()
-        do throws(CaptureError) {
-            var reader = try CaptureFile(bytes: bytes).makeReader()
-            while let packet = try reader.next() { packets.append(packet) }
-            return (packets, nil)
-        } catch {
-            #expect(!error.description.isEmpty)
-            return (packets, error)
-        }
+        let outcome = readAll(bytes)
+        if let error = outcome.error { #expect(!error.description.isEmpty) }
+        return outcome
     }
 
     /// Every pcapng file and every fifth pcap file of the corpus.

@@ -226,3 +226,15 @@ enum CaptureTcpdump {
         return (data, process.terminationStatus)
     }
 }
+
+/// Reads with our reader to the end or the first error.
+func readAll(_ bytes: [UInt8]) -> (packets: [CapturedPacket], error: CaptureError?) {
+    var packets = [CapturedPacket]()
+    do throws(CaptureError) {
+        var reader = try CaptureFile(bytes: bytes).makeReader()
+        while let packet = try reader.next() { packets.append(packet) }
+        return (packets, nil)
+    } catch {
+        return (packets, error)
+    }
+}

@@ -27,20 +27,25 @@ indirect enum Condition: Sendable {
             if case .constant(let value) = inner { return .constant(!value) }
             return .not(inner)
         case .and(let first, let second):
-            let (first, second) = (first.simplified, second.simplified)
-            if case .constant(let value) = first { return value ? second : .constant(false) }
-            if case .constant(let value) = second, value || (!second.cameFromArithmetic(in: self) && first.hasOnlyFieldTests) {
-                return value ? first : .constant(false)
-            }
-            return .and(first, second)
+            return Self.folded(first, second, absorbing: false, join: Condition.and)
         case .or(let first, let second):
-            let (first, second) = (first.simplified, second.simplified)
-            if case .constant(let value) = first { return value ? .constant(true) : second }
-            if case .constant(let value) = second, !value || (!second.cameFromArithmetic(in: self) && first.hasOnlyFieldTests) {
-                return value ? .constant(true) : first
-            }
-            return .or(first, second)
+            return Self.folded(first, second, absorbing: true, join: Condition.or)
         }
+    }
+
+    /// `and` (`absorbing` false) or `or` (`absorbing` true) of two conditions, folded: a constant
+    /// first operand decides or disappears; a neutral constant second disappears; an absorbing
+    /// constant second decides alone only when it is structural and the first only tests fields.
+    private static func folded(
+        _ first: Condition, _ second: Condition, absorbing: Bool, join: (Condition, Condition) -> Condition
+    ) -> Condition {
+        let (left, right) = (first.simplified, second.simplified)
+        if case .constant(let value) = left { return value == absorbing ? .constant(absorbing) : right }
+        if case .constant(let value) = right {
+            if value != absorbing { return left }
+            if !second.containsComparisonOfConstants && left.hasOnlyFieldTests { return .constant(absorbing) }
+        }
+        return join(left, right)
     }
 
     /// Whether every test only loads a field, masks it and compares it (libpcap's `gen_cmp`
@@ -71,15 +76,6 @@ indirect enum Condition: Sendable {
         return condition.holds(value, k)
     }
 
-    /// Whether this constant, the second operand of `parent`, is a folded comparison of
-    /// constants rather than a structural constant.
-    private func cameFromArithmetic(in parent: Condition) -> Bool {
-        switch parent {
-        case .and(_, let second), .or(_, let second): second.containsComparisonOfConstants
-        default: false
-        }
-    }
-
     /// Whether a comparison of constants decided this (sub)condition.
     private var containsComparisonOfConstants: Bool {
         switch self {
@@ -89,6 +85,12 @@ indirect enum Condition: Sendable {
         case .and(let first, let second), .or(let first, let second):
             first.containsComparisonOfConstants || second.containsComparisonOfConstants
         }
+    }
+
+    /// IPv4 that is not a later fragment: its fragment offset, at `networkOffset + 6`, is zero.
+    /// libpcap's `gen_ipfrag`, which `port`, transport-layer loads and `dns qname` all test.
+    static func notLaterIPv4Fragment(networkOffset: UInt32) -> Condition {
+        .not(.test([.loadAbsolute(.halfword, offset: networkOffset + 6)], .bitsSet, .constant(0x1fff)))
     }
 
     static func all(_ conditions: [Condition]) -> Condition {

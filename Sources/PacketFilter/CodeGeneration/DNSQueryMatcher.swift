@@ -8,14 +8,12 @@ struct DNSQueryMatcher {
     let name: DNSName
     let link: LinkLayer
 
-    private static let udp: UInt32 = 17
     private static let dnsPort: UInt32 = 53
     private static let udpHeaderLength: UInt32 = 8
     private static let dnsHeaderLength: UInt32 = 12
 
     func condition() throws(FilterSyntaxError) -> Condition {
         let net = link.networkOffset
-        let notLaterFragment = Condition.not(.test([.loadAbsolute(.halfword, offset: net + 6)], .bitsSet, .constant(0x1fff)))
         // IPv4: the UDP header sits after a variable-length IP header, so every later load is
         // relative to X; `positionX` points X at the first byte of the question name.
         let loadHeaderLength: [Instruction] = [.loadIPv4HeaderLength(offset: net)]
@@ -25,8 +23,8 @@ struct DNSQueryMatcher {
         ]
         let ipv4 = Condition.all([
             try link.carries(LinkLayer.etherTypeIPv4),
-            .compare(.byte, at: net + 9, Self.udp),
-            notLaterFragment,
+            .compare(.byte, at: net + 9, IPProtocol.udp),
+            .notLaterIPv4Fragment(networkOffset: net),
             .compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + 2, .equal, Self.dnsPort),
             .not(.compareIndirect(loadX: loadHeaderLength, .byte, at: udp4 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
             .not(.compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + Self.udpHeaderLength + 4, .equal, 0)),
@@ -37,7 +35,7 @@ struct DNSQueryMatcher {
         let positionX6: [Instruction] = [.loadImmediate(.x, udp6 + Self.udpHeaderLength + Self.dnsHeaderLength)]
         let ipv6 = Condition.all([
             try link.carries(LinkLayer.etherTypeIPv6),
-            .compare(.byte, at: net + 6, Self.udp),
+            .compare(.byte, at: net + 6, IPProtocol.udp),
             .compare(.halfword, at: udp6 + 2, Self.dnsPort),
             .not(.compare(.byte, at: udp6 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
             .not(.compare(.halfword, at: udp6 + Self.udpHeaderLength + 4, 0)),

@@ -9,9 +9,6 @@ struct FilterCodeGenerator {
     /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
     let netmask: UInt32
 
-    private static let ipProtocolTCP: UInt32 = 6
-    private static let ipProtocolUDP: UInt32 = 17
-    private static let ipProtocolSCTP: UInt32 = 132
     private static let ipv6FragmentHeader: UInt32 = 44
     /// Scratch slots for intermediate arithmetic values; the kernel has 16.
     private static let scratchSlots = 16
@@ -36,7 +33,7 @@ struct FilterCodeGenerator {
     private mutating func condition(_ primitive: FilterPrimitive) throws(FilterSyntaxError) -> Condition {
         switch primitive {
         case .host(let address, let proto, let direction):
-            return try host(address, mask: nil, proto: proto, direction: direction, isNet: false)
+            return try host(address, proto: proto, direction: direction)
         case .net(let address, let mask, let prefixLength, let proto, let direction):
             return try net(address, mask: mask, prefixLength: prefixLength, proto: proto, direction: direction)
         case .port(let port, let proto, let direction):
@@ -154,9 +151,9 @@ struct FilterCodeGenerator {
         case .ip6: try link.carries(LinkLayer.etherTypeIPv6)
         case .arp: try link.carries(LinkLayer.etherTypeARP)
         case .rarp: try link.carries(LinkLayer.etherTypeRARP)
-        case .tcp: .or(try ipProtocol4(Self.ipProtocolTCP), try ipProtocol6(Self.ipProtocolTCP))
-        case .udp: .or(try ipProtocol4(Self.ipProtocolUDP), try ipProtocol6(Self.ipProtocolUDP))
-        case .sctp: .or(try ipProtocol4(Self.ipProtocolSCTP), try ipProtocol6(Self.ipProtocolSCTP))
+        case .tcp: .or(try ipProtocol4(IPProtocol.tcp), try ipProtocol6(IPProtocol.tcp))
+        case .udp: .or(try ipProtocol4(IPProtocol.udp), try ipProtocol6(IPProtocol.udp))
+        case .sctp: .or(try ipProtocol4(IPProtocol.sctp), try ipProtocol6(IPProtocol.sctp))
         case .pim: .or(try ipProtocol4(103), try ipProtocol6(103))
         case .ah: .or(try ipProtocol4(51), try ipProtocol6(51))
         case .esp: .or(try ipProtocol4(50), try ipProtocol6(50))
@@ -218,23 +215,9 @@ struct FilterCodeGenerator {
             .not(.compare(.halfword, at: typeOffset, .greaterThan, LinkLayer.ethernetMTU)),
             .not(.compare(.halfword, at: llcHeader, 0xffff)))
         guard let frame else { return isLLC }
-        let control: Condition
-        switch frame {
-        case .i: control = .not(.test([.loadAbsolute(.byte, offset: llcHeader + 2)], .bitsSet, .constant(0x01)))
-        case .s: control = .compare(.byte, at: llcHeader + 2, 0x01, mask: 0x03)
-        case .u: control = .compare(.byte, at: llcHeader + 2, 0x03, mask: 0x03)
-        case .rr: control = .compare(.byte, at: llcHeader + 2, 0x01, mask: 0x0f)
-        case .rnr: control = .compare(.byte, at: llcHeader + 2, 0x05, mask: 0x0f)
-        case .rej: control = .compare(.byte, at: llcHeader + 2, 0x09, mask: 0x0f)
-        case .ui: control = .compare(.byte, at: llcHeader + 2, 0x03, mask: 0xef)
-        case .ua: control = .compare(.byte, at: llcHeader + 2, 0x63, mask: 0xef)
-        case .disc: control = .compare(.byte, at: llcHeader + 2, 0x43, mask: 0xef)
-        case .dm: control = .compare(.byte, at: llcHeader + 2, 0x0f, mask: 0xef)
-        case .sabme: control = .compare(.byte, at: llcHeader + 2, 0x6f, mask: 0xef)
-        case .test: control = .compare(.byte, at: llcHeader + 2, 0xe3, mask: 0xef)
-        case .xid: control = .compare(.byte, at: llcHeader + 2, 0xaf, mask: 0xef)
-        case .frmr: control = .compare(.byte, at: llcHeader + 2, 0x87, mask: 0xef)
-        }
+        // The control byte follows DSAP and SSAP.
+        let (value, mask) = frame.controlValueAndMask
+        let control = Condition.compare(.byte, at: llcHeader + 2, value, mask: mask)
         return .and(isLLC, control)
     }
 
@@ -276,8 +259,10 @@ struct FilterCodeGenerator {
             return try host4(value, netmask, proto: proto, direction: direction)
         case .ipv6(let address):
             return try host6(address, prefixLength: prefixLength ?? 128, proto: proto, direction: direction)
-        default:
-            return try host(address, mask: nil, proto: proto, direction: direction, isNet: true)
+        case .ethernet:
+            throw FilterSyntaxError("'net' takes an IP network, not an Ethernet address")
+        case .name(let name):
+            throw FilterSyntaxError("network names (/etc/networks) are not supported: write \"\(name)\" as an address")
         }
     }
 
@@ -293,7 +278,7 @@ struct FilterCodeGenerator {
     }
 
     private func host(
-        _ address: FilterAddress, mask: FilterAddress?, proto: FilterProtocol?, direction: FilterDirection?, isNet: Bool
+        _ address: FilterAddress, proto: FilterProtocol?, direction: FilterDirection?
     ) throws(FilterSyntaxError) -> Condition {
         switch address {
         case .ipv4, .number:
@@ -401,10 +386,10 @@ struct FilterCodeGenerator {
 
     private func transports(_ transport: FilterProtocol?) throws(FilterSyntaxError) -> [UInt32] {
         switch transport {
-        case nil: [Self.ipProtocolTCP, Self.ipProtocolUDP, Self.ipProtocolSCTP]
-        case .tcp?: [Self.ipProtocolTCP]
-        case .udp?: [Self.ipProtocolUDP]
-        case .sctp?: [Self.ipProtocolSCTP]
+        case nil: [IPProtocol.tcp, IPProtocol.udp, IPProtocol.sctp]
+        case .tcp?: [IPProtocol.tcp]
+        case .udp?: [IPProtocol.udp]
+        case .sctp?: [IPProtocol.sctp]
         case let other?: throw FilterSyntaxError("illegal qualifier of 'port': \(other.rawValue)")
         }
     }
@@ -413,7 +398,7 @@ struct FilterCodeGenerator {
     private func port4(
         _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
     ) throws(FilterSyntaxError) -> Condition {
-        let notLaterFragment = Condition.not(.test([.loadAbsolute(.halfword, offset: net + 6)], .bitsSet, .constant(0x1fff)))
+        let notLaterFragment = Condition.notLaterIPv4Fragment(networkOffset: net)
         let ports = byDirection(direction) { atom($0 ? 0 : 2) }
         let operations = try transports(transport).map { number in
             Condition.and(.and(.compare(.byte, at: net + 9, number), notLaterFragment), ports)
@@ -564,7 +549,7 @@ struct FilterCodeGenerator {
             result.guards.append(try abbreviation(proto))
             result.statements += [.tax, .loadIndirect(loadSize, offset: net)]
         case .tcp, .udp, .sctp, .icmp, .igmp, .igrp, .pim, .vrrp, .carp:
-            let notLaterFragment = Condition.not(.test([.loadAbsolute(.halfword, offset: net + 6)], .bitsSet, .constant(0x1fff)))
+            let notLaterFragment = Condition.notLaterIPv4Fragment(networkOffset: net)
             result.guards = [try abbreviation(.ip)] + result.guards + [try abbreviation(proto), notLaterFragment]
             let slot = UInt32(depth)
             result.statements += [
@@ -579,4 +564,35 @@ struct FilterCodeGenerator {
         }
         return result
     }
+}
+
+extension FilterLLCFrame {
+    /// libpcap's control-byte test for each format and command, as a value under a mask:
+    /// the format bits (mask 0x03), the supervisory command bits (0x0f), or the unnumbered
+    /// command bits without the poll/final bit (0xef); information frames have bit 0 clear.
+    var controlValueAndMask: (value: UInt32, mask: UInt32) {
+        switch self {
+        case .i: (0x00, 0x01)
+        case .s: (0x01, 0x03)
+        case .u: (0x03, 0x03)
+        case .rr: (0x01, 0x0f)
+        case .rnr: (0x05, 0x0f)
+        case .rej: (0x09, 0x0f)
+        case .ui: (0x03, 0xef)
+        case .ua: (0x63, 0xef)
+        case .disc: (0x43, 0xef)
+        case .dm: (0x0f, 0xef)
+        case .sabme: (0x6f, 0xef)
+        case .test: (0xe3, 0xef)
+        case .xid: (0xaf, 0xef)
+        case .frmr: (0x87, 0xef)
+        }
+    }
+}
+
+/// IP protocol numbers the code generator tests (IANA's, as in `/etc/protocols`).
+enum IPProtocol {
+    static let tcp: UInt32 = 6
+    static let udp: UInt32 = 17
+    static let sctp: UInt32 = 132
 }
