@@ -52,8 +52,7 @@ struct FilterCommand: ParsableCommand {
         }
         let programs: ProgramsByLinkType
         if let bytecode {
-            let text = bytecode == "-" ? readStandardInput() : bytecode
-            programs = .single(try Interpreter(Program(raw: parseProgramText(text)), for: .socket))
+            programs = .single(try Interpreter(Program(raw: rawInstructions(fromArgument: bytecode)), for: .socket))
         } else {
             let compiler = PacketFilterCompiler(source: .captureFile(bigEndian: capture.byteOrder == .bigEndian))
             programs = .compiled(compiler, expression.joined(separator: " "))

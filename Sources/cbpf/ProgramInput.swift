@@ -15,13 +15,18 @@ struct ProgramInput: ParsableArguments {
     var bytecode: String
 
     func rawInstructions() throws -> [RawInstruction] {
-        let text = bytecode == "-" ? readStandardInput() : bytecode
-        return try parseProgramText(text)
+        try cbpf.rawInstructions(fromArgument: bytecode)
     }
 
     func program() throws -> Program {
         try Program(raw: rawInstructions())
     }
+}
+
+/// A program argument as `ProgramInput` and `cbpf filter --bytecode` take it: the text itself,
+/// or `-` for standard input.
+func rawInstructions(fromArgument argument: String) throws -> [RawInstruction] {
+    try parseProgramText(argument == "-" ? readStandardInput() : argument)
 }
 
 /// Accepts the three numeric program encodings that tcpdump and tc print.
