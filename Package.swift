@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PacketFilterTests",
-            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle"]
+            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport"]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.

@@ -7,98 +7,24 @@ import Testing
 #endif
 
 /// One run of the `cbpf` executable: what it printed and how it ended.
-struct CLIRun: Sendable, CustomStringConvertible {
-    var arguments: [String]
-    var standardOutputBytes: [UInt8]
-    var standardError: String
-    /// The exit status, when the process exited.
-    var exitStatus: Int32?
-    /// The signal that ended the process, when one did.
-    var signal: Int32?
-    var timedOut: Bool
+typealias CLIRun = ProcessRun
 
-    var standardOutput: String { String(decoding: standardOutputBytes, as: UTF8.self) }
-    var succeeded: Bool { exitStatus == 0 }
-
+extension ProcessRun {
     /// Standard output without its trailing newline.
     var trimmedOutput: String { standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) }
-
-    var description: String {
-        let ending = timedOut ? "timed out" : signal.map { "killed by signal \($0)" } ?? "exit \(exitStatus ?? -1)"
-        let output = standardOutput.count > 600 ? String(standardOutput.prefix(600)) + "..." : standardOutput
-        return "cbpf \(arguments.joined(separator: " ")): \(ending)\nstdout: \(output)\nstderr: \(standardError)"
-    }
 }
 
 /// Finds and runs the `cbpf` executable built next to the test bundle.
 enum CLI {
-    /// `CBPF_EXECUTABLE`, or `cbpf` in the directory of this test process's executable (the
-    /// build directory, where SwiftPM puts both), or in a directory above it.
-    static let executablePath: String? = {
-        if let path = ProcessInfo.processInfo.environment["CBPF_EXECUTABLE"] { return path }
-        var buffer = [CChar](repeating: 0, count: 4097)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        let executable = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
-        for _ in 0 ..< 4 {
-            let candidate = directory.appendingPathComponent("cbpf").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    /// `CBPF_EXECUTABLE`, or `cbpf` built next to the test bundle.
+    static let executablePath = ProcessRun.builtExecutable(named: "cbpf", environmentVariable: "CBPF_EXECUTABLE")
 
     static var isAvailable: Bool { executablePath != nil }
 
-    /// Runs `cbpf` with `arguments`. Standard input is `input`, or empty; standard output and
-    /// error go to files, so that neither can fill a pipe and stall the other. A run that takes
-    /// longer than `timeout` seconds is killed (by its pid) and reported as timed out.
+    /// Runs `cbpf` with `arguments` (see ``ProcessRun/run(_:_:input:timeout:)``).
     static func run(_ arguments: [String], input: [UInt8]? = nil, timeout: Double = 60) throws -> CLIRun {
         guard let path = executablePath else { throw CLIError("cbpf was not found next to the test bundle") }
-        let directory = try TemporaryDirectory(prefix: "cbpf-cli")
-        let outputURL = directory.url.appendingPathComponent("stdout")
-        let errorURL = directory.url.appendingPathComponent("stderr")
-        let inputURL = directory.url.appendingPathComponent("stdin")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: inputURL.path, contents: Data(input ?? []))
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let outputHandle = try FileHandle(forWritingTo: outputURL)
-        let errorHandle = try FileHandle(forWritingTo: errorURL)
-        let inputHandle = try FileHandle(forReadingFrom: inputURL)
-        defer {
-            try? outputHandle.close()
-            try? errorHandle.close()
-            try? inputHandle.close()
-        }
-        process.standardOutput = outputHandle
-        process.standardError = errorHandle
-        process.standardInput = inputHandle
-        try process.run()
-        let pid = process.processIdentifier
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                timedOut = true
-                break
-            }
-            usleep(2_000)
-        }
-        process.waitUntilExit()
-        let signaled = process.terminationReason == .uncaughtSignal
-        return CLIRun(
-            arguments: arguments,
-            standardOutputBytes: Array((try? Data(contentsOf: outputURL)) ?? Data()),
-            standardError: String(decoding: (try? Data(contentsOf: errorURL)) ?? Data(), as: UTF8.self),
-            exitStatus: signaled ? nil : process.terminationStatus,
-            signal: signaled ? process.terminationStatus : nil,
-            timedOut: timedOut)
+        return try ProcessRun.run(path, arguments, input: input, timeout: timeout)
     }
 
     /// Runs `cbpf` and expects it to succeed.
@@ -165,33 +91,11 @@ enum Paths {
         ? "/usr/bin/python3" : tool("python3")
 }
 
-/// Runs another program and returns its standard output, or `nil` when it fails.
+/// Runs another program and returns what it printed and its exit status, or `nil` when it
+/// could not start or did not exit normally.
 func runTool(_ path: String, _ arguments: [String]) -> (output: String, error: String, status: Int32)? {
-    guard let directory = try? TemporaryDirectory(prefix: "cbpf-cli") else { return nil }
-    let outputURL = directory.url.appendingPathComponent("stdout")
-    let errorURL = directory.url.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    guard let output = try? FileHandle(forWritingTo: outputURL), let error = try? FileHandle(forWritingTo: errorURL)
-    else { return nil }
-    defer {
-        try? output.close()
-        try? error.close()
-    }
-    process.standardOutput = output
-    process.standardError = error
-    process.standardInput = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    process.waitUntilExit()
-    guard process.terminationReason == .exit else { return nil }
-    return (
-        String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self),
-        String(decoding: (try? Data(contentsOf: errorURL)) ?? Data(), as: UTF8.self),
-        process.terminationStatus
-    )
+    guard let run = try? ProcessRun.run(path, arguments), let status = run.exitStatus else { return nil }
+    return (run.standardOutput, run.standardError, status)
 }
 
 /// tcpdump's output for an expression (`-d`, `-dd`, `-ddd`, with `-O` for unoptimized code).

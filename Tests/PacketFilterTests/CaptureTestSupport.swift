@@ -1,6 +1,7 @@
 import CPcap
 import Foundation
 import PacketFilter
+import TestSupport
 import Testing
 
 // References for the capture tests: the shared corpus, libpcap's reader, tcpdump, and a pcapng
@@ -211,19 +212,11 @@ enum CaptureTcpdump {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    /// Standard output and exit status.
+    /// Standard output and exit status (nil when tcpdump is missing or did not exit normally).
     static func run(_ arguments: [String]) -> (output: Data, status: Int32)? {
-        guard let executable else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (data, process.terminationStatus)
+        guard let executable, let run = try? ProcessRun.run(executable, arguments), let status = run.exitStatus
+        else { return nil }
+        return (Data(run.standardOutputBytes), status)
     }
 }
 
