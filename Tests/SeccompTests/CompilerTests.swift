@@ -73,7 +73,8 @@ struct SeccompCompilerTests {
 
     /// Median time to compile the resolved Docker profile, after a warm-up: the lowest median of
     /// three batches, so that a burst of other work on the machine does not decide. The target
-    /// is under 1 ms in a release build (`swift test -c release`); a debug build only prints it.
+    /// is under 1 ms in a release build (`swift test -c release -Xswiftc -enable-testing`); a
+    /// debug build only prints it.
     @Test(.enabled(if: DockerProfile.isAvailable, "skipped: ../shared/corpus/seccomp is absent"))
     func dockerProfileCompilesQuickly() throws {
         let unresolved = try DockerProfile.policy()
