@@ -110,7 +110,7 @@ public enum JumpCondition: Hashable, Sendable, CaseIterable {
     case bitsClear
 
     /// The kernel test, and whether the targets must be swapped to express this condition.
-    var lowered: (test: JumpTest, swapsTargets: Bool) {
+    public var lowered: (test: JumpTest, swapsTargets: Bool) {
         switch self {
         case .equal: (.equal, false)
         case .notEqual: (.equal, true)

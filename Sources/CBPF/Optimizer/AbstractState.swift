@@ -47,11 +47,11 @@ struct AbstractState {
     var index: ValueNumber
     var scratch: [ValueNumber]
     /// Facts learned on the path, beyond the static facts of the value table.
-    var facts: [ValueNumber: ValueFacts] = [:]
-    var comparisons: Set<KnownComparison> = []
+    var facts = SmallMap<ValueNumber, ValueFacts>()
+    var comparisons = SmallSet<KnownComparison>()
     /// Packet bytes `0..<readableLength` exist: a direct load that ends there succeeded.
     var readableLength: UInt64 = 0
-    var readableExtents: Set<PacketExtent> = []
+    var readableExtents = SmallSet<PacketExtent>()
     /// An `ld #ifidx` or `ld #hatype` succeeded, so the packet has a device.
     var hasDevice = false
 
@@ -127,12 +127,12 @@ struct AbstractState {
     }
 
     private func comparisonOutcome(_ test: JumpTest, _ left: ValueNumber, _ right: ValueNumber) -> Bool? {
-        for outcome in [true, false] where comparisons.contains(KnownComparison(test: test, left: left, right: right, outcome: outcome)) {
-            return outcome
-        }
+        if comparisons.elements.isEmpty { return nil }
         func known(_ test: JumpTest, _ outcome: Bool) -> Bool {
             comparisons.contains(KnownComparison(test: test, left: left, right: right, outcome: outcome))
         }
+        if known(test, true) { return true }
+        if known(test, false) { return false }
         switch test {
         case .equal:
             if known(.greaterThan, true) || known(.greaterOrEqual, false) { return false }
@@ -183,8 +183,9 @@ struct AbstractState {
         let others = states.dropFirst()
 
         // Facts about a value hold where they hold on every path.
-        var facts = [ValueNumber: ValueFacts]()
-        for (value, first) in merged.facts {
+        var facts = SmallMap<ValueNumber, ValueFacts>()
+        for entry in merged.facts.entries {
+            let (value, first) = (entry.key, entry.value)
             var union = first
             var everywhere = true
             for state in others {
@@ -197,12 +198,12 @@ struct AbstractState {
             if everywhere { facts[value] = union }
         }
 
-        func mergedValue(_ values: [ValueNumber]) -> ValueNumber {
-            let first = values[0]
-            if values.allSatisfy({ $0 == first }) { return first }
+        func mergedValue(_ location: (AbstractState) -> ValueNumber) -> ValueNumber {
+            let first = location(states[0])
+            if others.allSatisfy({ location($0) == first }) { return first }
             var union = states[0].facts(of: first, table: table)
-            for (state, value) in zip(states, values).dropFirst() {
-                union = union.union(with: state.facts(of: value, table: table))
+            for state in others {
+                union = union.union(with: state.facts(of: location(state), table: table))
             }
             if let k = union.exactValue { return table.constant(k) }
             let value = table.opaque()
@@ -210,10 +211,10 @@ struct AbstractState {
             return value
         }
 
-        merged.accumulator = mergedValue(states.map(\.accumulator))
-        merged.index = mergedValue(states.map(\.index))
+        merged.accumulator = mergedValue { $0.accumulator }
+        merged.index = mergedValue { $0.index }
         for slot in 0..<merged.scratch.count {
-            merged.scratch[slot] = mergedValue(states.map { $0.scratch[slot] })
+            merged.scratch[slot] = mergedValue { $0.scratch[slot] }
         }
         merged.facts = facts
         for state in others {

@@ -108,6 +108,20 @@ struct ControlFlowGraph: Hashable {
         self.blocks = blocks
     }
 
+    /// One more than the highest scratch slot any statement reads or writes; 0 when none does.
+    var scratchSlotsUsed: Int {
+        var count = 0
+        for block in blocks {
+            for statement in block.statements {
+                switch statement {
+                case .loadScratch(_, let slot), .store(_, let slot): count = max(count, Int(slot) + 1)
+                default: break
+                }
+            }
+        }
+        return count
+    }
+
     var instructionCountEstimate: Int {
         blocks.reduce(0) { $0 + $1.statements.count + 1 }
     }
@@ -130,9 +144,33 @@ struct ControlFlowGraph: Hashable {
         return result
     }
 
+    /// Whether every edge goes forward and every block but the entry has a predecessor: then
+    /// every block is reachable and the current order is the one ``normalize()`` makes.
+    var isNormal: Bool {
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: blocks.count) { entered in
+            entered.initialize(repeating: false)
+            for (index, block) in blocks.enumerated() {
+                if index > 0, !entered[index] { return false }
+                switch block.terminator {
+                case .returnConstant, .returnA:
+                    break
+                case .jump(let target):
+                    guard target > index else { return false }
+                    entered[target] = true
+                case .branch(_, _, let ifTrue, let ifFalse):
+                    guard ifTrue > index, ifFalse > index else { return false }
+                    entered[ifTrue] = true
+                    entered[ifFalse] = true
+                }
+            }
+            return true
+        }
+    }
+
     /// Drops blocks that the entry cannot reach and renumbers the rest in a topological order
     /// that keeps the current order where it already is one.
     mutating func normalize() {
+        if isNormal { return }
         var reachable = [Bool](repeating: false, count: blocks.count)
         var stack = [0]
         reachable[0] = true

@@ -26,6 +26,7 @@ struct ForwardSimplification {
     mutating func run(on graph: inout ControlFlowGraph) -> [[Bool]] {
         let count = graph.blocks.count
         let liveAtEntry = Liveness.entryLiveness(of: graph)
+        let scratchSlots = graph.scratchSlotsUsed
         var incoming = [[AbstractState]](repeating: [], count: count)
         var neverExits = [[Bool]](repeating: [], count: count)
 
@@ -36,43 +37,49 @@ struct ForwardSimplification {
                 incoming[index] = []
                 continue
             }
-            var state = index == 0 ? initialState() : AbstractState.merging(incoming[index], table: &table)
+            var state = index == 0 ? initialState(scratchSlots: scratchSlots) : AbstractState.merging(incoming[index], table: &table)
             incoming[index] = []
 
             let block = graph.blocks[index]
-            var statements = [Instruction]()
+            // The block's statements are rebuilt only once one of them changes.
+            var statements: [Instruction]? = nil
             var flags = [Bool]()
+            flags.reserveCapacity(block.statements.count)
             var terminator = block.terminator
-            for statement in block.statements {
+            for (position, statement) in block.statements.enumerated() {
                 let effect = state.execute(statement, table: &table, target: target)
+                let unchanged = !effect.isRedundant && effect.exit != .always && effect.replacement == nil
+                if !unchanged, statements == nil { statements = Array(block.statements[..<position]) }
                 if effect.isRedundant { continue }
                 if effect.exit == .always {
                     terminator = .returnConstant(0)
                     break
                 }
-                statements.append(effect.replacement ?? statement)
+                statements?.append(effect.replacement ?? statement)
                 flags.append(effect.exit == .never)
             }
 
-            var edges = [(target: Int, state: AbstractState)]()
+            // At most two edges leave a block: `first`, then `second` for a branch.
+            var first: (target: Int, state: AbstractState)? = nil
+            var second: (target: Int, state: AbstractState)? = nil
             switch terminator {
             case .returnConstant:
                 break
             case .returnA:
                 if let k = state.constant(state.accumulator, table: table) { terminator = .returnConstant(k) }
             case .jump(let successor):
-                edges.append((successor, state))
+                first = (successor, state)
             case .branch(let test, var operand, let ifTrue, let ifFalse):
                 if case .x = operand, let k = state.constant(state.index, table: table) { operand = .constant(k) }
                 let right = state.operandValue(operand, table: &table)
                 let left = state.accumulator
                 if ifTrue == ifFalse {
                     terminator = .jump(ifTrue)
-                    edges.append((ifTrue, state))
+                    first = (ifTrue, state)
                 } else if let outcome = state.evaluate(test, left, right, table: table) {
                     let successor = outcome ? ifTrue : ifFalse
                     terminator = .jump(successor)
-                    edges.append((successor, state))
+                    first = (successor, state)
                 } else {
                     var whenTrue = state
                     var whenFalse = state
@@ -81,45 +88,52 @@ struct ForwardSimplification {
                     switch (trueFeasible, falseFeasible) {
                     case (true, false):
                         terminator = .jump(ifTrue)
-                        edges.append((ifTrue, state))
+                        first = (ifTrue, state)
                     case (false, true):
                         terminator = .jump(ifFalse)
-                        edges.append((ifFalse, state))
+                        first = (ifFalse, state)
                     default:
                         terminator = .branch(test, operand, ifTrue: ifTrue, ifFalse: ifFalse)
-                        edges.append((ifTrue, whenTrue))
-                        edges.append((ifFalse, whenFalse))
+                        first = (ifTrue, whenTrue)
+                        second = (ifFalse, whenFalse)
                     }
                 }
             }
 
             // Thread each edge as far as the facts on it decide the way.
-            var successors = [Int]()
-            for edge in edges {
+            func thread(_ edge: (target: Int, state: AbstractState)) -> Int {
                 let destination = threadedDestination(
                     from: edge.state, entering: edge.target, graph: graph, liveAtEntry: liveAtEntry)
                 incoming[destination].append(edge.state)
-                successors.append(destination)
+                return destination
             }
+            let firstDestination = first.map(thread)
+            let secondDestination = second.map(thread)
             switch terminator {
-            case .jump: terminator = .jump(successors[0])
+            case .jump: terminator = .jump(firstDestination!)
             case .branch(let test, let operand, _, _):
-                terminator = successors[0] == successors[1]
-                    ? .jump(successors[0])
-                    : .branch(test, operand, ifTrue: successors[0], ifFalse: successors[1])
+                terminator = firstDestination == secondDestination
+                    ? .jump(firstDestination!)
+                    : .branch(test, operand, ifTrue: firstDestination!, ifFalse: secondDestination!)
             default: break
             }
-            graph.blocks[index] = BasicBlock(statements: statements, terminator: terminator)
+            if let statements {
+                graph.blocks[index] = BasicBlock(statements: statements, terminator: terminator)
+            } else if terminator != block.terminator {
+                graph.blocks[index].terminator = terminator
+            }
             neverExits[index] = flags
         }
         return neverExits
     }
 
-    private mutating func initialState() -> AbstractState {
+    /// The state before the first instruction, tracking the first `scratchSlots` slots (the
+    /// program uses no others; tracking fewer keeps states small).
+    private mutating func initialState(scratchSlots: Int) -> AbstractState {
         // The kernel clears A and X before the first instruction; the verifier rejects reads
         // of scratch slots that may be unwritten, so their initial values are never seen.
         let zero = table.constant(0)
-        let scratch = (0..<Int(Limits.scratchSlots)).map { _ in table.opaque() }
+        let scratch = (0..<scratchSlots).map { _ in table.opaque() }
         return AbstractState(accumulator: zero, index: zero, scratch: scratch)
     }
 

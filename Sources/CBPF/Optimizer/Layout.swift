@@ -15,8 +15,9 @@
 /// Copies of returns are only emitted where the next block reads no scratch memory.
 enum Layout {
     static func emit(_ graph: ControlFlowGraph) -> Program {
-        let order = placementOrder(graph)
-        return assemble(graph, order: order)
+        let liveAtEntry = Liveness.entryLiveness(of: graph)
+        let order = placementOrder(graph, liveAtEntry: liveAtEntry)
+        return assemble(graph, order: order, liveAtEntry: liveAtEntry)
     }
 
     private struct Placement {
@@ -26,14 +27,14 @@ enum Layout {
         var needsGuard = false
     }
 
-    private static func placementOrder(_ graph: ControlFlowGraph) -> [Placement] {
+    private static func placementOrder(_ graph: ControlFlowGraph, liveAtEntry: [LocationSet]) -> [Placement] {
         let blocks = graph.blocks
         let count = blocks.count
         var remaining = graph.predecessorCounts()
         var isReady = [Bool](repeating: false, count: count)
         isReady[0] = true
         var placed = [Bool](repeating: false, count: count)
-        let scratchNeeded = Liveness.entryLiveness(of: graph).map { $0.intersection(.allScratch) }
+        let scratchNeeded = liveAtEntry.map { $0.intersection(.allScratch) }
 
         // The kernel's written-slot sets: what each block's entry receives through jumps, and
         // what flows out of the last placed block when it does not end with a jump.
@@ -122,9 +123,9 @@ enum Layout {
     /// instruction is final when a branch is placed: a target out of reach gets a copy of its
     /// return (when it is a bare return and the kernel's scratch check allows it) or a `ja`
     /// right after the branch, which earlier branches in reach then share.
-    private static func assemble(_ graph: ControlFlowGraph, order: [Placement]) -> Program {
+    private static func assemble(_ graph: ControlFlowGraph, order: [Placement], liveAtEntry: [LocationSet]) -> Program {
         let blocks = graph.blocks
-        let scratchNeeded = Liveness.entryLiveness(of: graph).map { !$0.intersection(.allScratch).isEmpty }
+        let scratchNeeded = liveAtEntry.map { !$0.intersection(.allScratch).isEmpty }
         var nextBlock = [Int?](repeating: nil, count: blocks.count)
         for (slot, placement) in order.enumerated() where slot + 1 < order.count {
             nextBlock[placement.block] = placement.needsGuard ? nil : order[slot + 1].block
@@ -141,8 +142,8 @@ enum Layout {
         var startDistance = [Int](repeating: 0, count: blocks.count)
         var returnCopies = [Instruction: [Int]]()  // distances, increasing
         var trampolines = [Int: [Int]]()  // by target block
-        var branchTargets = [Int: (BranchTarget, BranchTarget)]()
-        var insertions = [Int: [Insertion]]()
+        var branchTargets = [(BranchTarget, BranchTarget)?](repeating: nil, count: blocks.count)
+        var insertions = [[Insertion]](repeating: [], count: blocks.count)
         var distance = 0
 
         for placement in order.reversed() {
@@ -169,7 +170,11 @@ enum Layout {
                 }
                 var chosen: (BranchTarget, BranchTarget)?
                 var inserted = [(insertion: Insertion, target: Int)]()
-                for count in 0...2 {
+                // Usually both targets are in reach and nothing is inserted.
+                if let whenTrue = reach(ifTrue, insertionCount: 0), let whenFalse = reach(ifFalse, insertionCount: 0) {
+                    chosen = (whenTrue, whenFalse)
+                }
+                for count in 0...2 where chosen == nil {
                     let whenTrue = reach(ifTrue, insertionCount: count)
                     let whenFalse = reach(ifFalse, insertionCount: count)
                     guard (whenTrue == nil ? 1 : 0) + (whenFalse == nil ? 1 : 0) == count else { continue }
@@ -207,7 +212,7 @@ enum Layout {
                 }
                 distance += inserted.count + 1
                 branchTargets[index] = chosen
-                insertions[index] = inserted.map(\.insertion)
+                if !inserted.isEmpty { insertions[index] = inserted.map(\.insertion) }
 
                 func insertion(reaching target: Int) -> Insertion {
                     if blocks[target].isBareReturn, let instruction = blocks[target].terminator.returnInstruction {
@@ -253,7 +258,7 @@ enum Layout {
                 }
                 instructions.append(.conditionalJump(
                     test, operand, ifTrue: offset(whenTrue, ifTrue), ifFalse: offset(whenFalse, ifFalse)))
-                for insertion in insertions[index] ?? [] {
+                for insertion in insertions[index] {
                     switch insertion {
                     case .returnCopy(let instruction):
                         instructions.append(instruction)

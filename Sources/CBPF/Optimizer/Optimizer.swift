@@ -17,8 +17,8 @@
 ///
 /// Semantics are the kernel's: a load outside the packet or a division by X = 0 ends the
 /// program with 0, `ld #ifidx`/`ld #hatype` without a device end it with A, and `ld #rand`
-/// differs each time. Every candidate is verified again for the attach point; the result is the
-/// shortest candidate that verifies, or the input if none is shorter.
+/// differs each time. The result is verified again for the attach point; the input comes back
+/// unchanged if the result does not verify or is longer.
 public enum Optimizer {
     /// Limits on the work the optimizer does.
     public struct Configuration: Hashable, Sendable {
@@ -43,28 +43,14 @@ public enum Optimizer {
     }
 
     /// Like ``optimize(_:for:configuration:)``, and also says whether the optimizer fell back:
-    /// a candidate failed verification, or the final candidate is longer than the input. Both
+    /// the result failed verification or is longer than the input. Both
     /// are optimizer bugs that tests look for.
     static func optimizeReportingFallback(
         _ program: Program, for target: AttachTarget, configuration: Configuration = Configuration()
     ) -> (program: Program, fellBack: Bool) {
         guard (try? Verifier.verify(program, for: target)) != nil else { return (program, false) }
-        var best = program
-        var fellBack = false
-        var lastCandidate = program
-        func consider(_ graph: ControlFlowGraph) {
-            let candidate = Layout.emit(graph)
-            lastCandidate = candidate
-            guard (try? Verifier.verify(candidate, for: target)) != nil else {
-                fellBack = true
-                return
-            }
-            if candidate.count <= best.count { best = candidate }
-        }
-
         var graph = ControlFlowGraph(program)
         BlockMerging.run(on: &graph)
-        consider(graph)
         for _ in 0..<configuration.maximumRounds {
             let before = graph
             var forward = ForwardSimplification(target: target)
@@ -76,10 +62,13 @@ public enum Optimizer {
             DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph)
             graph.normalize()
             BlockMerging.run(on: &graph)
-            consider(graph)
             if graph == before { break }
         }
-        if lastCandidate.count > program.count { fellBack = true }
-        return (best, fellBack)
+        // Only the final graph is laid out: each round is at least as good as the one before.
+        let candidate = Layout.emit(graph)
+        guard (try? Verifier.verify(candidate, for: target)) != nil, candidate.count <= program.count else {
+            return (program, true)
+        }
+        return (candidate, false)
     }
 }

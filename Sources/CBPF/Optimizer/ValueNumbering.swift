@@ -33,7 +33,9 @@ enum ValueExpression: Hashable {
 /// Interns value expressions, folds constants and applies algebraic identities, so that equal
 /// computations get equal numbers.
 struct ValueTable {
-    private var numbers: [ValueExpression: ValueNumber] = [:]
+    /// Open addressing over `expressions`: each slot holds a value number or -1. Interning is
+    /// the optimizer's most frequent operation; a table with a cheap hash keeps it fast.
+    private var slots = [Int32](repeating: -1, count: 64)
     private var expressions: [ValueExpression] = []
     /// Facts that hold for a value wherever it appears (a byte load is below 256, ...).
     private var staticFacts: [ValueFacts] = []
@@ -123,12 +125,28 @@ struct ValueTable {
     }
 
     private mutating func intern(_ expression: ValueExpression) -> ValueNumber {
-        if let number = numbers[expression] { return number }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: expression.fingerprint) & mask
+        while slots[slot] >= 0 {
+            if expressions[Int(slots[slot])] == expression { return ValueNumber(rawValue: slots[slot]) }
+            slot = (slot + 1) & mask
+        }
         let number = ValueNumber(rawValue: Int32(expressions.count))
-        numbers[expression] = number
+        slots[slot] = number.rawValue
         expressions.append(expression)
         staticFacts.append(computeStaticFacts(expression))
+        if expressions.count * 2 > slots.count { rehash(capacity: slots.count * 2) }
         return number
+    }
+
+    private mutating func rehash(capacity: Int) {
+        slots = [Int32](repeating: -1, count: capacity)
+        let mask = capacity - 1
+        for (number, expression) in expressions.enumerated() {
+            var slot = Int(truncatingIfNeeded: expression.fingerprint) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(number)
+        }
     }
 
     private func computeStaticFacts(_ expression: ValueExpression) -> ValueFacts {
@@ -155,6 +173,36 @@ struct ValueTable {
             return .arithmetic(operation, facts(of: left), facts(of: right))
         case .length, .netlinkAttribute, .negate, .opaque:
             return .unknown
+        }
+    }
+}
+
+extension ValueExpression {
+    /// A cheap hash for ``ValueTable``'s slots: equal expressions have equal fingerprints.
+    var fingerprint: UInt64 {
+        func mix(_ tag: UInt64, _ a: UInt64 = 0, _ b: UInt64 = 0, _ c: UInt64 = 0) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            hash = (hash ^ tag) &* 0x100_0000_01b3
+            hash = (hash ^ a) &* 0x100_0000_01b3
+            hash = (hash ^ b) &* 0x100_0000_01b3
+            hash = (hash ^ c) &* 0x100_0000_01b3
+            return hash ^ (hash >> 29)
+        }
+        func number(_ value: ValueNumber) -> UInt64 { UInt64(UInt32(bitPattern: value.rawValue)) }
+        switch self {
+        case .constant(let k): return mix(1, UInt64(k))
+        case .packet(let size, let offset): return mix(2, UInt64(size.byteCount), UInt64(offset))
+        case .packetIndirect(let size, let offset, let index):
+            return mix(3, UInt64(size.byteCount), UInt64(offset), number(index))
+        case .ipv4HeaderLength(let offset): return mix(4, UInt64(offset))
+        case .length: return mix(5)
+        case .ancillary(let field): return mix(6, UInt64(field.rawValue))
+        case .netlinkAttribute(let nested, let start, let type):
+            return mix(7, nested ? 1 : 0, number(start), number(type))
+        case .arithmetic(let operation, let left, let right):
+            return mix(8, UInt64(operation.opcodeBits), number(left), number(right))
+        case .negate(let operand): return mix(9, number(operand))
+        case .opaque(let identity): return mix(10, UInt64(UInt(bitPattern: identity)))
         }
     }
 }
