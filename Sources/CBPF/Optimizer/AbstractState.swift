@@ -184,8 +184,7 @@ struct AbstractState {
 
         // Facts about a value hold where they hold on every path.
         var facts = SmallMap<ValueNumber, ValueFacts>()
-        for entry in merged.facts.entries {
-            let (value, first) = (entry.key, entry.value)
+        for (value, first) in zip(merged.facts.keys, merged.facts.values) {
             var union = first
             var everywhere = true
             for state in others {

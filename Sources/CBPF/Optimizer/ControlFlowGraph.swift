@@ -5,15 +5,31 @@ enum Terminator: Hashable {
     case jump(Int)
     case branch(JumpTest, Operand, ifTrue: Int, ifFalse: Int)
 
-    var successors: [Int] {
+    var successors: Successors {
         switch self {
-        case .returnConstant, .returnA: []
-        case .jump(let target): [target]
-        case .branch(_, _, let ifTrue, let ifFalse): [ifTrue, ifFalse]
+        case .returnConstant, .returnA: Successors(count: 0, first: 0, second: 0)
+        case .jump(let target): Successors(count: 1, first: target, second: 0)
+        case .branch(_, _, let ifTrue, let ifFalse): Successors(count: 2, first: ifTrue, second: ifFalse)
         }
     }
 
-    var isReturn: Bool { successors.isEmpty }
+    /// A terminator's successors, without allocating: every pass walks them.
+    struct Successors: RandomAccessCollection {
+        let count: Int
+        let first: Int
+        let second: Int
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { count }
+        subscript(position: Int) -> Int { position == 0 ? first : second }
+    }
+
+    var isReturn: Bool {
+        switch self {
+        case .returnConstant, .returnA: true
+        case .jump, .branch: false
+        }
+    }
 
     func mapSuccessors(_ transform: (Int) -> Int) -> Terminator {
         switch self {
@@ -133,15 +149,6 @@ struct ControlFlowGraph: Hashable {
             for successor in block.terminator.successors { counts[successor] += 1 }
         }
         return counts
-    }
-
-    /// The distinct predecessors of each block, in increasing order.
-    func predecessors() -> [[Int]] {
-        var result = [[Int]](repeating: [], count: blocks.count)
-        for (index, block) in blocks.enumerated() {
-            for successor in Set(block.terminator.successors).sorted() { result[successor].append(index) }
-        }
-        return result
     }
 
     /// Whether every edge goes forward and every block but the entry has a predecessor: then

@@ -82,18 +82,19 @@ enum DeadCodeElimination {
             let block = graph.blocks[index]
             var current = Liveness.liveAtExit(of: block, entryLiveness: live)
             var coverage = coverageAtExit?(block) ?? 0
-            var kept = [Instruction]()
+            // Positions of the statements removed, from the last; usually none.
+            var removed = [Int]()
             for (position, statement) in block.statements.enumerated().reversed() {
                 let written = AbstractState.locationsWritten(by: statement)
                 let context = StatementContext(statement: statement, coverageAfter: coverage)
                 if written.isDisjoint(with: current), isRemovable(index, position, context) {
+                    removed.append(position)
                     continue  // removing it leaves the coverage as it was
                 }
-                kept.append(statement)
                 current = current.subtracting(written).union(AbstractState.locationsRead(by: statement))
                 coverage = self.coverage(before: statement, after: coverage)
             }
-            graph.blocks[index].statements = kept.reversed()
+            for position in removed { graph.blocks[index].statements.remove(at: position) }
             live[index] = current
         }
     }

@@ -7,13 +7,12 @@ struct ValueFacts: Hashable {
     var zeroBits: UInt32 = 0
     /// Bits known to be 1.
     var oneBits: UInt32 = 0
-    /// Values known not to be taken (sorted, few).
-    var excluded: [UInt32] = []
-    /// Masks `m` with `value & m != 0` known (from `jset` taken with several bits).
-    var sharesBitWith: [UInt32] = []
+    /// Values known not to be taken (sorted, at most 16).
+    var excluded = InlineList()
+    /// Masks `m` with `value & m != 0` known (from `jset` taken with several bits; at most 16).
+    var sharesBitWith = InlineList()
 
     static let unknown = ValueFacts()
-    private static let listLimit = 16
 
     static func exactly(_ k: UInt32) -> ValueFacts {
         ValueFacts(minimum: k, maximum: k, zeroBits: ~k, oneBits: k)
@@ -155,9 +154,7 @@ struct ValueFacts: Hashable {
             facts.maximum = min(maximum, k - 1)
         case (.bitsSet, true):
             guard k != 0 else { return nil }
-            if !facts.sharesBitWith.contains(k), facts.sharesBitWith.count < Self.listLimit {
-                facts.sharesBitWith.append(k)
-            }
+            if !facts.sharesBitWith.contains(k) { facts.sharesBitWith.append(k) }
         case (.bitsSet, false):
             facts.zeroBits |= k
         }
@@ -173,7 +170,7 @@ struct ValueFacts: Hashable {
         for k in other.excluded { facts.exclude(k) }
         facts.sharesBitWith = sharesBitWith
         for mask in other.sharesBitWith where !facts.sharesBitWith.contains(mask) {
-            if facts.sharesBitWith.count < Self.listLimit { facts.sharesBitWith.append(mask) }
+            facts.sharesBitWith.append(mask)
         }
         return facts.normalized()
     }
@@ -183,20 +180,23 @@ struct ValueFacts: Hashable {
         var facts = ValueFacts(
             minimum: min(minimum, other.minimum), maximum: max(maximum, other.maximum),
             zeroBits: zeroBits & other.zeroBits, oneBits: oneBits & other.oneBits)
-        for k in excluded + other.excluded where !allows(k) && !other.allows(k) {
-            facts.exclude(k)
+        for k in excluded where !other.allows(k) { facts.exclude(k) }
+        for k in other.excluded where !allows(k) { facts.exclude(k) }
+        func keepShared(_ masks: InlineList) {
+            for mask in masks
+            where evaluate(.bitsSet, mask) == true && other.evaluate(.bitsSet, mask) == true
+                && !facts.sharesBitWith.contains(mask) {
+                facts.sharesBitWith.append(mask)
+            }
         }
-        for mask in sharesBitWith + other.sharesBitWith
-        where evaluate(.bitsSet, mask) == true && other.evaluate(.bitsSet, mask) == true
-            && !facts.sharesBitWith.contains(mask) && facts.sharesBitWith.count < Self.listLimit {
-            facts.sharesBitWith.append(mask)
-        }
+        keepShared(sharesBitWith)
+        keepShared(other.sharesBitWith)
         return facts.normalized() ?? .unknown
     }
 
     private mutating func exclude(_ k: UInt32) {
         guard !excluded.contains(k) else { return }
-        if excluded.count >= Self.listLimit { return }  // forgetting a fact is always sound
+        if excluded.isFull { return }  // forgetting a fact is always sound
         excluded.append(k)
         excluded.sort()
     }
@@ -229,7 +229,7 @@ struct ValueFacts: Hashable {
                 guard facts.minimum < facts.maximum else { return nil }
                 facts.maximum -= 1
             }
-            var shares = [UInt32]()
+            var shares = InlineList()
             for mask in facts.sharesBitWith where mask & facts.oneBits == 0 {
                 let possible = mask & ~facts.zeroBits
                 if possible == 0 { return nil }
