@@ -20,6 +20,10 @@ public struct PacketFilterCompiler: Sendable {
     /// The link types expressions compile for.
     public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
 
+    /// How many headers `protochain` skips at most: libpcap's walk loops, ours is unrolled, and a
+    /// chain that goes on further is not matched.
+    public static var protochainSkippedHeaderLimit: Int { ProtocolChainWalk.maximumSkippedHeaders }
+
     /// libpcap's default snapshot length, 262144.
     public static let defaultSnapshotLength: UInt32 = 262_144
 
@@ -46,7 +50,9 @@ public struct PacketFilterCompiler: Sendable {
             return Program([.returnConstant(snapshotLength)])
         }
         var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
-        let condition = try generator.condition(expression).simplified
+        let generated = try generator.condition(expression)
+        // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.
+        let condition = generator.keepsEveryLoad ? generated : generated.simplified
         let program: Program
         do {
             program = try ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
@@ -60,8 +66,8 @@ public struct PacketFilterCompiler: Sendable {
         }
         guard optimizes else { return program }
         let optimized = Optimizer.optimize(program, for: .socket)
-        if optimized.instructions == [.returnConstant(0)] {
-            // libpcap's optimizer refuses such expressions the same way.
+        if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad {
+            // libpcap's optimizer refuses such expressions the same way (when it runs).
             throw FilterSyntaxError("expression rejects all packets")
         }
         return optimized

@@ -21,7 +21,7 @@ indirect enum Condition: Sendable {
     var simplified: Condition {
         switch self {
         case .test, .constant:
-            return knownValue.map { .constant($0) } ?? self
+            return (knownValue ?? maskedOutValue).map { .constant($0) } ?? self
         case .not(let inner):
             let inner = inner.simplified
             if case .constant(let value) = inner { return .constant(!value) }
@@ -76,6 +76,15 @@ indirect enum Condition: Sendable {
         return condition.holds(value, k)
     }
 
+    /// The outcome of a field test whose mask is 0 (`net 0.0.0.0/0`, the zero words of an IPv6
+    /// prefix): structural, like a link type's constant.
+    private var maskedOutValue: Bool? {
+        guard case .test(let statements, let condition, .constant(let k)) = self, statements.count == 2,
+            case .loadAbsolute = statements[0], case .arithmetic(.and, .constant(0)) = statements[1]
+        else { return nil }
+        return condition.holds(0, k)
+    }
+
     /// Whether a comparison of constants decided this (sub)condition.
     private var containsComparisonOfConstants: Bool {
         switch self {
@@ -102,10 +111,9 @@ indirect enum Condition: Sendable {
     }
 
     /// `ld size [offset]; jeq value`, with `and mask` between when the mask isn't all ones.
-    /// A mask of 0 makes the outcome known without the load: libpcap's optimizer drops such
-    /// loads, so a packet too short for one gets its optimized program's verdict.
+    /// A mask of 0 makes the outcome known without the load: ``simplified`` folds it, as
+    /// libpcap's optimizer drops such loads (its unoptimized code keeps them).
     static func compare(_ size: LoadSize, at offset: UInt32, _ value: UInt32, mask: UInt32? = nil) -> Condition {
-        if mask == 0 { return .constant(value == 0) }
         var statements: [Instruction] = [.loadAbsolute(size, offset: offset)]
         if let mask, mask != size.allOnes { statements.append(.arithmetic(.and, .constant(mask))) }
         return .test(statements, .equal, .constant(value))

@@ -8,6 +8,9 @@ struct FilterCodeGenerator {
     let services: ServiceDatabase
     /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
     let netmask: UInt32
+    /// Set by primitives for which libpcap turns its optimizer off (`protochain`, `geneve`):
+    /// then libpcap's unoptimized code is the reference, and no load may be folded away.
+    var keepsEveryLoad = false
 
     private static let ipv6FragmentHeader: UInt32 = 44
     /// Scratch slots for intermediate arithmetic values; the kernel has 16.
@@ -67,9 +70,13 @@ struct FilterCodeGenerator {
             case .isis: return try isisPDU(number)
             case let other?: throw FilterSyntaxError("'\(other.rawValue) proto' is bogus")
             }
-        case .protocolChain:
-            // libpcap walks the header chain with a backward jump, which the kernel refuses.
-            throw FilterSyntaxError("protochain is not supported: libpcap's code for it loops, and the Linux kernel refuses backward jumps")
+        case .protocolChain(let value, let proto):
+            let number: UInt32
+            switch value {
+            case .number(let n): number = n
+            case .name(let name): number = try ProtocolNames.number(of: name, qualifier: proto, at: nil)
+            }
+            return try protocolChain(number, proto)
         case .less(let length):
             return .not(.test([.loadLength(.a)], .greaterThan, .constant(length)))
         case .greater(let length):
@@ -189,6 +196,23 @@ struct FilterCodeGenerator {
     /// Where an ISO network header starts after an 802.2 header without SNAP (libpcap's
     /// `off_nl_nosnap`).
     private var isoOffset: UInt32 { link.networkOffset + (link.type == .ethernet ? 3 : 0) }
+
+    /// `[ip|ip6] protochain N`, unrolled (see ``ProtocolChainWalk``). libpcap turns its
+    /// optimizer off for it, so the whole expression keeps every load libpcap's unoptimized code makes.
+    private mutating func protocolChain(_ number: UInt32, _ proto: FilterProtocol?) throws(FilterSyntaxError) -> Condition {
+        guard !link.hasVariableOffsets else {
+            throw FilterSyntaxError("'protochain' not supported with variable length headers")
+        }
+        keepsEveryLoad = true
+        let walk = ProtocolChainWalk(target: number, networkOffset: net)
+        switch proto {
+        case nil:
+            return .or(try protocolChain(number, .ip), try protocolChain(number, .ip6))
+        case .ip?: return .and(try link.carries(LinkLayer.etherTypeIPv4), walk.ipv4)
+        case .ip6?: return .and(try link.carries(LinkLayer.etherTypeIPv6), walk.ipv6)
+        case let other?: throw FilterSyntaxError("bad protocol applied for 'protochain': '\(other.rawValue)'")
+        }
+    }
 
     /// An ISO protocol (CLNP, ES-IS, IS-IS) over 802.2.
     private func isoProtocol(_ number: UInt32) throws(FilterSyntaxError) -> Condition {

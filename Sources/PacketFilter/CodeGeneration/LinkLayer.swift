@@ -51,6 +51,9 @@ struct LinkLayer: Sendable {
         }
     }
 
+    /// Whether offsets depend on the packet (after `geneve` or `vxlan`).
+    var hasVariableOffsets: Bool { false }
+
     /// Where the network-layer header (IP, ARP, ...) starts.
     var networkOffset: UInt32 { payloadOffset + networkWithinPayload }
 
