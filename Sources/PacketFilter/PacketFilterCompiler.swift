@@ -52,7 +52,10 @@ public struct PacketFilterCompiler: Sendable {
         var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
         let generated = try generator.condition(expression)
         // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.
-        let condition = generator.keepsEveryLoad ? generated : generated.simplified
+        var condition = generator.keepsEveryLoad ? generated : generated.simplified
+        if generator.link.tunnelSlots > 0 {
+            condition = .and(Self.zeroedTunnelSlots(generator.link.tunnelSlots), condition)
+        }
         let program: Program
         do {
             program = try ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
@@ -71,6 +74,15 @@ public struct PacketFilterCompiler: Sendable {
             throw FilterSyntaxError("expression rejects all packets")
         }
         return optimized
+    }
+
+    /// Sets the top `count` scratch slots to 0 before anything runs. Where a tunnel test fails,
+    /// the primitives after it still read its slots: the kernel refuses a program that may read
+    /// a slot never written, and libpcap's own code reads whatever its memory held. Zero makes
+    /// those offsets count from the packet's start.
+    private static func zeroedTunnelSlots(_ count: Int) -> Condition {
+        let slots = (16 - count)..<16
+        return .always([.loadImmediate(.a, 0)] + slots.map { .store(.a, slot: UInt32($0)) })
     }
 }
 

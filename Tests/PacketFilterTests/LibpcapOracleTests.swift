@@ -22,7 +22,11 @@ import Testing
         let counts = compilation.counts
         let (sizes, testOnlyNamesCompiled) = (counts.sizes, counts.testOnlyNamesCompiled)
         let onlyLibpcap = counts.onlyLibpcap.map { "\($0.label): \($0.ours)" }
-        let onlyOurs = counts.onlyOurs.map { "\($0.label): libpcap says \($0.libpcap)" }
+        // The table comes from a newer libpcap: `vxlan` (libpcap 1.11) is a syntax error to 1.10.
+        let isNewerThanInstalledLibpcap = { (label: String) in label.contains("vxlan") }
+        let newerPrimitives = counts.onlyOurs.filter { isNewerThanInstalledLibpcap($0.label) }.map(\.label)
+        let onlyOurs = counts.onlyOurs.filter { !isNewerThanInstalledLibpcap($0.label) }
+            .map { "\($0.label): libpcap says \($0.libpcap)" }
         print("""
             [accept.tsv] \(compilation.entries.count) rows of supported link types \
             (\(compilation.otherLinkTypes) rows of other link types skipped); compile time libpcap \
@@ -45,6 +49,7 @@ import Testing
         }
         for line in compilation.slowLibpcap.prefix(10) { print("[accept.tsv] libpcap compiles slowly: \(line)") }
         for line in onlyOurs { print("[accept.tsv] only ours: \(line)") }
+        print("[accept.tsv] only ours, as libpcap 1.10 has no vxlan: \(newerPrimitives)")
         #expect(compilation.entries.count > 0)
         #expect(testOnlyNamesCompiled.isEmpty, "we compile host names: \(testOnlyNamesCompiled.prefix(5))")
         #expect(onlyOurs.isEmpty, "we compile \(onlyOurs.count) expressions that libpcap rejects: \(onlyOurs.prefix(10))")

@@ -51,17 +51,12 @@ struct ProtocolChainWalk {
         guard skipped < Self.maximumSkippedHeaders else { return found }
         // Each kind of header moves A and X on its own way; both ways then join the same next
         // step, so the unrolled walk grows linearly, not as a tree.
-        var skips = [Condition.and(Self.protocolIs(Self.authenticationHeader), Self.always(skipAuthenticationHeader))]
+        var skips = [Condition.and(Self.protocolIs(Self.authenticationHeader), Condition.always(skipAuthenticationHeader))]
         if ipv6 {
-            skips.insert(.and(.any(Self.ipv6ExtensionHeaders.map(Self.protocolIs)), Self.always(skipExtensionHeader)), at: 0)
+            skips.insert(.and(.any(Self.ipv6ExtensionHeaders.map(Self.protocolIs)), Condition.always(skipExtensionHeader)), at: 0)
         }
         let next = Condition.and(.any(skips), step(skipped + 1, entering: [], ipv6: ipv6))
         return .or(found, .and(.not(Self.protocolIs(Self.noNextHeader)), next))
-    }
-
-    /// Runs `statements` and goes on: A >= 0 always holds.
-    private static func always(_ statements: [Instruction]) -> Condition {
-        .test(statements, .greaterOrEqual, .constant(0))
     }
 
     /// A compared with a protocol, as the previous test left it.
