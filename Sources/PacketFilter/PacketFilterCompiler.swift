@@ -50,6 +50,7 @@ public struct PacketFilterCompiler: Sendable {
             return Program([.returnConstant(snapshotLength)])
         }
         var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
+        generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
         let generated = try generator.condition(expression)
         // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.
         var condition = generator.keepsEveryLoad ? generated : generated.simplified
@@ -103,5 +104,19 @@ extension FilterExpression {
     public static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression? {
         var parser = try FilterParser(text)
         return try parser.parse()
+    }
+}
+
+extension FilterExpression {
+    /// Whether libpcap compiles this without its optimizer: its code for `protochain` loops and
+    /// its code for `geneve` jumps within a block, which its optimizer cannot handle.
+    var turnsOffLibpcapsOptimizer: Bool {
+        switch self {
+        case .primitive(.protocolChain), .primitive(.geneve): true
+        case .primitive, .comparison: false
+        case .not(let inner): inner.turnsOffLibpcapsOptimizer
+        case .and(let first, let second), .or(let first, let second):
+            first.turnsOffLibpcapsOptimizer || second.turnsOffLibpcapsOptimizer
+        }
     }
 }

@@ -17,6 +17,7 @@ import Testing
         "ip6 protochain 44", "ip6 protochain 0", "protochain \\tcp or arp", "not protochain 6",
         "ip6 protochain 59", "ip protochain 51", "vlan and ip6 protochain 17", "ip6 protochain 6 and tcp port 80",
         "net fe80::/10 and ip6 protochain 58", "ip6 protochain 6 or tcp or not tcp", "protochain 50 or port 53",
+        "ip[0] * 0 = 0 and protochain 17", "ip[0] & 0 = 1 or ip protochain 6",
     ]
 
     static let linkTypes: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv6, .null]
@@ -174,6 +175,29 @@ import Testing
         print("[protochain] capture packets (\(captured.count) of \(Self.linkTypes.count) link types): \(tally)")
         #expect(tally.compared > 0)
         #expect(tally.disagreements.isEmpty, "\(tally.disagreements)")
+    }
+
+    /// libpcap's optimizer is off for protochain, so its program keeps loads its optimizer would
+    /// drop (of a field masked or multiplied by 0): on packets cut short before such a field it
+    /// rejects, and so must we.
+    @Test(arguments: [
+        "ip[0] & 0 = 0 or ip protochain 6", "ip[0] * 0 = 0 or protochain 17", "net 0.0.0.0/0 or ip protochain 6",
+        "net ::/0 or ip6 protochain 6", "ip6 protochain 6 or ip6 net 2001:db8::/32",
+    ])
+    func keepsTheLoadsLibpcapsOptimizerWouldDrop(_ expression: String) throws {
+        let ours = try Interpreter(PacketFilterCompiler().compile(expression), for: .socket)
+        let libpcap = OracleLibpcap.insns(try OracleLibpcap.compile(expression, dlt: 1).get())
+        for etherType: [UInt8] in [[0x08, 0x00], [0x86, 0xdd]] {
+            let full = [UInt8](repeating: 2, count: 12) + etherType + [0x45] + [UInt8](repeating: 0, count: 59)
+            for length in 14 ... full.count {
+                let packet = Array(full.prefix(length))
+                let wireLength = UInt32(full.count)
+                #expect(
+                    ours.run(packet: packet, wireLength: wireLength)
+                        == OracleLibpcap.filter(libpcap, packet: packet, wireLength: wireLength),
+                    "\(expression) on \(length) of \(full.count) bytes")
+            }
+        }
     }
 
     @Test(arguments: [

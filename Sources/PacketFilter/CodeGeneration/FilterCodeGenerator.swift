@@ -8,8 +8,9 @@ struct FilterCodeGenerator {
     let services: ServiceDatabase
     /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
     let netmask: UInt32
-    /// Set by primitives for which libpcap turns its optimizer off (`protochain`, `geneve`):
-    /// then libpcap's unoptimized code is the reference, and no load may be folded away.
+    /// Whether the expression has a primitive for which libpcap turns its optimizer off
+    /// (`protochain`, `geneve`): then libpcap's unoptimized code is the reference, and no load
+    /// may be folded away, wherever it stands in the text.
     var keepsEveryLoad = false
 
     private static let ipv6FragmentHeader: UInt32 = 44
@@ -206,7 +207,6 @@ struct FilterCodeGenerator {
         guard !link.hasVariableOffsets else {
             throw FilterSyntaxError("'protochain' not supported with variable length headers (after geneve or vxlan)")
         }
-        keepsEveryLoad = true
         let walk = ProtocolChainWalk(target: number, networkOffset: net.constant)
         switch proto {
         case nil:
@@ -540,7 +540,7 @@ struct FilterCodeGenerator {
                 if let left = result.constant {
                     // Both known: fold, as libpcap's optimizer does.
                     result.statements = [.loadImmediate(.a, operation.apply(left, k))]
-                } else if k == 0 && (op == .and || op == .multiply) {
+                } else if k == 0 && (op == .and || op == .multiply) && !keepsEveryLoad {
                     // The value is 0 whatever was loaded; libpcap's optimizer drops those loads.
                     result.statements = [.loadImmediate(.a, 0)]
                 } else {

@@ -55,10 +55,6 @@ extension FilterCodeGenerator {
         let tunnelHeader: [Instruction] = [.arithmetic(.add, .constant(net.constant + Self.udpHeaderLength))]
         let offsets = tunnel == .geneve ? Self.geneveOffsets(tunnelHeader, slots) : Self.vxlanOffsets(tunnelHeader, slots)
         link.enterTunnel(slots)
-        if tunnel == .geneve {
-            // libpcap's Geneve code jumps within its statements, so it turns its optimizer off.
-            keepsEveryLoad = true
-        }
         return .and(.or(ipv4, ipv6), offsets)
     }
 
