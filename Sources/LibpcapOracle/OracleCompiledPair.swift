@@ -100,6 +100,14 @@ public struct OracleCompiledPair: Sendable {
         libpcap.contains { $0.code == 0x6c || $0.code == 0x7c }
     }
 
+    /// Whether libpcap's `protochain` loop could skip more headers of `packet` than our unrolled
+    /// walk (or loop forever in bpf_filter): then there is no verdict to compare.
+    public func walksProtocolChains(_ packet: OraclePacket) -> Bool {
+        expression.contains("protochain")
+            && OracleProtocolChain.mayExceed(
+                PacketFilterCompiler.protochainSkippedHeaderLimit, in: packet.data, linkType: linkType, target: nil)
+    }
+
     /// libpcap's verdict: its program through our interpreter, or through bpf_filter when our
     /// verifier refuses libpcap's program.
     public func libpcapVerdict(_ packet: OraclePacket) -> UInt32 {
@@ -173,7 +181,8 @@ public struct OracleAcceptCompilation: Sendable {
             switch entry.outcome {
             case .both(let pair):
                 counts.both += 1
-                if !pair.libpcapIsUnoptimized {
+                // Where libpcap's program loops (protochain), ours is unrolled: not a size comparison.
+                if !pair.libpcapIsUnoptimized && pair.libpcapInterpreter != nil {
                     counts.sizes.add(ours: pair.ours.count, libpcap: pair.libpcap.count, label: label)
                 }
             case .onlyLibpcap(let ours):

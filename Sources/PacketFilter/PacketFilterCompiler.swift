@@ -20,6 +20,10 @@ public struct PacketFilterCompiler: Sendable {
     /// The link types expressions compile for.
     public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
 
+    /// How many headers `protochain` skips at most: libpcap's walk loops, ours is unrolled, and a
+    /// chain that goes on further is not matched.
+    public static var protochainSkippedHeaderLimit: Int { ProtocolChainWalk.maximumSkippedHeaders }
+
     /// libpcap's default snapshot length, 262144.
     public static let defaultSnapshotLength: UInt32 = 262_144
 
@@ -46,7 +50,13 @@ public struct PacketFilterCompiler: Sendable {
             return Program([.returnConstant(snapshotLength)])
         }
         var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
-        let condition = try generator.condition(expression).simplified
+        generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
+        let generated = try generator.condition(expression)
+        // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.
+        var condition = generator.keepsEveryLoad ? generated : generated.simplified
+        if generator.link.tunnelSlots > 0 {
+            condition = .and(Self.zeroedTunnelSlots(generator.link.tunnelSlots), condition)
+        }
         let program: Program
         do {
             program = try ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
@@ -60,11 +70,20 @@ public struct PacketFilterCompiler: Sendable {
         }
         guard optimizes else { return program }
         let optimized = Optimizer.optimize(program, for: .socket)
-        if optimized.instructions == [.returnConstant(0)] {
-            // libpcap's optimizer refuses such expressions the same way.
+        if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad {
+            // libpcap's optimizer refuses such expressions the same way (when it runs).
             throw FilterSyntaxError("expression rejects all packets")
         }
         return optimized
+    }
+
+    /// Sets the top `count` scratch slots to 0 before anything runs. Where a tunnel test fails,
+    /// the primitives after it still read its slots: the kernel refuses a program that may read
+    /// a slot never written, and libpcap's own code reads whatever its memory held. Zero makes
+    /// those offsets count from the packet's start.
+    private static func zeroedTunnelSlots(_ count: Int) -> Condition {
+        let slots = (16 - count)..<16
+        return .always([.loadImmediate(.a, 0)] + slots.map { .store(.a, slot: UInt32($0)) })
     }
 }
 
@@ -85,5 +104,19 @@ extension FilterExpression {
     public static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression? {
         var parser = try FilterParser(text)
         return try parser.parse()
+    }
+}
+
+extension FilterExpression {
+    /// Whether libpcap compiles this without its optimizer: its code for `protochain` loops and
+    /// its code for `geneve` jumps within a block, which its optimizer cannot handle.
+    var turnsOffLibpcapsOptimizer: Bool {
+        switch self {
+        case .primitive(.protocolChain), .primitive(.geneve): true
+        case .primitive, .comparison: false
+        case .not(let inner): inner.turnsOffLibpcapsOptimizer
+        case .and(let first, let second), .or(let first, let second):
+            first.turnsOffLibpcapsOptimizer || second.turnsOffLibpcapsOptimizer
+        }
     }
 }

@@ -21,7 +21,7 @@ indirect enum Condition: Sendable {
     var simplified: Condition {
         switch self {
         case .test, .constant:
-            return knownValue.map { .constant($0) } ?? self
+            return (knownValue ?? maskedOutValue).map { .constant($0) } ?? self
         case .not(let inner):
             let inner = inner.simplified
             if case .constant(let value) = inner { return .constant(!value) }
@@ -76,6 +76,15 @@ indirect enum Condition: Sendable {
         return condition.holds(value, k)
     }
 
+    /// The outcome of a field test whose mask is 0 (`net 0.0.0.0/0`, the zero words of an IPv6
+    /// prefix): structural, like a link type's constant.
+    private var maskedOutValue: Bool? {
+        guard case .test(let statements, let condition, .constant(let k)) = self, statements.count == 2,
+            case .loadAbsolute = statements[0], case .arithmetic(.and, .constant(0)) = statements[1]
+        else { return nil }
+        return condition.holds(0, k)
+    }
+
     /// Whether a comparison of constants decided this (sub)condition.
     private var containsComparisonOfConstants: Bool {
         switch self {
@@ -89,8 +98,8 @@ indirect enum Condition: Sendable {
 
     /// IPv4 that is not a later fragment: its fragment offset, at `networkOffset + 6`, is zero.
     /// libpcap's `gen_ipfrag`, which `port`, transport-layer loads and `dns qname` all test.
-    static func notLaterIPv4Fragment(networkOffset: UInt32) -> Condition {
-        .not(.test([.loadAbsolute(.halfword, offset: networkOffset + 6)], .bitsSet, .constant(0x1fff)))
+    static func notLaterIPv4Fragment(networkOffset: PacketOffset) -> Condition {
+        .not(.compare(.halfword, at: networkOffset + 6, .bitsSet, 0x1fff))
     }
 
     static func all(_ conditions: [Condition]) -> Condition {
@@ -102,18 +111,31 @@ indirect enum Condition: Sendable {
     }
 
     /// `ld size [offset]; jeq value`, with `and mask` between when the mask isn't all ones.
-    /// A mask of 0 makes the outcome known without the load: libpcap's optimizer drops such
-    /// loads, so a packet too short for one gets its optimized program's verdict.
-    static func compare(_ size: LoadSize, at offset: UInt32, _ value: UInt32, mask: UInt32? = nil) -> Condition {
-        if mask == 0 { return .constant(value == 0) }
-        var statements: [Instruction] = [.loadAbsolute(size, offset: offset)]
+    /// A mask of 0 makes the outcome known without the load: ``simplified`` folds it, as
+    /// libpcap's optimizer drops such loads (its unoptimized code keeps them).
+    static func compare(_ size: LoadSize, at offset: PacketOffset, _ value: UInt32, mask: UInt32? = nil) -> Condition {
+        var statements = offset.load(size)
         if let mask, mask != size.allOnes { statements.append(.arithmetic(.and, .constant(mask))) }
         return .test(statements, .equal, .constant(value))
     }
 
+    static func compare(_ size: LoadSize, at offset: UInt32, _ value: UInt32, mask: UInt32? = nil) -> Condition {
+        compare(size, at: .fixed(offset), value, mask: mask)
+    }
+
     /// `ld size [offset]` compared with `value` by `condition`.
+    static func compare(_ size: LoadSize, at offset: PacketOffset, _ condition: JumpCondition, _ value: UInt32) -> Condition {
+        .test(offset.load(size), condition, .constant(value))
+    }
+
     static func compare(_ size: LoadSize, at offset: UInt32, _ condition: JumpCondition, _ value: UInt32) -> Condition {
-        .test([.loadAbsolute(size, offset: offset)], condition, .constant(value))
+        compare(size, at: .fixed(offset), condition, value)
+    }
+
+    /// Runs `statements` and goes on: A >= 0 always holds. libpcap appends statements to a test
+    /// that always holds the same way (`jeq x` after `tax`).
+    static func always(_ statements: [Instruction]) -> Condition {
+        .test(statements, .greaterOrEqual, .constant(0))
     }
 
     /// Like ``compare(_:at:_:_:)`` with the offset relative to X, loaded by `loadX`.
@@ -121,6 +143,15 @@ indirect enum Condition: Sendable {
         loadX: [Instruction], _ size: LoadSize, at offset: UInt32, _ condition: JumpCondition, _ value: UInt32
     ) -> Condition {
         .test(loadX + [.loadIndirect(size, offset: offset)], condition, .constant(value))
+    }
+
+    /// `size` bytes at X + `offset`, under `mask`, equal to `value`, with X loaded by `loadX`.
+    static func compareIndirect(
+        loadX: [Instruction], _ size: LoadSize, at offset: UInt32, _ value: UInt32, mask: UInt32
+    ) -> Condition {
+        var statements = loadX + [.loadIndirect(size, offset: offset)]
+        if mask != size.allOnes { statements.append(.arithmetic(.and, .constant(mask))) }
+        return .test(statements, .equal, .constant(value))
     }
 }
 

@@ -13,7 +13,10 @@ struct DNSQueryMatcher {
     private static let dnsHeaderLength: UInt32 = 12
 
     func condition() throws(FilterSyntaxError) -> Condition {
-        let net = link.networkOffset
+        guard !link.hasVariableOffsets else {
+            throw FilterSyntaxError("'dns qname' is not supported inside a geneve or vxlan tunnel")
+        }
+        let net = link.networkOffset.constant
         // IPv4: the UDP header sits after a variable-length IP header, so every later load is
         // relative to X; `positionX` points X at the first byte of the question name.
         let loadHeaderLength: [Instruction] = [.loadIPv4HeaderLength(offset: net)]
@@ -24,7 +27,7 @@ struct DNSQueryMatcher {
         let ipv4 = Condition.all([
             try link.carries(LinkLayer.etherTypeIPv4),
             .compare(.byte, at: net + 9, IPProtocol.udp),
-            .notLaterIPv4Fragment(networkOffset: net),
+            .notLaterIPv4Fragment(networkOffset: .fixed(net)),
             .compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + 2, .equal, Self.dnsPort),
             .not(.compareIndirect(loadX: loadHeaderLength, .byte, at: udp4 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
             .not(.compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + Self.udpHeaderLength + 4, .equal, 0)),

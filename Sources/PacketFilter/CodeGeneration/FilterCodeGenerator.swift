@@ -8,12 +8,16 @@ struct FilterCodeGenerator {
     let services: ServiceDatabase
     /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
     let netmask: UInt32
+    /// Whether the expression has a primitive for which libpcap turns its optimizer off
+    /// (`protochain`, `geneve`): then libpcap's unoptimized code is the reference, and no load
+    /// may be folded away, wherever it stands in the text.
+    var keepsEveryLoad = false
 
     private static let ipv6FragmentHeader: UInt32 = 44
     /// Scratch slots for intermediate arithmetic values; the kernel has 16.
-    private static let scratchSlots = 16
+    static let scratchSlots = 16
 
-    private var net: UInt32 { link.networkOffset }
+    var net: PacketOffset { link.networkOffset }
 
     mutating func condition(_ expression: FilterExpression) throws(FilterSyntaxError) -> Condition {
         switch expression {
@@ -67,9 +71,13 @@ struct FilterCodeGenerator {
             case .isis: return try isisPDU(number)
             case let other?: throw FilterSyntaxError("'\(other.rawValue) proto' is bogus")
             }
-        case .protocolChain:
-            // libpcap walks the header chain with a backward jump, which the kernel refuses.
-            throw FilterSyntaxError("protochain is not supported: libpcap's code for it loops, and the Linux kernel refuses backward jumps")
+        case .protocolChain(let value, let proto):
+            let number: UInt32
+            switch value {
+            case .number(let n): number = n
+            case .name(let name): number = try ProtocolNames.number(of: name, qualifier: proto, at: nil)
+            }
+            return try protocolChain(number, proto)
         case .less(let length):
             return .not(.test([.loadLength(.a)], .greaterThan, .constant(length)))
         case .greater(let length):
@@ -80,7 +88,7 @@ struct FilterCodeGenerator {
                 guard let offsets = link.ethernetAddressOffsets else {
                     throw FilterSyntaxError("not a broadcast link")
                 }
-                return ethernetAddress(at: offsets.destination, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+                return inTunnelledEthernet(ethernetAddress(at: offsets.destination, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))
             case .ip?:
                 // libpcap's PCAP_NETMASK_UNKNOWN.
                 guard netmask != 0xffff_ffff else {
@@ -99,7 +107,7 @@ struct FilterCodeGenerator {
                 guard let offsets = link.ethernetAddressOffsets else {
                     throw FilterSyntaxError("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
                 }
-                return .test([.loadAbsolute(.byte, offset: offsets.destination)], .bitsSet, .constant(1))
+                return inTunnelledEthernet(.compare(.byte, at: offsets.destination, .bitsSet, 1))
             case .ip?:
                 return .and(try link.carries(LinkLayer.etherTypeIPv4), .compare(.byte, at: net + 16, .greaterOrEqual, 224))
             case .ip6?:
@@ -131,10 +139,11 @@ struct FilterCodeGenerator {
         case .dnsQueryName(let name):
             return try DNSQueryMatcher(name: name, link: link).condition()
         case .byte(let index, let op, let value):
+            let offset = link.headerOffset + index
             switch op {
-            case .equal: return .compare(.byte, at: index, value)
-            case .less: return .not(.compare(.byte, at: index, .greaterOrEqual, value))
-            case .greater: return .compare(.byte, at: index, .greaterThan, value)
+            case .equal: return .compare(.byte, at: offset, value)
+            case .less: return .not(.compare(.byte, at: offset, .greaterOrEqual, value))
+            case .greater: return .compare(.byte, at: offset, .greaterThan, value)
             case .and: return .not(.test([.arithmetic(.and, .constant(value))], .equal, .constant(0)))
             case .or: return .not(.test([.arithmetic(.or, .constant(value))], .equal, .constant(0)))
             }
@@ -142,6 +151,8 @@ struct FilterCodeGenerator {
         case .mpls(let label): return try link.mpls(label)
         case .pppoeDiscovery: return try link.carries(LinkLayer.etherTypePPPoEDiscovery)
         case .pppoeSession(let session): return try link.pppoeSession(session)
+        case .geneve(let vni): return try tunnel(.geneve, vni: vni)
+        case .vxlan(let vni): return try tunnel(.vxlan, vni: vni)
         }
     }
 
@@ -188,7 +199,23 @@ struct FilterCodeGenerator {
 
     /// Where an ISO network header starts after an 802.2 header without SNAP (libpcap's
     /// `off_nl_nosnap`).
-    private var isoOffset: UInt32 { link.networkOffset + (link.type == .ethernet ? 3 : 0) }
+    private var isoOffset: PacketOffset { link.networkOffset + (link.type == .ethernet ? 3 : 0) }
+
+    /// `[ip|ip6] protochain N`, unrolled (see ``ProtocolChainWalk``). libpcap turns its
+    /// optimizer off for it, so the whole expression keeps every load libpcap's unoptimized code makes.
+    private mutating func protocolChain(_ number: UInt32, _ proto: FilterProtocol?) throws(FilterSyntaxError) -> Condition {
+        guard !link.hasVariableOffsets else {
+            throw FilterSyntaxError("'protochain' not supported with variable length headers (after geneve or vxlan)")
+        }
+        let walk = ProtocolChainWalk(target: number, networkOffset: net.constant)
+        switch proto {
+        case nil:
+            return .or(try protocolChain(number, .ip), try protocolChain(number, .ip6))
+        case .ip?: return .and(try link.carries(LinkLayer.etherTypeIPv4), walk.ipv4)
+        case .ip6?: return .and(try link.carries(LinkLayer.etherTypeIPv6), walk.ipv6)
+        case let other?: throw FilterSyntaxError("bad protocol applied for 'protochain': '\(other.rawValue)'")
+        }
+    }
 
     /// An ISO protocol (CLNP, ES-IS, IS-IS) over 802.2.
     private func isoProtocol(_ number: UInt32) throws(FilterSyntaxError) -> Condition {
@@ -293,9 +320,9 @@ struct FilterCodeGenerator {
             guard let offsets = link.ethernetAddressOffsets else {
                 throw FilterSyntaxError("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
             }
-            return byDirection(direction) { isSource in
+            return inTunnelledEthernet(byDirection(direction) { isSource in
                 ethernetAddress(at: isSource ? offsets.source : offsets.destination, bytes)
-            }
+            })
         case .name(let name):
             return try hostNamed(name, proto: proto, direction: direction)
         }
@@ -367,10 +394,15 @@ struct FilterCodeGenerator {
     }
 
     /// libpcap's `gen_bcmp`: the last four bytes as a word, then the first two.
-    private func ethernetAddress(at offset: UInt32, _ bytes: [UInt8]) -> Condition {
+    private func ethernetAddress(at offset: PacketOffset, _ bytes: [UInt8]) -> Condition {
         let word = bytes[2...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let half = UInt32(bytes[0]) << 8 | UInt32(bytes[1])
         return .and(.compare(.word, at: offset + 2, word), .compare(.halfword, at: offset, half))
+    }
+
+    /// An Ethernet-address test, after the check that a tunnel carries an Ethernet header.
+    private func inTunnelledEthernet(_ test: Condition) -> Condition {
+        link.tunnelledEthernetHeader.map { .and($0, test) } ?? test
     }
 
     private func byDirection(_ direction: FilterDirection?, _ test: (_ isSource: Bool) -> Condition) -> Condition {
@@ -395,7 +427,7 @@ struct FilterCodeGenerator {
     }
 
     /// IPv4, not a later fragment, with one of the transports and ports that pass `atom`.
-    private func port4(
+    func port4(
         _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
     ) throws(FilterSyntaxError) -> Condition {
         let notLaterFragment = Condition.notLaterIPv4Fragment(networkOffset: net)
@@ -407,7 +439,7 @@ struct FilterCodeGenerator {
     }
 
     /// IPv6 with one of the transports as the first next header, and ports that pass `atom`.
-    private func port6(
+    func port6(
         _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
     ) throws(FilterSyntaxError) -> Condition {
         let ports = byDirection(direction) { atom($0 ? 0 : 2) }
@@ -417,20 +449,22 @@ struct FilterCodeGenerator {
         return .and(try link.carries(LinkLayer.etherTypeIPv6), .any(operations))
     }
 
-    private var loadIPv4HeaderLength: [Instruction] { [.loadIPv4HeaderLength(offset: net)] }
+    /// X = the IPv4 header's length (plus the variable part of its offset, in a tunnel); the
+    /// transport header is at X + `net.constant`.
+    private var loadIPv4HeaderLength: [Instruction] { net.ipv4HeaderLengthInX }
 
-    private func portAtom4(_ offset: UInt32, _ port: UInt32) -> Condition {
-        .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net + offset, .equal, port)
+    func portAtom4(_ offset: UInt32, _ port: UInt32) -> Condition {
+        .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .equal, port)
     }
 
-    private func portAtom6(_ offset: UInt32, _ port: UInt32) -> Condition {
+    func portAtom6(_ offset: UInt32, _ port: UInt32) -> Condition {
         .compare(.halfword, at: net + 40 + offset, port)
     }
 
     private func rangeAtom4(_ offset: UInt32, _ low: UInt32, _ high: UInt32) -> Condition {
         .and(
-            .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net + offset, .greaterOrEqual, low),
-            .not(.compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net + offset, .greaterThan, high)))
+            .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .greaterOrEqual, low),
+            .not(.compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .greaterThan, high)))
     }
 
     private func rangeAtom6(_ offset: UInt32, _ low: UInt32, _ high: UInt32) -> Condition {
@@ -477,7 +511,8 @@ struct FilterCodeGenerator {
     }
 
     private func value(_ expression: FilterArithmetic, depth: Int) throws(FilterSyntaxError) -> Value {
-        guard depth < Self.scratchSlots else {
+        // Tunnels keep their offsets in the top slots for the rest of the program.
+        guard depth < Self.scratchSlots - link.tunnelSlots else {
             throw FilterSyntaxError("arithmetic expression too deeply nested")
         }
         switch expression {
@@ -505,7 +540,7 @@ struct FilterCodeGenerator {
                 if let left = result.constant {
                     // Both known: fold, as libpcap's optimizer does.
                     result.statements = [.loadImmediate(.a, operation.apply(left, k))]
-                } else if k == 0 && (op == .and || op == .multiply) {
+                } else if k == 0 && (op == .and || op == .multiply) && !keepsEveryLoad {
                     // The value is 0 whatever was loaded; libpcap's optimizer drops those loads.
                     result.statements = [.loadImmediate(.a, 0)]
                 } else {
@@ -544,21 +579,21 @@ struct FilterCodeGenerator {
         var result = try value(index, depth: depth)
         switch proto {
         case .link:
-            result.statements += [.tax, .loadIndirect(loadSize, offset: 0)]
+            let header = link.headerOffset
+            result.statements += header.indexInX + [.loadIndirect(loadSize, offset: header.constant)]
         case .ip, .arp, .rarp, .ip6:
             result.guards.append(try abbreviation(proto))
-            result.statements += [.tax, .loadIndirect(loadSize, offset: net)]
+            result.statements += net.indexInX + [.loadIndirect(loadSize, offset: net.constant)]
         case .tcp, .udp, .sctp, .icmp, .igmp, .igrp, .pim, .vrrp, .carp:
             let notLaterFragment = Condition.notLaterIPv4Fragment(networkOffset: net)
             result.guards = [try abbreviation(.ip)] + result.guards + [try abbreviation(proto), notLaterFragment]
             let slot = UInt32(depth)
-            result.statements += [
-                .store(.a, slot: slot), .loadIPv4HeaderLength(offset: net), .loadScratch(.a, slot: slot),
-                .arithmetic(.add, .x), .tax, .loadIndirect(loadSize, offset: net),
+            result.statements += [.store(.a, slot: slot)] + loadIPv4HeaderLength + [
+                .loadScratch(.a, slot: slot), .arithmetic(.add, .x), .tax, .loadIndirect(loadSize, offset: net.constant),
             ]
         case .icmp6:
             result.guards = [try abbreviation(.ip6)] + result.guards + [.compare(.byte, at: net + 6, 58)]
-            result.statements += [.tax, .loadIndirect(loadSize, offset: net + 40)]
+            result.statements += net.indexInX + [.loadIndirect(loadSize, offset: net.constant + 40)]
         default:
             throw FilterSyntaxError("'\(proto.rawValue)[...]' is not supported by this compiler")
         }

@@ -1,23 +1,34 @@
 import CBPF
 
 /// Where the link layer puts its fields, and how it tells the network protocol: libpcap's
-/// `init_linktype` offsets and `gen_linktype`. `vlan`, `mpls` and `pppoes` move the offsets for
-/// every primitive that comes after them in the text, as in libpcap, so this is mutable state.
+/// `init_linktype` offsets and `gen_linktype`. `vlan`, `mpls`, `pppoes`, `geneve` and `vxlan` move
+/// the offsets for every primitive that comes after them in the text, as in libpcap, so this is
+/// mutable state. Inside a tunnel the offsets depend on the packet (see ``PacketOffset``).
 struct LinkLayer: Sendable {
-    /// The capture's link type.
-    let type: LinkType
+    /// The link type being looked at: the capture's, or Ethernet inside a tunnel (libpcap's
+    /// `cstate->linktype`).
+    private(set) var type: LinkType
     /// A live socket or a capture file: libpcap compiles a few tests differently for each.
     let source: PacketSource
+    /// Where the link-layer header starts (libpcap's `off_linkhdr`): `link[...]`, `byte` and
+    /// Ethernet addresses are relative to it.
+    private(set) var headerOffset = PacketOffset.fixed(0)
     /// Where the 2-byte protocol field (EtherType, SLL protocol, PPP protocol) is, if any.
-    private(set) var protocolFieldOffset: UInt32?
+    private(set) var protocolFieldOffset: PacketOffset?
     /// Where the link layer's payload starts (libpcap's `off_linkpl`).
-    private(set) var payloadOffset: UInt32
+    private(set) var payloadOffset: PacketOffset
     /// Where the network-layer header starts within the payload (libpcap's `off_nl`).
     private(set) var networkWithinPayload: UInt32 = 0
     /// How many MPLS labels were passed: after one, protocols are told by the IP version.
     private(set) var mplsDepth = 0
     /// After `pppoes`, the protocol field holds PPP protocol numbers.
     private(set) var isPPP = false
+    /// Inside a `geneve` or `vxlan` tunnel (until a `pppoes`): Ethernet-address tests first check
+    /// that the tunnel carries an Ethernet header (libpcap's `is_geneve`/`is_encap`).
+    private(set) var isTunnelled = false
+    /// Scratch slots taken by tunnels' offsets, counted down from the top: arithmetic takes them
+    /// from the bottom.
+    private(set) var tunnelSlots = 0
 
     static let etherTypeIPv4: UInt32 = 0x0800
     static let etherTypeIPv6: UInt32 = 0x86dd
@@ -40,19 +51,22 @@ struct LinkLayer: Sendable {
         self.type = type
         self.source = source
         switch type {
-        case .ethernet: (protocolFieldOffset, payloadOffset) = (12, 14)
-        case .linuxSLL: (protocolFieldOffset, payloadOffset) = (14, 16)
-        case .linuxSLL2: (protocolFieldOffset, payloadOffset) = (0, 20)
-        case .raw, .ipv4, .ipv6: (protocolFieldOffset, payloadOffset) = (nil, 0)
-        case .null, .loop: (protocolFieldOffset, payloadOffset) = (nil, 4)
+        case .ethernet: (protocolFieldOffset, payloadOffset) = (.fixed(12), .fixed(14))
+        case .linuxSLL: (protocolFieldOffset, payloadOffset) = (.fixed(14), .fixed(16))
+        case .linuxSLL2: (protocolFieldOffset, payloadOffset) = (.fixed(0), .fixed(20))
+        case .raw, .ipv4, .ipv6: (protocolFieldOffset, payloadOffset) = (nil, .fixed(0))
+        case .null, .loop: (protocolFieldOffset, payloadOffset) = (nil, .fixed(4))
         default:
             throw FilterSyntaxError(
                 "link type \(type) is not supported; use one of \(Self.supported.map(\.description).joined(separator: ", "))")
         }
     }
 
+    /// Whether offsets depend on the packet (after `geneve` or `vxlan`).
+    var hasVariableOffsets: Bool { payloadOffset.slot != nil }
+
     /// Where the network-layer header (IP, ARP, ...) starts.
-    var networkOffset: UInt32 { payloadOffset + networkWithinPayload }
+    var networkOffset: PacketOffset { payloadOffset + networkWithinPayload }
 
     /// The test that the packet carries `etherType` (or an 802.2 SAP, for values up to 1500).
     func carries(_ etherType: UInt32) throws(FilterSyntaxError) -> Condition {
@@ -165,11 +179,52 @@ struct LinkLayer: Sendable {
 
     /// Where the link-layer destination and source addresses are, for link types that have
     /// Ethernet addresses in fixed places.
-    var ethernetAddressOffsets: (source: UInt32, destination: UInt32)? {
-        type == .ethernet && !isPPP ? (6, 0) : nil
+    var ethernetAddressOffsets: (source: PacketOffset, destination: PacketOffset)? {
+        type == .ethernet && !isPPP ? (headerOffset + 6, headerOffset) : nil
+    }
+
+    /// In a tunnel, the test that comes before an Ethernet-address test: the tunnel carries an
+    /// Ethernet header, that is, the link header and payload offsets differ (libpcap's
+    /// `gen_geneve_ll_check`).
+    var tunnelledEthernetHeader: Condition? {
+        guard isTunnelled, let header = headerOffset.slot, let payload = payloadOffset.slot else { return nil }
+        return .not(.test([.loadScratch(.a, slot: header), .loadScratch(.x, slot: payload)], .equal, .x))
     }
 
     // MARK: Encapsulations that move later offsets
+
+    /// The scratch slots that hold a tunnel's offsets: of the inner Ethernet header (or, in Geneve
+    /// without one, of the payload), of its EtherType, and of its payload.
+    struct TunnelSlots {
+        var header: UInt32
+        var protocolField: UInt32
+        var payload: UInt32
+    }
+
+    /// The most tunnels an expression can enter: each keeps three scratch slots.
+    static let maximumTunnels = 4
+
+    /// Takes three more scratch slots for a tunnel's offsets (libpcap's `alloc_reg`).
+    mutating func allocateTunnelSlots() throws(FilterSyntaxError) -> TunnelSlots {
+        guard tunnelSlots < 3 * Self.maximumTunnels else {
+            throw FilterSyntaxError("more than \(Self.maximumTunnels) geneve or vxlan tunnels: no scratch memory left for their offsets")
+        }
+        let top = UInt32(15 - tunnelSlots)
+        tunnelSlots += 3
+        return TunnelSlots(header: top, protocolField: top - 1, payload: top - 2)
+    }
+
+    /// Every later primitive looks at the Ethernet frame (or Geneve payload) inside the tunnel,
+    /// at the offsets the tunnel test stored in `slots` (libpcap's `PUSH_LINKHDR` to Ethernet).
+    mutating func enterTunnel(_ slots: TunnelSlots) {
+        type = .ethernet
+        headerOffset = PacketOffset(slot: slots.header, constant: 0)
+        protocolFieldOffset = PacketOffset(slot: slots.protocolField, constant: 0)
+        payloadOffset = PacketOffset(slot: slots.payload, constant: 0)
+        networkWithinPayload = 0
+        isPPP = false
+        isTunnelled = true
+    }
 
     /// `vlan [id]` (libpcap's `gen_vlan` without the kernel's VLAN extensions): an 802.1Q,
     /// 802.1ad or QinQ tag, then every later primitive looks 4 bytes further.
@@ -216,10 +271,13 @@ struct LinkLayer: Sendable {
         }
         // The PPPoE header is 6 bytes; the PPP protocol field follows, then the PPP payload.
         let pppHeader = networkOffset + 6
+        // libpcap's PUSH_LINKHDR: `link[...]` and `byte` now count from the PPP header.
+        headerOffset = pppHeader
         protocolFieldOffset = pppHeader
         payloadOffset = pppHeader + 2
         networkWithinPayload = 0
         isPPP = true
+        isTunnelled = false
         return test
     }
 }

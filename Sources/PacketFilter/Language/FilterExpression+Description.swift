@@ -50,6 +50,8 @@ extension FilterPrimitive: CustomStringConvertible {
         case .mpls(let label): return label.map { "mpls \($0)" } ?? "mpls"
         case .pppoeDiscovery: return "pppoed"
         case .pppoeSession(let session): return session.map { "pppoes \($0)" } ?? "pppoes"
+        case .geneve(let vni): return vni.map { "geneve \($0)" } ?? "geneve"
+        case .vxlan(let vni): return vni.map { "vxlan \($0)" } ?? "vxlan"
         case .direction(let inbound): return inbound ? "inbound" : "outbound"
         case .interfaceIndex(let index): return "ifindex \(index)"
         case .byte(let index, let op, let value): return "byte \(index) \(op.rawValue) \(value)"

@@ -120,6 +120,10 @@ public enum FilterPrimitive: Hashable, Sendable {
     case pppoeDiscovery
     /// `pppoes [session]`.
     case pppoeSession(UInt32?)
+    /// `geneve [vni]`: Geneve over UDP port 6081; later primitives look inside the tunnel.
+    case geneve(UInt32?)
+    /// `vxlan [vni]`: VXLAN over UDP port 4789; later primitives look inside the tunnel.
+    case vxlan(UInt32?)
     /// `inbound` (true) or `outbound` (false).
     case direction(inbound: Bool)
     /// `ifindex N`.
@@ -132,6 +136,11 @@ public enum FilterPrimitive: Hashable, Sendable {
     /// first question is NAME, ignoring case; `"*.NAME"` matches the names below NAME. See
     /// docs/packet-filters.md for the exact rules.
     case dnsQueryName(DNSName)
+}
+
+extension FilterPrimitive {
+    /// The largest Geneve or VXLAN network identifier (24 bits).
+    public static let maximumVNI: UInt32 = 0xff_ffff
 }
 
 /// The LLC frame formats and commands `llc` takes.

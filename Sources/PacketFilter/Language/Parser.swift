@@ -513,6 +513,14 @@ struct FilterParser {
             let session = optionalNumber()
             if let session, session > 0xffff { throw FilterSyntaxError("PPPoE session number \(session) greater than maximum 65535", at: token.location) }
             return .primitive(.pppoeSession(session))
+        case .geneve, .vxlan:
+            let vni = optionalNumber()
+            if let vni, vni > FilterPrimitive.maximumVNI {
+                let name = keyword == .geneve ? "Geneve" : "VXLAN"
+                throw FilterSyntaxError(
+                    "\(name) VNI \(vni) greater than maximum \(FilterPrimitive.maximumVNI)", at: token.location)
+            }
+            return .primitive(keyword == .geneve ? .geneve(vni) : .vxlan(vni))
         case .inbound: return .primitive(.direction(inbound: true))
         case .outbound: return .primitive(.direction(inbound: false))
         case .ifindex: return .primitive(.interfaceIndex(try requiredNumber(after: token)))
