@@ -64,6 +64,20 @@ public enum OracleLibpcap {
         return UInt32(bitPattern: pcap_snapshot(handle))
     }
 
+    /// Whether an expression uses a primitive the installed libpcap (1.10) lacks but the TESTrun
+    /// tables, from a newer libpcap, hold: `vxlan` arrived in libpcap 1.11.
+    public static func needsNewerLibpcap(_ expression: String) -> Bool {
+        expression.contains("vxlan")
+    }
+
+    /// The link type libpcap reads in a capture's header (`pcap_datalink`).
+    public static func linkType(ofCapture path: String) -> LinkType? {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let handle = pcap_open_offline(path, &errorBuffer) else { return nil }
+        defer { pcap_close(handle) }
+        return LinkType(rawValue: UInt32(bitPattern: pcap_datalink(handle)))
+    }
+
     /// libpcap's `bpf_filter(program, packet, wirelen, buflen = packet.count)`.
     public static func filter(_ program: [bpf_insn], packet: [UInt8], wireLength: UInt32) -> UInt32 {
         program.withUnsafeBufferPointer { code in

@@ -63,13 +63,17 @@ public struct PacketFilterCompiler: Sendable {
         } catch {
             throw FilterSyntaxError("the generated program could not be laid out: \(error)")
         }
-        do {
-            try Verifier.verify(program, for: .socket)
-        } catch {
-            throw FilterSyntaxError("the generated program does not verify: \(error)")
+        // The optimizer verifies its input and its result, and returns an input that does not
+        // verify unchanged: only an unchanged program needs checking here.
+        let optimized = optimizes ? Optimizer.optimize(program, for: .socket) : program
+        if optimized == program {
+            do {
+                try Verifier.verify(program, for: .socket)
+            } catch {
+                throw FilterSyntaxError("the generated program does not verify: \(error)")
+            }
         }
         guard optimizes else { return program }
-        let optimized = Optimizer.optimize(program, for: .socket)
         if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad {
             // libpcap's optimizer refuses such expressions the same way (when it runs).
             throw FilterSyntaxError("expression rejects all packets")

@@ -23,9 +23,8 @@ import Testing
         let (sizes, testOnlyNamesCompiled) = (counts.sizes, counts.testOnlyNamesCompiled)
         let onlyLibpcap = counts.onlyLibpcap.map { "\($0.label): \($0.ours)" }
         // The table comes from a newer libpcap: `vxlan` (libpcap 1.11) is a syntax error to 1.10.
-        let isNewerThanInstalledLibpcap = { (label: String) in label.contains("vxlan") }
-        let newerPrimitives = counts.onlyOurs.filter { isNewerThanInstalledLibpcap($0.label) }.map(\.label)
-        let onlyOurs = counts.onlyOurs.filter { !isNewerThanInstalledLibpcap($0.label) }
+        let newerPrimitives = counts.onlyOurs.filter { OracleLibpcap.needsNewerLibpcap($0.label) }.map(\.label)
+        let onlyOurs = counts.onlyOurs.filter { !OracleLibpcap.needsNewerLibpcap($0.label) }
             .map { "\($0.label): libpcap says \($0.libpcap)" }
         print("""
             [accept.tsv] \(compilation.entries.count) rows of supported link types \
@@ -106,71 +105,13 @@ import Testing
 
     @Test(.enabled(if: OracleCorpus.shared.isPresent, OracleCorpus.absent))
     func applyTableVerdicts() {
-        let rows = OracleApplyRow.load(from: .shared)
-        var compiled = 0, matching = 0
-        var notCompiled = [String](), mismatches = [String](), beyondBound = [String]()
-        var captures = [String: (LinkType, UInt32, [CapturedPacket])?]()
-        for row in rows {
-            let path = OracleCorpus.shared.filterCaptures + "/" + row.capture
-            if captures[row.capture] == nil {
-                captures[row.capture] = Self.readCapture(path)
-            }
-            guard let (linkType, snapshotLength, packets) = captures[row.capture] ?? nil else {
-                Issue.record("cannot read \(row.capture)")
-                continue
-            }
-            let compiler = PacketFilterCompiler(linkType: linkType, snapshotLength: snapshotLength)
-            let program: Program
-            do throws(FilterSyntaxError) {
-                program = try compiler.compile(row.expression)
-            } catch {
-                notCompiled.append("\(row.name) [\(linkType)] \"\(row.expression)\": \(error)")
-                continue
-            }
-            compiled += 1
-            guard let interpreter = try? Interpreter(program, for: .socket) else {
-                mismatches.append("\(row.name): our program does not verify")
-                continue
-            }
-            var actual = packets.map {
-                interpreter.run(packet: $0.data, wireLength: max($0.originalLength, UInt32($0.data.count)))
-            }
-            // Our protochain walk is unrolled and gives up after a bound (no match); libpcap loops on.
-            var expected = row.expected
-            if row.expression.contains("protochain") {
-                for (index, packet) in packets.enumerated() where index < expected.count && OracleProtocolChain.mayExceed(
-                    PacketFilterCompiler.protochainSkippedHeaderLimit, in: packet.data, linkType: linkType, target: nil)
-                {
-                    beyondBound.append("\(row.name) packet \(index + 1)")
-                    (actual[index], expected[index]) = (0, 0)
-                }
-            }
-            if actual == expected {
-                matching += 1
-            } else {
-                mismatches.append("""
-                    \(row.name) [\(linkType), \(row.capture)] "\(row.expression)": expected \
-                    \(row.expected.map(String.init).joined(separator: ",")), ours \
-                    \(actual.map(String.init).joined(separator: ","))
-                    \(TcpdumpFormat.format(program, style: .listing))
-                    """)
-            }
-        }
-        print("[apply.tsv] \(rows.count) rows: \(compiled) compiled, \(matching) match, \(mismatches.count) differ, "
-            + "\(notCompiled.count) not compiled; packets not compared, their header chain longer than protochain's "
-            + "bound of \(PacketFilterCompiler.protochainSkippedHeaderLimit): \(beyondBound)")
-        for line in mismatches.prefix(10) { print("[apply.tsv] DIFFERS: \(line)") }
-        for line in notCompiled { print("[apply.tsv] not compiled: \(line)") }
-        #expect(rows.count > 0)
-        #expect(mismatches.isEmpty, "\(mismatches.count) apply.tsv rows differ: \(mismatches.prefix(3))")
-    }
-
-    static func readCapture(_ path: String) -> (LinkType, UInt32, [CapturedPacket])? {
-        guard let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
-              let snapshotLength = OracleLibpcap.snapshotLength(ofCapture: path)
-        else { return nil }
-        let linkType = packets.first?.linkType ?? LinkType(rawValue: UInt32(LibpcapCapture(path: path).linkType))
-        return (linkType, snapshotLength, packets)
+        let comparison = OracleApplyComparison(corpus: .shared)
+        print("[apply.tsv] \(comparison.summary): \(comparison.beyondProtochainBound)")
+        for line in comparison.mismatches.prefix(10) { print("[apply.tsv] DIFFERS: \(line)") }
+        for (row, error) in comparison.notCompiled { print("[apply.tsv] not compiled: \(row): \(error)") }
+        #expect(comparison.rows > 0)
+        #expect(comparison.unreadable.isEmpty, "\(comparison.unreadable)")
+        #expect(comparison.mismatches.isEmpty, "\(comparison.mismatches.count) apply.tsv rows differ: \(comparison.mismatches.prefix(3))")
     }
 
     // MARK: the kernel
@@ -252,7 +193,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: output) }
         var comparisons = 0, packetsCompared = 0, differences = [String]()
         for path in chosen {
-            guard let (linkType, snapshotLength, packets) = Self.readCapture(path),
+            guard let (linkType, snapshotLength, packets) = OracleApplyComparison.readCapture(path),
                   let file = try? CaptureFile(contentsOf: path)
             else { continue }
             // tcpdump -r compiles for a capture file, in that file's byte order.

@@ -45,7 +45,7 @@ struct KnownComparison: Hashable {
 struct AbstractState {
     var accumulator: ValueNumber
     var index: ValueNumber
-    var scratch: [ValueNumber]
+    var scratch: ScratchValues
     /// Facts learned on the path, beyond the static facts of the value table.
     var facts = SmallMap<ValueNumber, ValueFacts>()
     var comparisons = SmallSet<KnownComparison>()
@@ -184,7 +184,8 @@ struct AbstractState {
 
         // Facts about a value hold where they hold on every path.
         var facts = SmallMap<ValueNumber, ValueFacts>()
-        for (value, first) in zip(merged.facts.keys, merged.facts.values) {
+        for entry in merged.facts.entries {
+            let (value, first) = (entry.key, entry.value)
             var union = first
             var everywhere = true
             for state in others {

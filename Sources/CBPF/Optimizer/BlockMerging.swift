@@ -63,27 +63,33 @@ enum BlockMerging {
     /// keeps the graph acyclic.
     private static func shareIdenticalBlocks(in graph: inout ControlFlowGraph) -> Bool {
         var changed = false
-        var representative = Array(graph.blocks.indices)
-        // Blocks by fingerprint; a fingerprint shared by unequal blocks keeps its first block.
-        var seen = [UInt64: Int](minimumCapacity: graph.blocks.count)
-        for index in graph.blocks.indices.reversed() {
-            var block = graph.blocks[index]
-            block.terminator = block.terminator.mapSuccessors { representative[$0] }
-            if case .branch(_, _, let ifTrue, let ifFalse) = block.terminator, ifTrue == ifFalse {
-                block.terminator = .jump(ifTrue)
-            }
-            if block.terminator != graph.blocks[index].terminator {
-                graph.blocks[index].terminator = block.terminator
-                changed = true
-            }
-            let key = Fingerprint.of(block)
-            if let existing = seen[key] {
-                if graph.blocks[existing] == block {
-                    representative[index] = existing
+        let count = graph.blocks.count
+        var representative = Array(0..<count)
+        // An open-addressed table of the blocks seen, by fingerprint.
+        var capacity = 4
+        while capacity < 2 * count { capacity <<= 1 }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: capacity) { slots in
+            slots.initialize(repeating: -1)
+            for index in (0..<count).reversed() {
+                let original = graph.blocks[index].terminator
+                var terminator = original.mapSuccessors { representative[$0] }
+                if case .branch(_, _, let ifTrue, let ifFalse) = terminator, ifTrue == ifFalse {
+                    terminator = .jump(ifTrue)
+                }
+                if terminator != original {
+                    graph.blocks[index].terminator = terminator
                     changed = true
                 }
-            } else {
-                seen[key] = index
+                var slot = Int(truncatingIfNeeded: Fingerprint.of(graph.blocks[index])) & (capacity - 1)
+                while slots[slot] >= 0, graph.blocks[slots[slot]] != graph.blocks[index] {
+                    slot = (slot + 1) & (capacity - 1)
+                }
+                if slots[slot] >= 0 {
+                    representative[index] = slots[slot]
+                    changed = true
+                } else {
+                    slots[slot] = index
+                }
             }
         }
         // The entry has no predecessor, so it is nobody's copy; copies become unreachable.
@@ -101,17 +107,23 @@ enum BlockMerging {
         let blocks = graph.blocks
         // Groups of blocks with equal terminators, then clusters of a group with equal last
         // statements, each in increasing block order; sorting by fingerprint brings them together.
-        let candidates = blocks.indices.filter { !blocks[$0].statements.isEmpty }
-            .map { (key: Fingerprint.of(blocks[$0].terminator), index: $0) }
-            .sorted { ($0.key, $0.index) < ($1.key, $1.index) }
+        var candidates = [(key: UInt64, index: Int)]()
+        candidates.reserveCapacity(blocks.count)
+        for index in blocks.indices where !blocks[index].statements.isEmpty {
+            candidates.append((Fingerprint.of(blocks[index].terminator), index))
+        }
+        candidates.sort { ($0.key, $0.index) < ($1.key, $1.index) }
         var clusters = [(groupFirst: Int, members: [Int])]()
         var runStart = 0
         while runStart < candidates.count {
             var runEnd = runStart + 1
             while runEnd < candidates.count, candidates[runEnd].key == candidates[runStart].key { runEnd += 1 }
+            guard runEnd - runStart > 1 else {
+                runStart = runEnd
+                continue
+            }
             let run = candidates[runStart..<runEnd].map(\.index)
             runStart = runEnd
-            guard run.count > 1 else { continue }
             for group in partition(run, by: { blocks[$0].terminator == blocks[$1].terminator }) where group.count > 1 {
                 for cluster in partition(group, by: { blocks[$0].statements.last == blocks[$1].statements.last })
                 where cluster.count > 1 {

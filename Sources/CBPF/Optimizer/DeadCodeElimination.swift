@@ -35,9 +35,9 @@ enum Liveness {
 enum DeadCodeElimination {
     /// Removes unused statements known never to end the program. `neverExits` is the
     /// per-statement result of the ``ForwardSimplification`` that just ran on `graph`.
-    static func removeUnusedStatements(in graph: inout ControlFlowGraph, neverExits: [[Bool]]) {
+    static func removeUnusedStatements(in graph: inout ControlFlowGraph, neverExits: NeverExitFlags) {
         removeUnused(in: &graph) { block, statement, _ in
-            neverExits[block].indices.contains(statement) && neverExits[block][statement]
+            neverExits[block, statement]
         }
     }
 

@@ -23,28 +23,34 @@ struct ForwardSimplification {
 
     /// Simplifies `graph` and returns, for each statement of each block, whether it is known
     /// never to end the program (which ``DeadCodeElimination`` needs to remove it when unused).
-    mutating func run(on graph: inout ControlFlowGraph) -> [[Bool]] {
+    mutating func run(on graph: inout ControlFlowGraph) -> NeverExitFlags {
         let count = graph.blocks.count
         let liveAtEntry = Liveness.entryLiveness(of: graph)
         let scratchSlots = graph.scratchSlotsUsed
-        var incoming = [[AbstractState]](repeating: [], count: count)
-        var neverExits = [[Bool]](repeating: [], count: count)
+        // The states on the edges into each block: most blocks have one, kept apart from the
+        // rest so that it needs no array.
+        var firstIncoming = [AbstractState?](repeating: nil, count: count)
+        var moreIncoming = [[AbstractState]](repeating: [], count: count)
+        var neverExits = NeverExitFlags(blockCount: count)
 
         for index in 0..<count {
-            guard index == 0 || !incoming[index].isEmpty else { continue }  // no longer reachable
+            guard index == 0 || firstIncoming[index] != nil else { continue }  // no longer reachable
+            defer { (firstIncoming[index], moreIncoming[index]) = (nil, []) }
             // `ret #k` needs no state, and a shared one may have many incoming edges.
-            if graph.blocks[index].isBareReturn, case .returnConstant = graph.blocks[index].terminator {
-                incoming[index] = []
-                continue
+            if graph.blocks[index].isBareReturn, case .returnConstant = graph.blocks[index].terminator { continue }
+            var state: AbstractState
+            if index == 0 {
+                state = initialState(scratchSlots: scratchSlots)
+            } else if moreIncoming[index].isEmpty {
+                state = firstIncoming[index].take()!
+            } else {
+                state = AbstractState.merging([firstIncoming[index].take()!] + moreIncoming[index], table: &table)
             }
-            var state = index == 0 ? initialState(scratchSlots: scratchSlots) : AbstractState.merging(incoming[index], table: &table)
-            incoming[index] = []
 
             let block = graph.blocks[index]
             // The block's statements are rebuilt only once one of them changes.
             var statements: [Instruction]? = nil
-            var flags = [Bool]()
-            flags.reserveCapacity(block.statements.count)
+            neverExits.startBlock(index)
             var terminator = block.terminator
             for (position, statement) in block.statements.enumerated() {
                 let effect = state.execute(statement, table: &table, target: target)
@@ -56,7 +62,7 @@ struct ForwardSimplification {
                     break
                 }
                 statements?.append(effect.replacement ?? statement)
-                flags.append(effect.exit == .never)
+                neverExits.append(effect.exit == .never)
             }
 
             // At most two edges leave a block: `first`, then `second` for a branch.
@@ -104,7 +110,11 @@ struct ForwardSimplification {
             func thread(_ edge: (target: Int, state: AbstractState)) -> Int {
                 let destination = threadedDestination(
                     from: edge.state, entering: edge.target, graph: graph, liveAtEntry: liveAtEntry)
-                incoming[destination].append(edge.state)
+                if firstIncoming[destination] == nil {
+                    firstIncoming[destination] = edge.state
+                } else {
+                    moreIncoming[destination].append(edge.state)
+                }
                 return destination
             }
             let firstDestination = first.map(thread)
@@ -122,7 +132,6 @@ struct ForwardSimplification {
             } else if terminator != block.terminator {
                 graph.blocks[index].terminator = terminator
             }
-            neverExits[index] = flags
         }
         return neverExits
     }
@@ -134,7 +143,7 @@ struct ForwardSimplification {
         // of scratch slots that may be unwritten, so their initial values are never seen.
         let zero = table.constant(0)
         let scratch = (0..<scratchSlots).map { _ in table.opaque() }
-        return AbstractState(accumulator: zero, index: zero, scratch: scratch)
+        return AbstractState(accumulator: zero, index: zero, scratch: ScratchValues(scratch))
     }
 
     /// The furthest block that an edge with `state` can go to instead of `start`, skipping
@@ -185,5 +194,35 @@ struct ForwardSimplification {
             }
         }
         return destination
+    }
+}
+
+/// For each statement of each block, whether it is known never to end the program, in one
+/// array for the whole graph.
+struct NeverExitFlags {
+    private var flags: [Bool] = []
+    private var starts: [Int]
+    private var counts: [Int]
+
+    init(blockCount: Int) {
+        starts = [Int](repeating: 0, count: blockCount)
+        counts = [Int](repeating: 0, count: blockCount)
+    }
+
+    /// The flags appended next are the statements of `block`, in order.
+    mutating func startBlock(_ block: Int) {
+        starts[block] = flags.count
+        current = block
+    }
+
+    private var current = 0
+
+    mutating func append(_ neverExits: Bool) {
+        flags.append(neverExits)
+        counts[current] += 1
+    }
+
+    subscript(block: Int, statement: Int) -> Bool {
+        statement < counts[block] && flags[starts[block] + statement]
     }
 }

@@ -58,7 +58,6 @@ public enum Optimizer {
             DeadCodeElimination.removeUnusedStatements(in: &graph, neverExits: neverExits)
             Peephole.run(on: &graph)
             graph.normalize()
-            BlockMerging.run(on: &graph)
             DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph)
             graph.normalize()
             BlockMerging.run(on: &graph)

@@ -3,31 +3,33 @@
 /// States are copied at every branch and merged at every join; for a few entries an array
 /// is several times cheaper to copy, search and compare than a hashed `Dictionary`.
 struct SmallMap<Key: Equatable, Value> {
-    /// Keys and values in parallel, so that a search reads only keys.
-    private(set) var keys: [Key] = []
-    private(set) var values: [Value] = []
+    struct Entry {
+        var key: Key
+        var value: Value
+    }
+
+    /// The keys and values are plain data, so copying the map copies one buffer reference.
+    private(set) var entries: [Entry] = []
 
     subscript(key: Key) -> Value? {
         get {
-            guard let position = keys.firstIndex(of: key) else { return nil }
-            return values[position]
+            for position in entries.indices where entries[position].key == key { return entries[position].value }
+            return nil
         }
         set {
-            if let position = keys.firstIndex(of: key) {
+            if let position = entries.firstIndex(where: { $0.key == key }) {
                 if let newValue {
-                    values[position] = newValue
+                    entries[position].value = newValue
                 } else {
-                    keys.remove(at: position)
-                    values.remove(at: position)
+                    entries.remove(at: position)
                 }
             } else if let newValue {
-                keys.append(key)
-                values.append(newValue)
+                entries.append(Entry(key: key, value: newValue))
             }
         }
     }
 
-    var isEmpty: Bool { keys.isEmpty }
+    var isEmpty: Bool { entries.isEmpty }
 }
 
 /// A set for the handful of elements an abstract state holds, searched linearly.
@@ -48,12 +50,12 @@ struct SmallSet<Element: Equatable> {
     }
 }
 
-/// Up to 16 values stored inline, for the short lists in ``ValueFacts``: copying facts, which
+/// Up to 8 values stored inline, for the short lists in ``ValueFacts``: copying facts, which
 /// the optimizer does at every branch, then copies bytes instead of counting references.
 struct InlineList: RandomAccessCollection, Hashable {
-    static let capacity = 16
+    static let capacity = 8
 
-    private var storage = InlineArray<16, UInt32>(repeating: 0)
+    private var storage = InlineArray<8, UInt32>(repeating: 0)
     private(set) var count = 0
 
     init() {}
@@ -105,5 +107,23 @@ struct InlineList: RandomAccessCollection, Hashable {
     func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         for value in self { hasher.combine(value) }
+    }
+}
+
+/// The values of the scratch slots a program uses, stored inline: a state is copied at every
+/// branch, and an inline copy needs no reference counting.
+struct ScratchValues {
+    private var storage = InlineArray<16, ValueNumber>(repeating: ValueNumber(rawValue: 0))
+    let count: Int
+
+    init(_ values: [ValueNumber]) {
+        precondition(values.count <= 16, "classic BPF has 16 scratch slots")
+        count = values.count
+        for (slot, value) in values.enumerated() { storage[slot] = value }
+    }
+
+    subscript(slot: Int) -> ValueNumber {
+        get { storage[slot] }
+        set { storage[slot] = newValue }
     }
 }

@@ -7,9 +7,9 @@ struct ValueFacts: Hashable {
     var zeroBits: UInt32 = 0
     /// Bits known to be 1.
     var oneBits: UInt32 = 0
-    /// Values known not to be taken (sorted, at most 16).
+    /// Values known not to be taken (sorted, at most 8).
     var excluded = InlineList()
-    /// Masks `m` with `value & m != 0` known (from `jset` taken with several bits; at most 16).
+    /// Masks `m` with `value & m != 0` known (from `jset` taken with several bits; at most 8).
     var sharesBitWith = InlineList()
 
     static let unknown = ValueFacts()
