@@ -292,6 +292,8 @@ extension Verifier {
         }
         addresses.append(address)
         let limit = Int(Int16.max)
+        // No jump of a translation this short can reach further than the limit.
+        if address <= limit { return }
         for (pc, instruction) in program.enumerated() where instruction.isJump {
             // The last eBPF jump of this instruction sits at addresses[pc + 1] - 1.
             if addresses[pc + 1] > limit + 1 {

@@ -1,9 +1,12 @@
 /// Structural clean-ups of the control-flow graph that need no knowledge of values: shortcut
 /// jumps, straight-line merging, sharing identical blocks and identical tails.
 enum BlockMerging {
-    /// Runs every clean-up to a fixed point and normalizes the graph. Each clean-up says
-    /// whether it changed the graph and leaves it normalized.
-    static func run(on graph: inout ControlFlowGraph) {
+    /// Runs every clean-up to a fixed point and normalizes the graph; returns whether it
+    /// changed anything. Each clean-up says whether it changed the graph and leaves it
+    /// normalized.
+    @discardableResult
+    static func run(on graph: inout ControlFlowGraph) -> Bool {
+        var changedAtAll = false
         var changed: Bool
         repeat {
             changed = false
@@ -11,7 +14,9 @@ enum BlockMerging {
             if mergeStraightLines(in: &graph) { changed = true }
             if shareIdenticalBlocks(in: &graph) { changed = true }
             if shareIdenticalTails(in: &graph) { changed = true }
+            if changed { changedAtAll = true }
         } while changed
+        return changedAtAll
     }
 
     /// Jumps to empty blocks go where those blocks go; a branch whose targets agree becomes a

@@ -176,8 +176,10 @@ struct ControlFlowGraph: Hashable {
 
     /// Drops blocks that the entry cannot reach and renumbers the rest in a topological order
     /// that keeps the current order where it already is one.
-    mutating func normalize() {
-        if isNormal { return }
+    /// Returns whether it changed the graph.
+    @discardableResult
+    mutating func normalize() -> Bool {
+        if isNormal { return false }
         var reachable = [Bool](repeating: false, count: blocks.count)
         var stack = [0]
         reachable[0] = true
@@ -209,6 +211,7 @@ struct ControlFlowGraph: Hashable {
             block.terminator = block.terminator.mapSuccessors { newIndex[$0] }
             return block
         }
+        return true
     }
 }
 

@@ -35,7 +35,9 @@ enum Liveness {
 enum DeadCodeElimination {
     /// Removes unused statements known never to end the program. `neverExits` is the
     /// per-statement result of the ``ForwardSimplification`` that just ran on `graph`.
-    static func removeUnusedStatements(in graph: inout ControlFlowGraph, neverExits: NeverExitFlags) {
+    /// Returns whether it removed anything.
+    @discardableResult
+    static func removeUnusedStatements(in graph: inout ControlFlowGraph, neverExits: NeverExitFlags) -> Bool {
         removeUnused(in: &graph) { block, statement, _ in
             neverExits[block, statement]
         }
@@ -43,7 +45,10 @@ enum DeadCodeElimination {
 
     /// Replaces blocks that can only return 0 with `ret #0`, then removes unused statements
     /// whose only possible effect, ending the program with 0, a later load would have anyway.
-    static func removeStatementsCoveredByLaterLoads(in graph: inout ControlFlowGraph) {
+    /// Returns whether it changed anything.
+    @discardableResult
+    static func removeStatementsCoveredByLaterLoads(in graph: inout ControlFlowGraph) -> Bool {
+        var changed = false
         var coverage = [UInt64](repeating: 0, count: graph.blocks.count)
         for index in graph.blocks.indices.reversed() {
             var current = coverageAtExit(of: graph.blocks[index], coverage: coverage)
@@ -53,9 +58,10 @@ enum DeadCodeElimination {
             coverage[index] = current
             if current == .max, graph.blocks[index] != BasicBlock(statements: [], terminator: .returnConstant(0)) {
                 graph.blocks[index] = BasicBlock(statements: [], terminator: .returnConstant(0))
+                changed = true
             }
         }
-        removeUnused(in: &graph) { _, _, information in
+        let removed = removeUnused(in: &graph) { _, _, information in
             guard case .load(let end) = loadRequirement(of: information.statement) else {
                 return !mayExit(information.statement)
             }
@@ -63,6 +69,7 @@ enum DeadCodeElimination {
         } coverageAtExit: { block in
             coverageAtExit(of: block, coverage: coverage)
         }
+        return changed || removed
     }
 
     /// What the removal rules see of a statement.
@@ -72,11 +79,13 @@ enum DeadCodeElimination {
         var coverageAfter: UInt64
     }
 
+    /// Removes what `isRemovable` allows; returns whether it removed anything.
     private static func removeUnused(
         in graph: inout ControlFlowGraph,
         isRemovable: (_ block: Int, _ statement: Int, StatementContext) -> Bool,
         coverageAtExit: ((BasicBlock) -> UInt64)? = nil
-    ) {
+    ) -> Bool {
+        var changed = false
         var live = [LocationSet](repeating: [], count: graph.blocks.count)
         for index in graph.blocks.indices.reversed() {
             let block = graph.blocks[index]
@@ -95,8 +104,10 @@ enum DeadCodeElimination {
                 coverage = self.coverage(before: statement, after: coverage)
             }
             for position in removed { graph.blocks[index].statements.remove(at: position) }
+            if !removed.isEmpty { changed = true }
             live[index] = current
         }
+        return changed
     }
 
     private enum Requirement {

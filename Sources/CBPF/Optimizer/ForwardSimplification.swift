@@ -13,6 +13,12 @@
 struct ForwardSimplification {
     let target: AttachTarget
     private var table = ValueTable()
+    /// Whether the last ``run(on:)`` changed the graph.
+    private(set) var changedGraph = false
+    /// The states on the edges into each block: most blocks have one, kept apart from the
+    /// rest so that it needs no array.
+    private var firstIncoming: [AbstractState?] = []
+    private var moreIncoming: [[AbstractState]] = []
 
     /// How far a jump is threaded, in blocks, to bound the work on long programs.
     private static let threadingLimit = 256
@@ -27,10 +33,8 @@ struct ForwardSimplification {
         let count = graph.blocks.count
         let liveAtEntry = Liveness.entryLiveness(of: graph)
         let scratchSlots = graph.scratchSlotsUsed
-        // The states on the edges into each block: most blocks have one, kept apart from the
-        // rest so that it needs no array.
-        var firstIncoming = [AbstractState?](repeating: nil, count: count)
-        var moreIncoming = [[AbstractState]](repeating: [], count: count)
+        firstIncoming = [AbstractState?](repeating: nil, count: count)
+        moreIncoming = [[AbstractState]](repeating: [], count: count)
         var neverExits = NeverExitFlags(blockCount: count)
 
         for index in 0..<count {
@@ -65,75 +69,68 @@ struct ForwardSimplification {
                 neverExits.append(effect.exit == .never)
             }
 
-            // At most two edges leave a block: `first`, then `second` for a branch.
-            var first: (target: Int, state: AbstractState)? = nil
-            var second: (target: Int, state: AbstractState)? = nil
             switch terminator {
             case .returnConstant:
                 break
             case .returnA:
                 if let k = state.constant(state.accumulator, table: table) { terminator = .returnConstant(k) }
             case .jump(let successor):
-                first = (successor, state)
+                terminator = .jump(deliver(state, entering: successor, graph: graph, liveAtEntry: liveAtEntry))
             case .branch(let test, var operand, let ifTrue, let ifFalse):
                 if case .x = operand, let k = state.constant(state.index, table: table) { operand = .constant(k) }
                 let right = state.operandValue(operand, table: &table)
                 let left = state.accumulator
+                var decided: Int? = nil
                 if ifTrue == ifFalse {
-                    terminator = .jump(ifTrue)
-                    first = (ifTrue, state)
+                    decided = ifTrue
                 } else if let outcome = state.evaluate(test, left, right, table: table) {
-                    let successor = outcome ? ifTrue : ifFalse
-                    terminator = .jump(successor)
-                    first = (successor, state)
-                } else {
-                    var whenTrue = state
-                    var whenFalse = state
-                    let trueFeasible = whenTrue.assume(test, left, right, outcome: true, table: table)
-                    let falseFeasible = whenFalse.assume(test, left, right, outcome: false, table: table)
-                    switch (trueFeasible, falseFeasible) {
-                    case (true, false):
-                        terminator = .jump(ifTrue)
-                        first = (ifTrue, state)
-                    case (false, true):
-                        terminator = .jump(ifFalse)
-                        first = (ifFalse, state)
-                    default:
-                        terminator = .branch(test, operand, ifTrue: ifTrue, ifFalse: ifFalse)
-                        first = (ifTrue, whenTrue)
-                        second = (ifFalse, whenFalse)
-                    }
+                    decided = outcome ? ifTrue : ifFalse
                 }
-            }
-
-            // Thread each edge as far as the facts on it decide the way.
-            func thread(_ edge: (target: Int, state: AbstractState)) -> Int {
-                let destination = threadedDestination(
-                    from: edge.state, entering: edge.target, graph: graph, liveAtEntry: liveAtEntry)
-                if firstIncoming[destination] == nil {
-                    firstIncoming[destination] = edge.state
-                } else {
-                    moreIncoming[destination].append(edge.state)
+                if let decided {
+                    terminator = .jump(deliver(state, entering: decided, graph: graph, liveAtEntry: liveAtEntry))
+                    break
                 }
-                return destination
-            }
-            let firstDestination = first.map(thread)
-            let secondDestination = second.map(thread)
-            switch terminator {
-            case .jump: terminator = .jump(firstDestination!)
-            case .branch(let test, let operand, _, _):
-                terminator = firstDestination == secondDestination
-                    ? .jump(firstDestination!)
-                    : .branch(test, operand, ifTrue: firstDestination!, ifFalse: secondDestination!)
-            default: break
+                var whenTrue = state
+                var whenFalse = state
+                let trueFeasible = whenTrue.assume(test, left, right, outcome: true, table: table)
+                let falseFeasible = whenFalse.assume(test, left, right, outcome: false, table: table)
+                switch (trueFeasible, falseFeasible) {
+                case (true, false):
+                    terminator = .jump(deliver(state, entering: ifTrue, graph: graph, liveAtEntry: liveAtEntry))
+                case (false, true):
+                    terminator = .jump(deliver(state, entering: ifFalse, graph: graph, liveAtEntry: liveAtEntry))
+                default:
+                    // Thread each edge as far as the facts on it decide the way.
+                    let trueDestination = deliver(whenTrue, entering: ifTrue, graph: graph, liveAtEntry: liveAtEntry)
+                    let falseDestination = deliver(whenFalse, entering: ifFalse, graph: graph, liveAtEntry: liveAtEntry)
+                    terminator = trueDestination == falseDestination
+                        ? .jump(trueDestination)
+                        : .branch(test, operand, ifTrue: trueDestination, ifFalse: falseDestination)
+                }
             }
             if let statements {
                 graph.blocks[index] = BasicBlock(statements: statements, terminator: terminator)
+                changedGraph = true
             } else if terminator != block.terminator {
                 graph.blocks[index].terminator = terminator
+                changedGraph = true
             }
         }
         return neverExits
+    }
+
+    /// Sends `state` along an edge into `target`, threaded as far as its facts decide the way;
+    /// returns the block the edge now enters.
+    private mutating func deliver(
+        _ state: AbstractState, entering target: Int, graph: ControlFlowGraph, liveAtEntry: [LocationSet]
+    ) -> Int {
+        let destination = threadedDestination(from: state, entering: target, graph: graph, liveAtEntry: liveAtEntry)
+        if firstIncoming[destination] == nil {
+            firstIncoming[destination] = state
+        } else {
+            moreIncoming[destination].append(state)
+        }
+        return destination
     }
 
     /// The state before the first instruction, tracking the first `scratchSlots` slots (the

@@ -52,16 +52,18 @@ public enum Optimizer {
         var graph = ControlFlowGraph(program)
         BlockMerging.run(on: &graph)
         for _ in 0..<configuration.maximumRounds {
-            let before = graph
             var forward = ForwardSimplification(target: target)
             let neverExits = forward.run(on: &graph)
-            DeadCodeElimination.removeUnusedStatements(in: &graph, neverExits: neverExits)
-            Peephole.run(on: &graph)
-            graph.normalize()
-            DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph)
-            graph.normalize()
-            BlockMerging.run(on: &graph)
-            if graph == before { break }
+            var changed = forward.changedGraph
+            // Each pass says whether it changed the graph; a round that changes nothing is the
+            // fixed point.
+            if DeadCodeElimination.removeUnusedStatements(in: &graph, neverExits: neverExits) { changed = true }
+            if Peephole.run(on: &graph) { changed = true }
+            // Jumps only go forward, so the coverage pass needs no normal form first.
+            if DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph) { changed = true }
+            if graph.normalize() { changed = true }
+            if BlockMerging.run(on: &graph) { changed = true }
+            if !changed { break }
         }
         // Only the final graph is laid out: each round is at least as good as the one before.
         let candidate = Layout.emit(graph)

@@ -7,23 +7,30 @@
 /// - `tax` of `X + c` whose only readers are indirect loads folds `c` into their offsets
 ///   (`ld #c; add x; tax; ldb [x + k]` is `ldb [x + (k + c)]`).
 enum Peephole {
-    static func run(on graph: inout ControlFlowGraph) {
+    /// Rewrites every block; returns whether anything changed.
+    @discardableResult
+    static func run(on graph: inout ControlFlowGraph) -> Bool {
         let live = Liveness.entryLiveness(of: graph)
+        var changed = false
         for index in graph.blocks.indices {
-            foldIntoBranch(&graph.blocks[index], entryLiveness: live)
-            foldIndexOffsets(&graph.blocks[index], entryLiveness: live)
+            if foldIntoBranch(&graph.blocks[index], entryLiveness: live) { changed = true }
+            if foldIndexOffsets(&graph.blocks[index], entryLiveness: live) { changed = true }
         }
+        return changed
     }
 
     /// Folds the last statements of a block into its branch while A is dead after it.
-    private static func foldIntoBranch(_ block: inout BasicBlock, entryLiveness live: [LocationSet]) {
+    private static func foldIntoBranch(_ block: inout BasicBlock, entryLiveness live: [LocationSet]) -> Bool {
+        var changed = false
         while case .branch(let test, let operand, let ifTrue, let ifFalse) = block.terminator,
               let last = block.statements.last,
               !live[ifTrue].contains(.a), !live[ifFalse].contains(.a),
               let folded = fold(last, into: test, operand, ifTrue: ifTrue, ifFalse: ifFalse) {
             block.statements.removeLast()
             block.terminator = folded
+            changed = true
         }
+        return changed
     }
 
     /// The branch on A before `statement` that takes the same way as `test operand` after it.
@@ -67,7 +74,8 @@ enum Peephole {
 
     /// Removes `tax` where A is X + c and X is only read by indirect loads until it is next
     /// written or dies, adding c to their offsets instead.
-    private static func foldIndexOffsets(_ block: inout BasicBlock, entryLiveness live: [LocationSet]) {
+    private static func foldIndexOffsets(_ block: inout BasicBlock, entryLiveness live: [LocationSet]) -> Bool {
+        var changed = false
         let xLiveAtExit = Liveness.liveAtExit(of: block, entryLiveness: live).contains(.x)
         // A = X + accumulatorOffset, where X is the current X; nil when unknown.
         var accumulatorOffset: UInt32? = nil
@@ -99,6 +107,7 @@ enum Peephole {
                         block.statements[reader] = .loadIndirect(size, offset: k &+ offset)
                     }
                     block.statements.remove(at: position)
+                    changed = true
                     // X is unchanged, so A is still X + offset.
                     continue
                 }
@@ -111,6 +120,7 @@ enum Peephole {
             }
             position += 1
         }
+        return changed
     }
 
     /// The positions of the statements after `position` that read X, if they are all indirect
