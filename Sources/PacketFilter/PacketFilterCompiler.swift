@@ -57,12 +57,7 @@ public struct PacketFilterCompiler: Sendable {
         if generator.link.tunnelSlots > 0 {
             condition = .and(Self.zeroedTunnelSlots(generator.link.tunnelSlots), condition)
         }
-        let program: Program
-        do {
-            program = try ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
-        } catch {
-            throw FilterSyntaxError("the generated program could not be laid out: \(error)")
-        }
+        let program = ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
         // The optimizer verifies its input and its result, and returns an input that does not
         // verify unchanged: only an unchanged program needs checking here.
         let optimized = optimizes ? Optimizer.optimize(program, for: .socket) : program

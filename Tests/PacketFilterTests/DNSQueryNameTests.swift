@@ -116,14 +116,20 @@ struct DNSQueryNameTests {
             ("*.example.com", query(Array(repeating: "a", count: DNSName.maximumSubdomainLabels) + ["example", "com"]), true),
             ("*.example.com", query(Array(repeating: "a", count: DNSName.maximumSubdomainLabels + 1) + ["example", "com"]), false),
         ]
-        for (name, packet, expected) in cases {
-            let program = try PacketFilterCompiler().compile("dns qname \"\(name)\"")
-            let accepted = try Interpreter(program).run(packet: packet) != 0
-            #expect(accepted == expected, "\(name) on \(packet)")
-            if let oracle {
-                // The kernel runs the same program on the same bytes.
-                let delivery = oracle.deliver(program.raw, packet: packet)
-                #expect(delivery == (expected ? .delivered(packet.count) : .dropped), "\(name): \(delivery)")
+        // Unoptimized, the wildcard matcher is long enough that some branches reach their
+        // targets through `ja`s: the kernel must agree with that layout too.
+        let unoptimizedWildcard = try PacketFilterCompiler(optimizes: false).compile("dns qname \"*.example.com\"")
+        #expect(unoptimizedWildcard.count > 256)
+        for optimizes in [true, false] {
+            for (name, packet, expected) in cases {
+                let program = try PacketFilterCompiler(optimizes: optimizes).compile("dns qname \"\(name)\"")
+                let accepted = try Interpreter(program).run(packet: packet) != 0
+                #expect(accepted == expected, "\(name) on \(packet), optimized \(optimizes)")
+                if let oracle {
+                    // The kernel runs the same program on the same bytes.
+                    let delivery = oracle.deliver(program.raw, packet: packet)
+                    #expect(delivery == (expected ? .delivered(packet.count) : .dropped), "\(name): \(delivery)")
+                }
             }
         }
     }

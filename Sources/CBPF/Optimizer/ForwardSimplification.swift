@@ -185,7 +185,7 @@ struct ForwardSimplification {
             }
             current = next
             let changed = simulated.locationsDiffering(from: state, table: table)
-            let landsOnZero = graph.blocks[next] == BasicBlock(statements: [], terminator: .returnConstant(0))
+            let landsOnZero = graph.blocks[next].terminator == .returnConstant(0) && graph.blocks[next].statements.isEmpty
             if changed.isDisjoint(with: liveAtEntry[next]), !mayEndWithZero || landsOnZero {
                 destination = next
             }

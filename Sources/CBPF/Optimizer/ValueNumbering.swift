@@ -41,6 +41,12 @@ struct ValueTable {
     private var staticFacts: [ValueFacts] = []
     private var opaqueCount = 0
 
+    init() {
+        // Room for a typical filter's values, so that the arrays seldom grow.
+        expressions.reserveCapacity(32)
+        staticFacts.reserveCapacity(32)
+    }
+
     func expression(of value: ValueNumber) -> ValueExpression { expressions[Int(value.rawValue)] }
 
     func facts(of value: ValueNumber) -> ValueFacts { staticFacts[Int(value.rawValue)] }

@@ -2,9 +2,9 @@ import CBPF
 
 /// Lays a condition out as a program that returns `acceptValue` when it holds and 0 otherwise.
 ///
-/// Tests are laid out in order, each branch going to numbered labels that are resolved in one
-/// pass. Only when a conditional jump would reach further than 255 instructions does the
-/// emitter hand the layout to ``ProgramBuilder``, which inserts the long jumps.
+/// Tests are laid out in order, each branch going to numbered labels. A conditional jump reaches
+/// only 255 instructions: a branch whose target is further away goes through a `ja` placed
+/// right after it.
 struct ConditionEmitter {
     private enum Item {
         case statement(Instruction)
@@ -19,15 +19,14 @@ struct ConditionEmitter {
     private var items: [Item] = []
     private var labelCount = 2
 
-    static func program(for condition: Condition, acceptValue: UInt32) throws(AssemblyError) -> Program {
+    static func program(for condition: Condition, acceptValue: UInt32) -> Program {
         var emitter = ConditionEmitter()
         emitter.emit(condition, ifTrue: acceptLabel, ifFalse: rejectLabel)
         emitter.items += [
             .label(acceptLabel), .statement(.returnConstant(acceptValue)),
             .label(rejectLabel), .statement(.returnConstant(0)),
         ]
-        if let program = emitter.resolvedProgram() { return program }
-        return try emitter.builtProgram()
+        return emitter.resolvedProgram()
     }
 
     private mutating func freshLabel() -> Int {
@@ -63,15 +62,44 @@ struct ConditionEmitter {
         return statement
     }
 
-    /// The program with every jump resolved, or nil when a conditional jump is out of reach.
-    private func resolvedProgram() -> Program? {
-        var addresses = [Int](repeating: 0, count: labelCount)
-        var address = 0
-        for item in items {
-            if case .label(let label) = item { addresses[label] = address } else { address += 1 }
+    /// The program with every jump resolved, with long jumps where branches cannot reach.
+    private mutating func resolvedProgram() -> Program {
+        while true {
+            let addresses = labelAddresses()
+            // Branch ways out of reach, last first so that insertions keep earlier positions.
+            var outOfReach = [(position: Int, way: Way)]()
+            var address = 0
+            for (position, item) in items.enumerated() {
+                switch item {
+                case .label: continue
+                case .branch(let condition, _, let ifTrue, let ifFalse):
+                    let (whenTrue, whenFalse) = Self.kernelTargets(condition, ifTrue, ifFalse)
+                    if addresses[whenTrue] - address - 1 > 255 { outOfReach.append((position, .kernelTrue)) }
+                    if addresses[whenFalse] - address - 1 > 255 { outOfReach.append((position, .kernelFalse)) }
+                default: break
+                }
+                address += 1
+            }
+            if outOfReach.isEmpty { break }
+            for (position, way) in outOfReach.reversed() {
+                guard case .branch(let condition, let operand, var ifTrue, var ifFalse) = items[position] else { continue }
+                let trampoline = freshLabel()
+                // The kernel's true way is the condition's false way when the test is negated.
+                let swapsTargets = condition.lowered.swapsTargets
+                let far: Int
+                if (way == .kernelTrue) != swapsTargets {
+                    (far, ifTrue) = (ifTrue, trampoline)
+                } else {
+                    (far, ifFalse) = (ifFalse, trampoline)
+                }
+                items[position] = .branch(condition, operand, ifTrue: ifTrue, ifFalse: ifFalse)
+                items.insert(contentsOf: [.label(trampoline), .jump(to: far)], at: position + 1)
+            }
         }
+
+        let addresses = labelAddresses()
         var instructions = [Instruction]()
-        instructions.reserveCapacity(address)
+        instructions.reserveCapacity(addresses.last ?? 0)
         for item in items {
             let next = instructions.count + 1
             switch item {
@@ -81,53 +109,30 @@ struct ConditionEmitter {
                 instructions.append(instruction)
             case .jump(let label):
                 instructions.append(.jump(offset: UInt32(addresses[label] - next)))
-            case .branch(let condition, let operand, var ifTrue, var ifFalse):
-                let (test, swapsTargets) = condition.lowered
-                if swapsTargets { swap(&ifTrue, &ifFalse) }
-                let (trueOffset, falseOffset) = (addresses[ifTrue] - next, addresses[ifFalse] - next)
-                guard let jt = UInt8(exactly: trueOffset), let jf = UInt8(exactly: falseOffset) else { return nil }
-                instructions.append(.conditionalJump(test, operand, ifTrue: jt, ifFalse: jf))
+            case .branch(let condition, let operand, let ifTrue, let ifFalse):
+                let (whenTrue, whenFalse) = Self.kernelTargets(condition, ifTrue, ifFalse)
+                instructions.append(.conditionalJump(
+                    condition.lowered.test, operand,
+                    ifTrue: UInt8(addresses[whenTrue] - next), ifFalse: UInt8(addresses[whenFalse] - next)))
             }
         }
         return Program(instructions)
     }
 
-    /// The program laid out by ``ProgramBuilder``, which reaches far labels with long jumps.
-    private func builtProgram() throws(AssemblyError) -> Program {
-        func label(_ number: Int) -> Label { Label("L\(number)") }
-        let components: [any ProgramComponent] = items.map { item in
-            switch item {
-            case .statement(let instruction): Self.component(instruction)
-            case .branch(let condition, let operand, let ifTrue, let ifFalse):
-                Jump(if: condition, operand, then: label(ifTrue), else: label(ifFalse))
-            case .jump(let target): Jump(to: label(target))
-            case .label(let number): label(number)
-            }
-        }
-        return try Program {
-            for component in components { component.fragment }
-        }
+    private enum Way { case kernelTrue, kernelFalse }
+
+    /// The labels the kernel's jump goes to when its test holds and when it does not.
+    private static func kernelTargets(_ condition: JumpCondition, _ ifTrue: Int, _ ifFalse: Int) -> (Int, Int) {
+        condition.lowered.swapsTargets ? (ifFalse, ifTrue) : (ifTrue, ifFalse)
     }
 
-    /// The builder component for a straight-line instruction.
-    private static func component(_ instruction: Instruction) -> any ProgramComponent {
-        switch instruction {
-        case .loadAbsolute(let size, let offset): Load.absolute(size, offset)
-        case .loadIndirect(let size, let offset): Load.indirect(size, offset)
-        case .loadAncillary(let field, let size): Load.ancillary(field, size: size)
-        case .loadImmediate(let register, let value): Load.immediate(value, into: register)
-        case .loadScratch(let register, let slot): Load.scratch(slot, into: register)
-        case .loadLength(let register): Load.length(into: register)
-        case .loadIPv4HeaderLength(let offset): Load.ipv4HeaderLength(at: offset)
-        case .store(let register, let slot): Store(slot: slot, from: register)
-        case .arithmetic(let operation, let operand): Arithmetic(operation, operand)
-        case .negate: Negate()
-        case .tax: Transfer.aToX
-        case .txa: Transfer.xToA
-        case .returnConstant(let value): Return(value)
-        case .returnA: Return.accumulator
-        case .jump, .conditionalJump:
-            preconditionFailure("conditions hold straight-line statements only")
+    /// The address of every label.
+    private func labelAddresses() -> [Int] {
+        var addresses = [Int](repeating: 0, count: labelCount)
+        var address = 0
+        for item in items {
+            if case .label(let label) = item { addresses[label] = address } else { address += 1 }
         }
+        return addresses
     }
 }
