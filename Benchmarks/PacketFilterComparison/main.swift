@@ -75,20 +75,11 @@ func fail(_ message: String) -> Never {
 
 // MARK: - Compile time
 
-/// The issue's example expressions (the text examples, and the text the DSL examples print as),
-/// each compiled many times after a warm-up; the median of their per-expression medians is what
-/// the target (under 50 µs) is about. More expressions follow for comparison. Parsing alone and
-/// compiling without the optimizer are timed the same way, to show where the time goes.
+/// ``PacketFilterExamples``, each compiled many times after a warm-up: the median of the quoted
+/// examples' medians is what the target (under 50 µs) is about. Parsing alone and compiling
+/// without the optimizer are timed the same way, to show where the time goes.
 func measureCompileTime(repetitions compileTimeRepetitions: Int = 2000) {
     print("== compile time (EN10MB, \(compileTimeRepetitions) runs each after a warm-up; medians)")
-    let issueExamples = [
-        "ip and udp and port 53", "tcp[13] & 2 != 0", "vlan 1", "udp[4:2] == 48+8", "udp and port 53",
-        "tcp and dst port 80", "dns qname \"example.com\"", "dns qname \"*.example.com\"",
-    ]
-    let moreExamples = [
-        "host 10.0.0.1 or 10.0.0.2", "src net 192.168.0.0/16 and not dst port 22", "tcp port 80 and (443 or 8080)",
-        "ip6 and icmp6", "portrange 1024-2048", "ether broadcast or ether multicast",
-    ]
     let clock = ContinuousClock()
     func median(_ body: () -> Void) -> Double {
         for _ in 0..<20 { body() }
@@ -103,14 +94,9 @@ func measureCompileTime(repetitions compileTimeRepetitions: Int = 2000) {
         samples.sort()
         return samples[samples.count / 2]
     }
-    func middle(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
     let optimizing = PacketFilterCompiler()
     let plain = PacketFilterCompiler(optimizes: false)
-    for (title, examples) in [("the issue's examples", issueExamples), ("more expressions", moreExamples)] {
+    for (title, examples) in [("the issue's examples", PacketFilterExamples.quoted), ("more expressions", PacketFilterExamples.everyday)] {
         print("  \(title):\n    optimized   parse  unoptimized  expression")
         var medians: [Double] = []
         for expression in examples {
@@ -120,7 +106,7 @@ func measureCompileTime(repetitions compileTimeRepetitions: Int = 2000) {
             medians.append(full)
             print(String(format: "    %6.1f µs %5.1f µs %7.1f µs   %@", full, parse, unoptimized, expression))
         }
-        print(String(format: "  median of the medians: %.1f µs; slowest %.1f µs", middle(medians), medians.max() ?? 0))
+        print(String(format: "  median of the medians: %.1f µs; slowest %.1f µs", PacketFilterExamples.median(medians), medians.max() ?? 0))
     }
 }
 
