@@ -16,6 +16,10 @@ public struct PacketFilterCompiler: Sendable {
     /// Where the packets come from: a live socket (the default, as `tcpdump -d`) or a capture
     /// file (as `tcpdump -r`).
     public var source: PacketSource
+    /// The attach point the program is for: a socket (the default, and AF_PACKET capture), a tc
+    /// `cls_bpf` classifier or an iptables `xt_bpf` match, which takes at most 64 instructions.
+    /// (An `xt_bpf` match sees packets from the network header: compile for the RAW link type.)
+    public var attachTarget: AttachTarget
 
     /// The link types expressions compile for.
     public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
@@ -29,13 +33,14 @@ public struct PacketFilterCompiler: Sendable {
 
     public init(
         linkType: LinkType = .ethernet, snapshotLength: UInt32 = defaultSnapshotLength, optimizes: Bool = true,
-        netmask: UInt32 = 0, source: PacketSource = .live
+        netmask: UInt32 = 0, source: PacketSource = .live, attachTarget: AttachTarget = .socket
     ) {
         self.linkType = linkType
         self.snapshotLength = snapshotLength
         self.optimizes = optimizes
         self.netmask = netmask
         self.source = source
+        self.attachTarget = attachTarget
     }
 
     /// Parses and compiles `expression`; an empty expression accepts every packet.
@@ -68,12 +73,27 @@ public struct PacketFilterCompiler: Sendable {
                 throw FilterSyntaxError("the generated program does not verify: \(error)")
             }
         }
+        try check(optimizes ? optimized : program, for: attachTarget)
         guard optimizes else { return program }
         if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad {
             // libpcap's optimizer refuses such expressions the same way (when it runs).
             throw FilterSyntaxError("expression rejects all packets")
         }
         return optimized
+    }
+
+    /// The attach point's own rules, beyond a socket's: `xt_bpf`'s length limit.
+    private func check(_ program: Program, for target: AttachTarget) throws(FilterSyntaxError) {
+        switch target {
+        case .socket, .trafficControl:
+            return
+        case .seccomp:
+            throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
+        case .iptables:
+            guard program.count > target.maximumInstructions else { return }
+            throw FilterSyntaxError(
+                "the program has \(program.count) instructions; xt_bpf takes at most \(target.maximumInstructions)")
+        }
     }
 
     /// Sets the top `count` scratch slots to 0 before anything runs. Where a tunnel test fails,

@@ -13,8 +13,10 @@ struct FilterCompileOptions: ParsableArguments {
     @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Don't optimize, as tcpdump -O.")
     var noOptimize = false
 
-    func compiler() throws -> PacketFilterCompiler {
-        PacketFilterCompiler(linkType: try Self.linkType(named: linktype), snapshotLength: snaplen, optimizes: !noOptimize)
+    func compiler(for target: AttachTarget = .socket) throws -> PacketFilterCompiler {
+        PacketFilterCompiler(
+            linkType: try Self.linkType(named: linktype), snapshotLength: snaplen, optimizes: !noOptimize,
+            attachTarget: target)
     }
 
     static func linkType(named name: String) throws -> LinkType {
@@ -27,8 +29,8 @@ struct FilterCompileOptions: ParsableArguments {
     }
 
     /// Compiles the words of a tcpdump expression, joined by spaces as tcpdump joins them.
-    func compile(_ words: [String]) throws -> Program {
-        let compiler = try compiler()
+    func compile(_ words: [String], for target: AttachTarget = .socket) throws -> Program {
+        let compiler = try compiler(for: target)
         do {
             return try compiler.compile(words.joined(separator: " "))
         } catch {
@@ -53,6 +55,12 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Print the bytecode string (the default).")
     var bytecode = false
 
+    @Option(help: """
+        The attach point: socket (also AF_PACKET), cls_bpf, or xt_bpf, which takes at most 64 \
+        instructions and sees packets from the IP header (use --linktype RAW).
+        """)
+    var target: AttachTarget = .socket
+
     @Argument(help: "The filter expression, in one or several words.")
     var expression: [String] = []
 
@@ -60,9 +68,12 @@ struct CompileCommand: ParsableCommand {
         if bytecode && (output.listing || output.cArray || output.decimal) {
             throw ValidationError("choose one of -d, -dd, -ddd and --bytecode")
         }
+        if target == .seccomp {
+            throw ValidationError("--target: packet filters attach to socket, cls_bpf or xt_bpf, not seccomp")
+        }
     }
 
     func run() throws {
-        print(output.render(try options.compile(expression)), terminator: "")
+        print(output.render(try options.compile(expression, for: target)), terminator: "")
     }
 }

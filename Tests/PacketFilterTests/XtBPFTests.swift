@@ -1,0 +1,146 @@
+import CBPF
+import Foundation
+import PacketFilter
+import TestSupport
+import Testing
+
+/// The bytecode strings `cbpf compile --target xt_bpf` prints go into `iptables -m bpf` rules in a
+/// network namespace of the test's own; the kernel's match counters on real loopback packets must
+/// equal our interpreter's verdicts on the same packets.
+@Suite(.enabled(if: XtBPFNamespace.unavailableReason == nil,
+                "skipped: needs root, ip, iptables, network namespaces and the kernel's xt_bpf match"))
+struct XtBPFTests {
+    /// The UDP datagrams sent to 127.0.0.1: destination port and payload.
+    static let datagrams: [(port: UInt16, payload: String)] = [
+        (53, "hi\n"), (53, "hi\n"), (53, "hello world\n"), (54, "hi\n"), (54, "hello world\n"), (5353, "hi\n"),
+    ]
+
+    static let expressions = [
+        "udp dst port 53", "udp and (port 53 or port 5353)", "udp[8] == 0x68", "ip6", "len >= 40",
+        "ip src host 127.0.0.1 and udp[2:2] > 1000", "not udp port 54",
+    ]
+
+    @Test func kernelMatchesWhatTheInterpreterAccepts() throws {
+        let namespace = try XtBPFNamespace()
+        defer { namespace.delete() }
+        let compiler = PacketFilterCompiler(linkType: .raw, attachTarget: .iptables)
+        var programs = [Program]()
+        for expression in Self.expressions {
+            let program = try compiler.compile(expression)
+            programs.append(program)
+            // Only UDP: the kernel answers each datagram with an ICMP port unreachable, which
+            // comes in too.
+            try namespace.run("iptables", "-A", "INPUT", "-p", "udp", "-m", "bpf", "--bytecode", BytecodeString.format(program))
+        }
+        try namespace.run("iptables", "-A", "INPUT", "-p", "udp")  // every datagram arrived
+        let sends = Self.datagrams.map { "printf '%s' '\($0.payload.replacingOccurrences(of: "\n", with: "\\n"))' > /dev/udp/127.0.0.1/\($0.port)" }
+        try namespace.run("bash", "-c", sends.joined(separator: "; "))
+        let counters = try namespace.inputCounters()
+        #expect(counters.count == programs.count + 1, "counters \(counters)")
+        #expect(counters.last == Self.datagrams.count, "datagrams received: \(counters)")
+
+        for (index, program) in programs.enumerated() where index < counters.count {
+            let interpreter = try Interpreter(program, for: .iptables)
+            let accepted = Self.datagrams.filter {
+                interpreter.run(packet: Self.ipv4UDP(port: $0.port, payload: Array($0.payload.utf8))) != 0
+            }.count
+            #expect(counters[index] == accepted, "\(Self.expressions[index]): kernel \(counters[index]), ours \(accepted)")
+        }
+    }
+
+    /// An IPv4 UDP datagram from and to 127.0.0.1 as the kernel builds it, but for the fields no
+    /// expression here reads (identification, checksums).
+    static func ipv4UDP(port: UInt16, payload: [UInt8]) -> [UInt8] {
+        let udpLength = 8 + payload.count
+        let totalLength = 20 + udpLength
+        let ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0,
+                           127, 0, 0, 1, 127, 0, 0, 1]
+        let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
+        return ip + udp + payload
+    }
+}
+
+/// What `xt_bpf` refuses is refused when compiling, with the reason.
+struct XtBPFLimitTests {
+    @Test func longProgramsAreRefusedForXtBPF() throws {
+        let expression = "dns qname \"*.example.com\""
+        let length = try PacketFilterCompiler(linkType: .raw).compile(expression).count
+        #expect(length > AttachTarget.iptables.maximumInstructions)
+        #expect(throws: FilterSyntaxError("the program has \(length) instructions; xt_bpf takes at most 64")) {
+            try PacketFilterCompiler(linkType: .raw, attachTarget: .iptables).compile(expression)
+        }
+    }
+
+    @Test func seccompIsNoPacketAttachPoint() {
+        #expect(throws: FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")) {
+            try PacketFilterCompiler(attachTarget: .seccomp).compile("udp")
+        }
+    }
+}
+
+/// A network namespace for one test, deleted afterwards: rules go only there.
+struct XtBPFNamespace {
+    let name = "cbpf-xt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+    /// Why the test cannot run here, or nil.
+    static let unavailableReason: String? = {
+        guard geteuid() == 0 else { return "not root" }
+        for tool in ["/usr/sbin/ip", "/usr/sbin/iptables"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            return "\(tool) is missing"
+        }
+        do {
+            let probe = try XtBPFNamespace()
+            defer { probe.delete() }
+            try probe.run("iptables", "-A", "INPUT", "-m", "bpf", "--bytecode", "1,6 0 0 0")
+            return nil
+        } catch {
+            print("XtBPFTests skipped: \(error)")
+            return "\(error)"
+        }
+    }()
+
+    init() throws {
+        try Self.ip("netns", "add", name)
+        do {
+            try run("ip", "link", "set", "lo", "up")
+        } catch {
+            delete()
+            throw error
+        }
+    }
+
+    func delete() {
+        _ = try? Self.ip("netns", "del", name)
+    }
+
+    /// Runs a command inside the namespace; throws with its output when it fails.
+    func run(_ arguments: String...) throws {
+        try Self.ip(["netns", "exec", name] + arguments)
+    }
+
+    /// The packet counters of the INPUT chain's rules, in order.
+    func inputCounters() throws -> [Int] {
+        let listing = try ProcessRun.run("/usr/sbin/ip", ["netns", "exec", name, "iptables", "-L", "INPUT", "-v", "-x", "-n"],
+                                         timeout: 10)
+        guard listing.succeeded else { throw NamespaceError(run: listing) }
+        // Two header lines, then one line per rule that starts with its packet count.
+        return listing.standardOutput.split(separator: "\n").dropFirst(2).compactMap {
+            $0.split(separator: " ").first.flatMap { Int($0) }
+        }
+    }
+
+    @discardableResult
+    private static func ip(_ arguments: String...) throws -> ProcessRun { try ip(arguments) }
+
+    @discardableResult
+    private static func ip(_ arguments: [String]) throws -> ProcessRun {
+        let run = try ProcessRun.run("/usr/sbin/ip", arguments, timeout: 10)
+        guard run.succeeded else { throw NamespaceError(run: run) }
+        return run
+    }
+
+    struct NamespaceError: Error, CustomStringConvertible {
+        var run: ProcessRun
+        var description: String { "\(run)" }
+    }
+}
