@@ -7,7 +7,7 @@ import Testing
 /// The bytecode strings `cbpf compile --target xt_bpf` prints go into `iptables -m bpf` rules in a
 /// network namespace of the test's own; the kernel's match counters on real loopback packets must
 /// equal our interpreter's verdicts on the same packets.
-@Suite(.enabled(if: XtBPFNamespace.unavailableReason == nil,
+@Suite(.enabled(if: TestNamespace.xtBPFUnavailableReason == nil,
                 "skipped: needs root, ip, iptables, network namespaces and the kernel's xt_bpf match"))
 struct XtBPFTests {
     /// The UDP datagrams sent to 127.0.0.1: destination port and payload.
@@ -21,7 +21,7 @@ struct XtBPFTests {
     ]
 
     @Test func kernelMatchesWhatTheInterpreterAccepts() throws {
-        let namespace = try XtBPFNamespace()
+        let namespace = try TestNamespace()
         defer { namespace.delete() }
         let compiler = PacketFilterCompiler(linkType: .raw, attachTarget: .iptables)
         var programs = [Program]()
@@ -45,6 +45,7 @@ struct XtBPFTests {
                 interpreter.run(packet: Self.ipv4UDP(port: $0.port, payload: Array($0.payload.utf8))) != 0
             }.count
             #expect(counters[index] == accepted, "\(Self.expressions[index]): kernel \(counters[index]), ours \(accepted)")
+            print("[xt_bpf] \(Self.expressions[index]): the kernel matched \(counters[index]) of \(Self.datagrams.count), ours \(accepted)")
         }
     }
 
@@ -75,72 +76,5 @@ struct XtBPFLimitTests {
         #expect(throws: FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")) {
             try PacketFilterCompiler(attachTarget: .seccomp).compile("udp")
         }
-    }
-}
-
-/// A network namespace for one test, deleted afterwards: rules go only there.
-struct XtBPFNamespace {
-    let name = "cbpf-xt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
-    /// Why the test cannot run here, or nil.
-    static let unavailableReason: String? = {
-        guard geteuid() == 0 else { return "not root" }
-        for tool in ["/usr/sbin/ip", "/usr/sbin/iptables"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            return "\(tool) is missing"
-        }
-        do {
-            let probe = try XtBPFNamespace()
-            defer { probe.delete() }
-            try probe.run("iptables", "-A", "INPUT", "-m", "bpf", "--bytecode", "1,6 0 0 0")
-            return nil
-        } catch {
-            print("XtBPFTests skipped: \(error)")
-            return "\(error)"
-        }
-    }()
-
-    init() throws {
-        try Self.ip("netns", "add", name)
-        do {
-            try run("ip", "link", "set", "lo", "up")
-        } catch {
-            delete()
-            throw error
-        }
-    }
-
-    func delete() {
-        _ = try? Self.ip("netns", "del", name)
-    }
-
-    /// Runs a command inside the namespace; throws with its output when it fails.
-    func run(_ arguments: String...) throws {
-        try Self.ip(["netns", "exec", name] + arguments)
-    }
-
-    /// The packet counters of the INPUT chain's rules, in order.
-    func inputCounters() throws -> [Int] {
-        let listing = try ProcessRun.run("/usr/sbin/ip", ["netns", "exec", name, "iptables", "-L", "INPUT", "-v", "-x", "-n"],
-                                         timeout: 10)
-        guard listing.succeeded else { throw NamespaceError(run: listing) }
-        // Two header lines, then one line per rule that starts with its packet count.
-        return listing.standardOutput.split(separator: "\n").dropFirst(2).compactMap {
-            $0.split(separator: " ").first.flatMap { Int($0) }
-        }
-    }
-
-    @discardableResult
-    private static func ip(_ arguments: String...) throws -> ProcessRun { try ip(arguments) }
-
-    @discardableResult
-    private static func ip(_ arguments: [String]) throws -> ProcessRun {
-        let run = try ProcessRun.run("/usr/sbin/ip", arguments, timeout: 10)
-        guard run.succeeded else { throw NamespaceError(run: run) }
-        return run
-    }
-
-    struct NamespaceError: Error, CustomStringConvertible {
-        var run: ProcessRun
-        var description: String { "\(run)" }
     }
 }
