@@ -9,6 +9,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <arpa/inet.h>
+#include <sys/time.h>
 
 /// Attaches a classic BPF program to a socket. The corresponding C call is
 /// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog)`.
@@ -21,6 +25,39 @@ static inline int cbpf_attach_socket_filter(int fd, struct sock_filter *filter, 
 static inline int cbpf_detach_socket_filter(int fd) {
     int unused = 0;
     return setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
+}
+
+/// An AF_PACKET socket that receives no frames until it is bound. The corresponding C call is
+/// `socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)`.
+static inline int cbpf_packet_socket(void) {
+    return socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+}
+
+/// Binds an AF_PACKET socket to every protocol of one interface. The corresponding C call is
+/// `bind(fd, &(struct sockaddr_ll){ AF_PACKET, htons(ETH_P_ALL), interface_index }, ...)`.
+static inline int cbpf_bind_packet_socket(int fd, int interface_index) {
+    struct sockaddr_ll address = { 0 };
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ETH_P_ALL);
+    address.sll_ifindex = interface_index;
+    return bind(fd, (struct sockaddr *)&address, sizeof address);
+}
+
+/// Receives one frame and its packet type (`PACKET_HOST`, `PACKET_OUTGOING`, ...). The
+/// corresponding C call is `recvfrom(fd, buffer, capacity, 0, &(struct sockaddr_ll){...}, ...)`.
+static inline long cbpf_receive_frame(int fd, void *buffer, unsigned long capacity, unsigned char *packet_type) {
+    struct sockaddr_ll address = { 0 };
+    socklen_t length = sizeof address;
+    long received = recvfrom(fd, buffer, capacity, 0, (struct sockaddr *)&address, &length);
+    if (received >= 0) *packet_type = address.sll_pkttype;
+    return received;
+}
+
+/// Bounds how long a receive waits. The corresponding C call is
+/// `setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){...}, ...)`.
+static inline int cbpf_set_receive_timeout(int fd, long microseconds) {
+    struct timeval timeout = { .tv_sec = microseconds / 1000000, .tv_usec = microseconds % 1000000 };
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 }
 
 /// The corresponding C call is `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)`.
