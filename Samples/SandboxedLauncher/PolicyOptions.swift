@@ -188,10 +188,7 @@ struct PolicyOptions: ParsableArguments {
             var options = OCIProfileImportOptions()
             // As runc does: calls newer than libseccomp's table fail with ENOSYS, not EPERM.
             options.unknownSyscallsFailWithENOSYS = true
-            if let architectures {
-                options.architecture = architectures[0]
-                options.includesSubArchitectures = architectures.count > 1
-            }
+            if let architectures { options.cover(exactly: architectures) }
             let imported: OCIProfileImport
             do {
                 imported = try OCISeccompProfile(json: readTextFile(path)).policy(options: options)
@@ -201,15 +198,7 @@ struct PolicyOptions: ParsableArguments {
                 throw LaunchError("\(error)")
             }
             for warning in imported.warnings { printError("sandbox-launch: \(path): warning: \(warning)") }
-            var policy = imported.policy
-            if let architectures {
-                for architecture in architectures where !policy.architectures.contains(architecture) {
-                    throw LaunchError("\(path): the profile has no archMap entry that brings \(architecture) with "
-                        + architectures[0].name)
-                }
-                policy.architectures = architectures
-            }
-            return policy
+            return imported.policy
         }
         let deny = denyAction?.action ?? .errno(ErrnoCode.EPERM.rawValue)
         return (preset ?? .service).policy(deny: deny, architectures: architectures ?? [.native])

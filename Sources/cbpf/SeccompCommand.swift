@@ -52,10 +52,7 @@ struct PolicyInput: ParsableArguments {
         if let path = profile {
             var options = OCIProfileImportOptions()
             options.capabilities = try capabilities()
-            if let architectures {
-                options.architecture = architectures[0]
-                options.includesSubArchitectures = architectures.count > 1
-            }
+            if let architectures { options.cover(exactly: architectures) }
             let imported: OCIProfileImport
             do {
                 imported = try OCISeccompProfile(json: readText(path)).policy(options: options)
@@ -63,17 +60,7 @@ struct PolicyInput: ParsableArguments {
                 throw InputError(located(error))
             }
             for warning in imported.warnings { printError("\(sourceName): warning: \(warning)") }
-            var policy = imported.policy
-            if let architectures {
-                for architecture in architectures where !policy.architectures.contains(architecture) {
-                    let covered = policy.architectures.map(\.name).joined(separator: ", ")
-                    throw InputError(
-                        "\(sourceName): the profile does not cover \(architecture.name) for the target "
-                            + "\(architectures[0].name) (it covers \(covered): the target and the subArchitectures of "
-                            + "its archMap entry)")
-                }
-                policy.architectures = architectures
-            }
+            let policy = imported.policy
             do {
                 try policy.validate()
             } catch {

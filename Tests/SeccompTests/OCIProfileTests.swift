@@ -56,6 +56,26 @@ struct OCIProfileTests {
         #expect(try OCISeccompProfile(json: profile.json) == profile)
     }
 
+    /// `--arch x86_64,x86`: exactly those, in that order; x32 stays out. An architecture the
+    /// profile does not list for the target is refused, naming what it covers.
+    @Test(.enabled(if: dockerDefaultProfileText != nil, "skipped: ../shared/corpus/seccomp/docker-default.json is absent"))
+    func dockerProfileCoversExactlyTheArchitecturesAskedFor() throws {
+        var options = OCIProfileImportOptions(kernelVersion: ociTestKernel)
+        options.cover(exactly: [.x86_64, .x86])
+        let imported = try dockerProfile().policy(options: options)
+        #expect(imported.policy.architectures == [.x86_64, .x86])
+        options.cover(exactly: [.x86, .x86_64])
+        #expect(throws: OCIProfileError.self) { try dockerProfile().policy(options: options) }
+        options.cover(exactly: [.x86_64, .aarch64])
+        do {
+            _ = try dockerProfile().policy(options: options)
+            Issue.record("aarch64 is no sub-architecture of x86_64 in Docker's archMap")
+        } catch {
+            #expect("\(error)".contains("does not cover aarch64 for the target x86_64"))
+            #expect("\(error)".contains("x86_64, x86, x32"))
+        }
+    }
+
     @Test(.enabled(if: dockerDefaultProfileText != nil, "skipped: ../shared/corpus/seccomp/docker-default.json is absent"))
     func dockerProfileOnX86_64() throws {
         let imported = try importDocker(.x86_64)

@@ -54,6 +54,20 @@ public struct OCIProfileImportOptions: Sendable, Hashable {
         "CAP_AUDIT_WRITE",
     ]
 
+    /// The architectures the policy covers, when ``cover(exactly:)`` chose them: the target and
+    /// those of the others the profile lists for it. `nil` covers all that it lists.
+    public private(set) var exactArchitectures: [SeccompArchitecture]? = nil
+
+    /// Covers exactly `architectures`, in this order: the first is the target, and the profile
+    /// must list each of the others for it (in its `architectures`, or the `subArchitectures`
+    /// of the target's `archMap` entry), or the import fails naming the one it lacks.
+    public mutating func cover(exactly architectures: [SeccompArchitecture]) {
+        guard let target = architectures.first else { return }
+        architecture = target
+        includesSubArchitectures = architectures.count > 1
+        exactArchitectures = architectures
+    }
+
     /// Options for `architecture` (this machine's by default), Docker's default capabilities,
     /// the running kernel, and runc's choices for what the format leaves out.
     public init(
@@ -447,6 +461,16 @@ extension OCISeccompProfile {
                         + SeccompArchitecture.all.map(\.ociName).joined(separator: ", "))
             }
             if !result.contains(architecture) { result.append(architecture) }
+        }
+        if let exact = options.exactArchitectures {
+            for architecture in exact where !result.contains(architecture) {
+                throw error(
+                    at: archMap.isEmpty ? "architectures" : "archMap",
+                    "the profile does not cover \(architecture.name) for the target \(target.name)",
+                    "it covers \(result.map(\.name).joined(separator: ", ")): the target and the "
+                        + (archMap.isEmpty ? "profile's architectures" : "subArchitectures of its archMap entry"))
+            }
+            result = exact
         }
         for architecture in result where !architecture.isSupportedByLibseccomp {
             let path = names.first(where: { SeccompArchitecture(ociName: $0.name) == architecture })?.path ?? ""
