@@ -74,14 +74,9 @@ struct ClsBPFTests {
         return Int(words[sent + 3])
     }
 
-    /// The Ethernet frame the kernel sends for a datagram, but for the fields no expression here
-    /// reads (identification, checksums, source port).
+    /// The Ethernet frame the kernel sends for a datagram, but for fields no expression reads.
     static func frame(port: UInt16, payload: [UInt8]) -> [UInt8] {
-        let udpLength = 8 + payload.count
-        let totalLength = 20 + udpLength
-        let ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0,
-                           10, 99, 0, 1, 10, 99, 0, 2]
-        let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
-        return peerMAC + localMAC + [0x08, 0x00] + ip + udp + payload
+        peerMAC + localMAC + [0x08, 0x00]
+            + TestDatagrams.ipv4UDP(from: [10, 99, 0, 1], to: [10, 99, 0, 2], port: port, payload: payload)
     }
 }

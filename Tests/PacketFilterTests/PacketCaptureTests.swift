@@ -85,14 +85,10 @@ struct PacketCaptureTests {
         }
     }
 
-    /// A loopback frame as AF_PACKET shows it (a zeroed Ethernet header), but for the fields no
-    /// expression here reads (identification, checksums, source port).
+    /// A loopback frame as AF_PACKET shows it (a zeroed Ethernet header), but for fields no
+    /// expression reads.
     static func loopbackFrame(port: UInt16, payload: [UInt8]) -> [UInt8] {
-        let udpLength = 8 + payload.count
-        let totalLength = 20 + udpLength
-        let ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0,
-                           127, 0, 0, 1, 127, 0, 0, 1]
-        let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
-        return [UInt8](repeating: 0, count: 12) + [0x08, 0x00] + ip + udp + payload
+        [UInt8](repeating: 0, count: 12) + [0x08, 0x00]
+            + TestDatagrams.ipv4UDP(from: [127, 0, 0, 1], to: [127, 0, 0, 1], port: port, payload: payload)
     }
 }

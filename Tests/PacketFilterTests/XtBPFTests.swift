@@ -49,15 +49,9 @@ struct XtBPFTests {
         }
     }
 
-    /// An IPv4 UDP datagram from and to 127.0.0.1 as the kernel builds it, but for the fields no
-    /// expression here reads (identification, checksums).
+    /// A datagram from and to 127.0.0.1, as the kernel builds it but for fields no expression reads.
     static func ipv4UDP(port: UInt16, payload: [UInt8]) -> [UInt8] {
-        let udpLength = 8 + payload.count
-        let totalLength = 20 + udpLength
-        let ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0,
-                           127, 0, 0, 1, 127, 0, 0, 1]
-        let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
-        return ip + udp + payload
+        TestDatagrams.ipv4UDP(from: [127, 0, 0, 1], to: [127, 0, 0, 1], port: port, payload: payload)
     }
 }
 
