@@ -16,6 +16,9 @@ public struct PacketFilterCompiler: Sendable {
     /// Where the packets come from: a live socket (the default, as `tcpdump -d`) or a capture
     /// file (as `tcpdump -r`).
     public var source: PacketSource
+    /// Where `ether host NAME` and `net NAME` find their names: the system's databases, as
+    /// libpcap, unless set.
+    public var addressNames: AddressNameLookup = .system
 
     /// The link types expressions compile for.
     public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
@@ -40,7 +43,8 @@ public struct PacketFilterCompiler: Sendable {
 
     /// Parses and compiles `expression`; an empty expression accepts every packet.
     public func compile(_ expression: String) throws(FilterSyntaxError) -> Program {
-        try compile(FilterExpression.parse(expression))
+        var parser = try FilterParser(expression, addressNames: addressNames)
+        return try compile(parser.parse())
     }
 
     /// Compiles a parsed expression; nil accepts every packet.
@@ -49,7 +53,7 @@ public struct PacketFilterCompiler: Sendable {
         guard let expression else {
             return Program([.returnConstant(snapshotLength)])
         }
-        var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
+        var generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
         generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
         let generated = try generator.condition(expression)
         // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.

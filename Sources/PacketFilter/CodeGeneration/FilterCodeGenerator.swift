@@ -6,6 +6,7 @@ struct FilterCodeGenerator {
     /// Mutated by `vlan`, `mpls` and `pppoes`, which move the offsets of later primitives.
     var link: LinkLayer
     let services: ServiceDatabase
+    let addressNames: AddressNameLookup
     /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
     let netmask: UInt32
     /// Whether the expression has a primitive for which libpcap turns its optimizer off
@@ -302,7 +303,15 @@ struct FilterCodeGenerator {
         case .decnet(let address):
             return try decnetHost(address, proto: proto, direction: direction)
         case .name(let name):
-            throw FilterSyntaxError("network names (/etc/networks) are not supported: write \"\(name)\" as an address")
+            guard var value = addressNames.network(name), value != 0 else { throw FilterSyntaxError("unknown network '\(name)'") }
+            // libpcap's gen_scode left-justifies the network number and masks what it wrote:
+            // `127` is 127.0.0.0/8, while `127.0.0.0` is that one address.
+            var netmask = UInt32.max
+            while value & 0xff00_0000 == 0 {
+                value <<= 8
+                netmask <<= 8
+            }
+            return try host4(value, netmask, proto: proto, direction: direction)
         }
     }
 
@@ -338,6 +347,13 @@ struct FilterCodeGenerator {
             })
         case .decnet(let address):
             return try decnetHost(address, proto: proto, direction: direction)
+        case .name(let name) where proto == .link:
+            // libpcap's gen_scode: the link type first, then /etc/ethers.
+            guard link.ethernetAddressOffsets != nil else {
+                throw FilterSyntaxError("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name")
+            }
+            guard let bytes = addressNames.ethernetAddress(name) else { throw FilterSyntaxError("unknown ether host '\(name)'") }
+            return try host(.ethernet(bytes), proto: proto, direction: direction)
         case .name(let name):
             return try hostNamed(name, proto: proto, direction: direction)
         }

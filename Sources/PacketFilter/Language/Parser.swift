@@ -20,10 +20,12 @@ struct FilterParser {
     private let tokens: [Token]
     private var position = 0
     private let services: ServiceDatabase
+    private let addressNames: AddressNameLookup
 
-    init(_ text: String, services: ServiceDatabase = .system) throws(FilterSyntaxError) {
+    init(_ text: String, services: ServiceDatabase = .system, addressNames: AddressNameLookup = .system) throws(FilterSyntaxError) {
         tokens = try Lexer.tokens(text)
         self.services = services
+        self.addressNames = addressNames
     }
 
     /// Parses the whole text; nil for an empty expression, which accepts every packet.
@@ -463,8 +465,9 @@ struct FilterParser {
         switch qualifiers.address {
         case .none: throw noQualifier(token)
         case .unspecified, .host:
-            guard qualifiers.proto != .link else {
-                throw FilterSyntaxError("Ethernet host names (/etc/ethers) are not supported: write the address", at: token.location)
+            // Looked up here for the error's place, and again when the code is generated.
+            if qualifiers.proto == .link, addressNames.ethernetAddress(name) == nil {
+                throw FilterSyntaxError("unknown ether host '\(name)'", at: token.location)
             }
             guard qualifiers.proto != .decnet else {
                 // libpcap is built without DECnet's name library.
@@ -472,7 +475,10 @@ struct FilterParser {
             }
             return .primitive(.host(.name(name), protocol: qualifiers.proto, direction: qualifiers.direction))
         case .net:
-            throw FilterSyntaxError("network names (/etc/networks) are not supported: write the network as an address", at: token.location)
+            guard let number = addressNames.network(name), number != 0 else {
+                throw FilterSyntaxError("unknown network '\(name)'", at: token.location)
+            }
+            return .primitive(.net(.name(name), mask: nil, prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
         case .port:
             try checkPortProtocol(qualifiers, token)
             _ = try services.port(named: name, protocol: qualifiers.proto, at: token.location)
