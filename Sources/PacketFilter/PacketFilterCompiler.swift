@@ -20,6 +20,9 @@ public struct PacketFilterCompiler: Sendable {
     /// `cls_bpf` classifier or an iptables `xt_bpf` match, which takes at most 64 instructions.
     /// (An `xt_bpf` match sees packets from the network header: compile for the RAW link type.)
     public var attachTarget: AttachTarget
+    /// Where `ether host NAME` and `net NAME` find their names: the system's databases, as
+    /// libpcap, unless set.
+    public var addressNames: AddressNameLookup = .system
 
     /// The link types expressions compile for.
     public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
@@ -45,7 +48,8 @@ public struct PacketFilterCompiler: Sendable {
 
     /// Parses and compiles `expression`; an empty expression accepts every packet.
     public func compile(_ expression: String) throws(FilterSyntaxError) -> Program {
-        try compile(FilterExpression.parse(expression))
+        var parser = try FilterParser(expression, addressNames: addressNames)
+        return try compile(parser.parse())
     }
 
     /// Compiles a parsed expression; nil accepts every packet.
@@ -54,7 +58,7 @@ public struct PacketFilterCompiler: Sendable {
         guard let expression else {
             return Program([.returnConstant(snapshotLength)])
         }
-        var generator = FilterCodeGenerator(link: link, services: .system, netmask: netmask)
+        var generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
         generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
         let generated = try generator.condition(expression)
         // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.

@@ -47,6 +47,7 @@ struct LanguageTests {
         "host fe80::1 and ip6", "net 10", "ip multicast", "tcp[tcpflags] & (tcp-syn|tcp-ack) != 0",
         "icmp[icmptype] = icmp-echo", "ether host 01:02:03:04:05:06", "src or dst port 53",
         "udp dst portrange 100-200", "not tcp and not udp", "-ip[0] & 0xf = 11", "ip[0] ^ 1 + 2 = 3",
+        "decnet src 1.1 or 63.1023", "decnet host 1025 and not ipx", "atalk or aarp", "atalk[2] = 1",
         // Resolved from /etc/hosts when the expression compiles, by libpcap and by us alike.
         "host localhost", "src host localhost or 10.0.0.1", "arp host localhost",
     ]

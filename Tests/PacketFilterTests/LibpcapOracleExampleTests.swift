@@ -26,17 +26,6 @@ struct OracleExample: CustomTestStringConvertible, Sendable {
 }
 
 @Suite struct LibpcapOracleExampleTests {
-    /// IPX and AppleTalk come in several framings that libpcap tests together; we refuse them,
-    /// on Ethernet and Linux cooked captures alike, with a message.
-    @Test(arguments: ["link proto \\ipx", "link proto \\atalk", "link proto \\aarp"])
-    func ipxAndAppleTalkAreRefusedOnEveryLinkType(_ expression: String) {
-        for linkType in [LinkType.ethernet, .linuxSLL] {
-            #expect(throws: FilterSyntaxError.self, "\(linkType) \(expression)") {
-                try PacketFilterCompiler(linkType: linkType).compile(expression)
-            }
-        }
-    }
-
     /// Packets cut short just before a load that libpcap's optimizer drops or moves: there its
     /// optimized and unoptimized programs disagree, so libpcap's verdict is not defined. These
     /// cases pin that down (so that a libpcap change shows) and check that ours is one of the two.

@@ -6,6 +6,7 @@ struct FilterCodeGenerator {
     /// Mutated by `vlan`, `mpls` and `pppoes`, which move the offsets of later primitives.
     var link: LinkLayer
     let services: ServiceDatabase
+    let addressNames: AddressNameLookup
     /// The network's mask for `ip broadcast`; tcpdump uses 0 when it reads a file.
     let netmask: UInt32
     /// Whether the expression has a primitive for which libpcap turns its optimizer off
@@ -69,7 +70,15 @@ struct FilterCodeGenerator {
             case .link: return try link.carries(number)
             case .iso: return try isoProtocol(number)
             case .isis: return try isisPDU(number)
-            case let other?: throw FilterSyntaxError("'\(other.rawValue) proto' is bogus")
+            case let other?:
+                switch other {
+                case .atalk, .decnet:
+                    throw FilterSyntaxError("\(other.libpcapName!) encapsulation is not specifiable")
+                case .sca, .lat, .mopdl, .moprc:
+                    throw FilterSyntaxError("\(other.libpcapName!) does not encapsulate another protocol")
+                default: break
+                }
+                throw FilterSyntaxError("'\(other.rawValue) proto' is bogus")
             }
         case .protocolChain(let value, let proto):
             let number: UInt32
@@ -174,7 +183,10 @@ struct FilterCodeGenerator {
         case .vrrp, .carp: try ipProtocol4(112)
         case .icmp6: try ipProtocol6(58)
         case .stp: try link.carries(0x42)
-        case .decnet: try link.carries(0x6003)
+        case .ipx: try link.carries(LinkLayer.llcSAPIPX)
+        case .atalk: try link.carries(LinkLayer.etherTypeAppleTalk)
+        case .aarp: try link.carries(LinkLayer.etherTypeAppleTalkARP)
+        case .decnet: try link.carries(LinkLayer.etherTypeDECnet)
         case .lat: try link.carries(0x6004)
         case .sca: try link.carries(0x6007)
         case .mopdl: try link.carries(0x6001)
@@ -288,8 +300,18 @@ struct FilterCodeGenerator {
             return try host6(address, prefixLength: prefixLength ?? 128, proto: proto, direction: direction)
         case .ethernet:
             throw FilterSyntaxError("'net' takes an IP network, not an Ethernet address")
+        case .decnet(let address):
+            return try decnetHost(address, proto: proto, direction: direction)
         case .name(let name):
-            throw FilterSyntaxError("network names (/etc/networks) are not supported: write \"\(name)\" as an address")
+            guard var value = addressNames.network(name), value != 0 else { throw FilterSyntaxError("unknown network '\(name)'") }
+            // libpcap's gen_scode left-justifies the network number and masks what it wrote:
+            // `127` is 127.0.0.0/8, while `127.0.0.0` is that one address.
+            var netmask = UInt32.max
+            while value & 0xff00_0000 == 0 {
+                value <<= 8
+                netmask <<= 8
+            }
+            return try host4(value, netmask, proto: proto, direction: direction)
         }
     }
 
@@ -323,8 +345,28 @@ struct FilterCodeGenerator {
             return inTunnelledEthernet(byDirection(direction) { isSource in
                 ethernetAddress(at: isSource ? offsets.source : offsets.destination, bytes)
             })
+        case .decnet(let address):
+            return try decnetHost(address, proto: proto, direction: direction)
+        case .name(let name) where proto == .link:
+            // libpcap's gen_scode: the link type first, then /etc/ethers.
+            guard link.ethernetAddressOffsets != nil else {
+                throw FilterSyntaxError("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name")
+            }
+            guard let bytes = addressNames.ethernetAddress(name) else { throw FilterSyntaxError("unknown ether host '\(name)'") }
+            return try host(.ethernet(bytes), proto: proto, direction: direction)
         case .name(let name):
             return try hostNamed(name, proto: proto, direction: direction)
+        }
+    }
+
+    /// libpcap's `gen_dnhostop`: DECnet, with the address in its routing header.
+    private func decnetHost(_ address: UInt16, proto: FilterProtocol?, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition {
+        guard proto == nil || proto == .decnet else {
+            throw FilterSyntaxError("'\(proto!.rawValue)' modifier applied to a DECnet address")
+        }
+        let carries = try link.carries(LinkLayer.etherTypeDECnet)
+        return byDirection(direction) { isSource in
+            .and(carries, DECnetAddressTest(address: address, isSource: isSource, payload: link.payloadOffset).condition)
         }
     }
 
@@ -353,6 +395,9 @@ struct FilterCodeGenerator {
 
     /// libpcap's `gen_host` for IPv4: ip, arp and rarp when no protocol is given.
     private func host4(_ value: UInt32, _ mask: UInt32, proto: FilterProtocol?, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition {
+        // libpcap's gen_host hands a `decnet` number (or masked network) to gen_dnhostop,
+        // which keeps its low 16 bits.
+        if proto == .decnet { return try decnetHost(UInt16(truncatingIfNeeded: value), proto: proto, direction: direction) }
         let value = value & mask
         func hostOp(_ etherType: UInt32, source: UInt32, destination: UInt32) throws(FilterSyntaxError) -> Condition {
             let carries = try link.carries(etherType)
@@ -372,7 +417,9 @@ struct FilterCodeGenerator {
         case .arp?: return try hostOp(LinkLayer.etherTypeARP, source: 14, destination: 24)
         case .rarp?: return try hostOp(LinkLayer.etherTypeRARP, source: 14, destination: 24)
         case .ip6?: throw FilterSyntaxError("'ip6' modifier applied to ip host")
-        case let other?: throw FilterSyntaxError("'\(other.rawValue)' modifier applied to host")
+        case let other?:
+            if let name = other.libpcapName { throw FilterSyntaxError("\(name) host filtering not implemented") }
+            throw FilterSyntaxError("'\(other.rawValue)' modifier applied to host")
         }
     }
 
@@ -581,7 +628,7 @@ struct FilterCodeGenerator {
         case .link:
             let header = link.headerOffset
             result.statements += header.indexInX + [.loadIndirect(loadSize, offset: header.constant)]
-        case .ip, .arp, .rarp, .ip6:
+        case .ip, .arp, .rarp, .ip6, .atalk, .decnet, .sca, .lat, .moprc, .mopdl:
             result.guards.append(try abbreviation(proto))
             result.statements += net.indexInX + [.loadIndirect(loadSize, offset: net.constant)]
         case .tcp, .udp, .sctp, .icmp, .igmp, .igrp, .pim, .vrrp, .carp:
@@ -598,6 +645,24 @@ struct FilterCodeGenerator {
             throw FilterSyntaxError("'\(proto.rawValue)[...]' is not supported by this compiler")
         }
         return result
+    }
+}
+
+extension FilterProtocol {
+    /// How libpcap names the protocols whose hosts, or whose `proto N`, it does not filter.
+    var libpcapName: String? {
+        switch self {
+        case .atalk: "AppleTalk"
+        case .aarp: "AARP"
+        case .decnet: "DECNET"
+        case .sca: "SCA"
+        case .lat: "LAT"
+        case .mopdl: "MOPDL"
+        case .moprc: "MOPRC"
+        case .iso: "ISO"
+        case .ipx: "IPX"
+        default: nil
+        }
     }
 }
 

@@ -43,7 +43,7 @@ struct LinkLayer: Sendable {
     /// The largest 802.3 length; larger values of the type/length field are EtherTypes.
     static let ethernetMTU: UInt32 = 1500
     /// The SLL protocol value for 802.2 LLC frames.
-    private static let sllProtocol802_2: UInt32 = 0x0004
+    static let sllProtocol802_2: UInt32 = 0x0004
 
     static let supported: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop]
 
@@ -89,9 +89,7 @@ struct LinkLayer: Sendable {
         case .ethernet:
             return try ethernetCarries(etherType)
         case .linuxSLL:
-            if [0xe0, 0x809b, 0x80f3].contains(etherType) {
-                throw Self.unsupportedFraming(etherType)
-            }
+            if let framings = sllFramings(etherType) { return framings }
             if etherType <= Self.ethernetMTU {
                 let isLLC = Condition.compare(.halfword, at: protocolFieldOffset!, Self.sllProtocol802_2)
                 if [0x06, 0xfe, 0xf0].contains(etherType) {
@@ -146,21 +144,13 @@ struct LinkLayer: Sendable {
         case 0x06, 0xfe, 0xf0:
             // IP, ISO and NetBEUI over 802.2: DSAP and SSAP both equal the SAP.
             return .and(isLLC, .compare(.halfword, at: payloadOffset, etherType << 8 | etherType))
-        case 0xe0, 0x809b, 0x80f3:
-            throw Self.unsupportedFraming(etherType)
         default:
+            if let framings = ethernetFramings(etherType) { return framings }
             if etherType <= Self.ethernetMTU {
                 return .and(isLLC, .compare(.byte, at: payloadOffset, etherType))
             }
             return .compare(.halfword, at: typeOffset, etherType)
         }
-    }
-
-    /// IPX and AppleTalk come in several framings (Ethernet II, 802.3, 802.2, SNAP), which
-    /// libpcap tests together; this compiler does not.
-    private static func unsupportedFraming(_ etherType: UInt32) -> FilterSyntaxError {
-        FilterSyntaxError(
-            "ether proto 0x\(String(etherType, radix: 16)) (IPX or AppleTalk, with their several framings) is not supported by this compiler")
     }
 
     /// libpcap's `ethertype_to_ppptype`.

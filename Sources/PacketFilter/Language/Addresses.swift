@@ -95,6 +95,28 @@ func parseDottedIPv4(_ text: Substring) -> (value: UInt32, bits: Int)? {
     return (value, 8 * parts.count)
 }
 
+/// libpcap's `__pcap_atodn`: `AREA.NODE` as `sscanf("%d.%d")` reads it (decimal numbers, the
+/// rest of the text ignored), the area in the top 6 bits and the node in the low 10. Nil when
+/// either number is missing, as in `0x1.2`.
+func parseDECnetAddress(_ text: Substring) -> UInt16? {
+    /// `%d`: leading decimal digits; past `Int64.max` strtol saturates, and only low bits count.
+    func decimal(_ text: inout Substring) -> UInt64? {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty else { return nil }
+        text = text.dropFirst(digits.count)
+        return digits.reduce(UInt64(0)) { value, digit in
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let next = times10 &+ UInt64(digit.asciiValue! - 48)
+            return overflow || next < times10 || next > UInt64(Int64.max) ? UInt64(Int64.max) : next
+        }
+    }
+    var rest = text
+    guard let area = decimal(&rest), rest.first == "." else { return nil }
+    rest = rest.dropFirst()
+    guard let node = decimal(&rest) else { return nil }
+    return UInt16(truncatingIfNeeded: (area << 10) & 0xfc00 | node & 0x3ff)
+}
+
 /// An Ethernet address in any of the forms libpcap's scanner takes.
 func parseEthernetAddress(_ text: String) -> [UInt8]? {
     let separators: Set<Character> = [":", "-", "."]

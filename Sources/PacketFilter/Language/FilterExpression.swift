@@ -36,6 +36,8 @@ public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
     case number(UInt32)
     case ipv6(IPv6Address)
     case ethernet([UInt8])
+    /// A DECnet address, `AREA.NODE`: the area in the top 6 bits, the node in the low 10.
+    case decnet(UInt16)
     /// A host name, resolved at compile time.
     case name(String)
 
@@ -47,6 +49,7 @@ public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
         case .number(let value): String(value)
         case .ipv6(let address): address.description
         case .ethernet(let bytes): bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: ":")
+        case .decnet(let address): "\(address >> 10).\(address & 0x3ff)"
         case .name(let name): name
         }
     }

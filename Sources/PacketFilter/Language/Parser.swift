@@ -20,10 +20,12 @@ struct FilterParser {
     private let tokens: [Token]
     private var position = 0
     private let services: ServiceDatabase
+    private let addressNames: AddressNameLookup
 
-    init(_ text: String, services: ServiceDatabase = .system) throws(FilterSyntaxError) {
+    init(_ text: String, services: ServiceDatabase = .system, addressNames: AddressNameLookup = .system) throws(FilterSyntaxError) {
         tokens = try Lexer.tokens(text)
         self.services = services
+        self.addressNames = addressNames
     }
 
     /// Parses the whole text; nil for an empty expression, which accepts every packet.
@@ -281,6 +283,9 @@ struct FilterParser {
         case .number(let value):
             return (try numberPrimitive(value, qualifiers, token), qualifiers)
         case .ipv4(let text):
+            if qualifiers.proto == .decnet, !isPunctuation(peek, "/"), !isKeyword(peek, .mask) {
+                return (try decnetPrimitive(text, qualifiers, token), qualifiers)
+            }
             guard let (value, bits) = parseDottedIPv4(Substring(text)) else {
                 throw FilterSyntaxError("invalid IPv4 address \"\(text)\"", at: token.location)
             }
@@ -373,7 +378,20 @@ struct FilterParser {
         }
     }
 
+    /// `decnet host AREA.NODE`: libpcap reads dotted text after `decnet` as a DECnet address.
+    private func decnetPrimitive(_ text: String, _ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        guard let address = parseDECnetAddress(Substring(text)) else {
+            throw FilterSyntaxError("malformed decnet address '\(text)'", at: token.location)
+        }
+        return try addressPrimitive(.decnet(address), qualifiers, token)
+    }
+
     private func addressPrimitive(_ address: FilterAddress, _ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) -> FilterExpression {
+        var address = address
+        if qualifiers.proto == .decnet, case .number(let value) = address {
+            // A plain number is the 16-bit DECnet address itself (libpcap keeps its low 16 bits).
+            address = .decnet(UInt16(truncatingIfNeeded: value))
+        }
         switch qualifiers.address {
         case .none: throw noQualifier(token)
         case .unspecified, .host, .net:
@@ -447,12 +465,20 @@ struct FilterParser {
         switch qualifiers.address {
         case .none: throw noQualifier(token)
         case .unspecified, .host:
-            guard qualifiers.proto != .link else {
-                throw FilterSyntaxError("Ethernet host names (/etc/ethers) are not supported: write the address", at: token.location)
+            // Looked up here for the error's place, and again when the code is generated.
+            if qualifiers.proto == .link, addressNames.ethernetAddress(name) == nil {
+                throw FilterSyntaxError("unknown ether host '\(name)'", at: token.location)
+            }
+            guard qualifiers.proto != .decnet else {
+                // libpcap is built without DECnet's name library.
+                throw FilterSyntaxError("decnet name support not included, '\(name)' cannot be translated", at: token.location)
             }
             return .primitive(.host(.name(name), protocol: qualifiers.proto, direction: qualifiers.direction))
         case .net:
-            throw FilterSyntaxError("network names (/etc/networks) are not supported: write the network as an address", at: token.location)
+            guard let number = addressNames.network(name), number != 0 else {
+                throw FilterSyntaxError("unknown network '\(name)'", at: token.location)
+            }
+            return .primitive(.net(.name(name), mask: nil, prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
         case .port:
             try checkPortProtocol(qualifiers, token)
             _ = try services.port(named: name, protocol: qualifiers.proto, at: token.location)
@@ -468,7 +494,8 @@ struct FilterParser {
             }
             return .primitive(.protocolChain(.name(name), protocol: qualifiers.proto))
         case .gateway:
-            throw FilterSyntaxError("'gateway' is not supported by this compiler", at: token.location)
+            // libpcap 1.10 compiles `gateway` only when built without IPv6, which Linux builds never are.
+            throw FilterSyntaxError("'gateway' not supported in this configuration", at: token.location)
         }
     }
 
@@ -638,13 +665,14 @@ extension FilterProtocol {
     static let supportedAbbreviations: Set<FilterProtocol> = [
         .link, .ip, .ip6, .arp, .rarp, .tcp, .udp, .icmp, .icmp6, .sctp, .igmp, .igrp, .pim, .vrrp, .carp, .ah, .esp,
         .stp, .netbeui, .iso, .esis, .isis, .clnp, .l1, .l2, .iih, .lsp, .snp, .csnp, .psnp,
-        .decnet, .lat, .sca, .mopdl, .moprc,
+        .decnet, .lat, .sca, .mopdl, .moprc, .atalk, .aarp, .ipx,
     ]
-    /// The protocols that can qualify an address, a port or `proto` (DECnet addresses are not
-    /// supported).
-    static let supportedQualifiers: Set<FilterProtocol> = supportedAbbreviations.subtracting([.decnet])
+    /// The protocols that can qualify an address, a port or `proto`; the code generator gives
+    /// libpcap's message for the combinations libpcap refuses.
+    static let supportedQualifiers: Set<FilterProtocol> = supportedAbbreviations
     /// The protocols whose bytes `proto[i]` can load.
     static let loadable: Set<FilterProtocol> = [
         .link, .ip, .ip6, .arp, .rarp, .tcp, .udp, .icmp, .icmp6, .sctp, .igmp, .igrp, .pim, .vrrp, .carp,
+        .atalk, .decnet, .sca, .lat, .moprc, .mopdl,
     ]
 }
