@@ -99,7 +99,7 @@ public enum OracleLibpcap {
 
 extension LinkType {
     /// The link types the oracle compares, in the order of their libpcap names.
-    public static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6] }
+    public static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6, .ieee802_11, .ieee802_11Radio] }
 }
 
 /// A packet as a filter sees it: the captured bytes and the length on the wire.

@@ -51,8 +51,51 @@ public struct OracleMutator: Sendable {
             return Payload(etherType: type, bytes: Array(data.dropFirst(20)))
         case .raw, .ipv4, .ipv6: return ip(0)
         case .null, .loop: return ip(4)
+        case .ieee802_11, .ieee802_11Radio:
+            // A data frame with an LLC/SNAP header (radiotap's padding is left out).
+            var header = 0
+            if linkType == .ieee802_11Radio {
+                guard data.count >= 4 else { return nil }
+                header = Int(data[2]) | Int(data[3]) << 8
+            }
+            guard header < data.count, data[header] & 0x0c == 0x08 else { return nil }
+            let snap = header + 24 + (data[header] & 0x80 != 0 ? 2 : 0)
+            guard snap + 8 <= data.count, data[snap] == 0xaa, data[snap + 1] == 0xaa, data[snap + 2] == 0x03,
+                  let type = be16(snap + 6)
+            else { return nil }
+            return Payload(etherType: type, bytes: Array(data.dropFirst(snap + 8)))
         default: return nil
         }
+    }
+
+    /// A radiotap header (for `IEEE802_11_RADIO`), an 802.11 header of a data frame (sometimes
+    /// QoS), or now and then of another frame, and an LLC/SNAP header.
+    static func wirelessHeader(radiotap: Bool, etherType: UInt16, macs: [[UInt8]], random: inout FuzzRandom) -> [UInt8] {
+        var padded = false
+        var header: [UInt8] = []
+        if radiotap {
+            // Radiotap's flags (0x20: padding after the 802.11 header), with or without TSFT
+            // first, or an extended presence bitmap, or no fields at all.
+            let flags: UInt8 = random.chance(1, in: 2) ? 0x20 : random.element(of: [0x00, 0x10, UInt8(random.below(256))])
+            padded = flags & 0x20 != 0
+            switch random.below(5) {
+            case 0: header = [0, 0, 8, 0, 0, 0, 0, 0]
+            case 1: header = [0, 0, 10, 0, 2, 0, 0, 0, flags, 0]
+            case 2: header = [0, 0, 18, 0, 3, 0, 0, 0] + random.bytes(8) + [flags, 0]
+            case 3: header = [0, 0, 16, 0, 2, 0, 0, 0x80, 0, 0, 0, 0, flags, 0, 0, 0]
+            default:
+                let length = random.int(in: 8 ... 40)
+                header = [0, 0, UInt8(length), 0] + random.bytes(length - 4)
+                padded = false
+            }
+        }
+        let frameControl: UInt8 = random.element(of: [0x08, 0x88, 0x08, 0x88, 0x80, 0x40, 0xd4, 0xc4, 0xb4, 0x48, UInt8(random.below(256))])
+        let flags = UInt8(random.below(4)) | (random.chance(1, in: 4) ? UInt8(random.below(256)) : 0)
+        var mac = [frameControl, flags, 0, 0] + random.element(of: macs) + random.element(of: macs) + random.element(of: macs) + [0, 0]
+        if flags & 0x03 == 0x03, random.chance(1, in: 2) { mac += random.element(of: macs) }
+        if frameControl & 0x8c == 0x88 { mac += [0, 0] }
+        if padded { mac += [UInt8](repeating: 0, count: (4 - mac.count % 4) % 4) }
+        return header + mac + [0xaa, 0xaa, 0x03, 0, 0, 0, UInt8(etherType >> 8), UInt8(etherType & 0xff)]
     }
 
     /// The link-layer header for `linkType` in front of a payload of `etherType`.
@@ -80,6 +123,8 @@ public struct OracleMutator: Sendable {
             }
             let bigEndian = linkType == .loop ? !random.chance(1, in: 8) : random.chance(1, in: 4)
             return withUnsafeBytes(of: bigEndian ? family.bigEndian : family.littleEndian) { Array($0) }
+        case .ieee802_11, .ieee802_11Radio:
+            return wirelessHeader(radiotap: linkType == .ieee802_11Radio, etherType: etherType, macs: macs, random: &random)
         default:
             return []
         }

@@ -19,6 +19,8 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let ppp = LinkType(rawValue: 9)
     /// Raw IP: the packet starts with an IPv4 or IPv6 header.
     public static let raw = LinkType(rawValue: 101)
+    /// 802.11 frames, starting with the 802.11 MAC header.
+    public static let ieee802_11 = LinkType(rawValue: 105)
     /// OpenBSD loopback: a 4-byte address family in network byte order.
     public static let loop = LinkType(rawValue: 108)
     /// Linux "cooked" capture, version 1 (16-byte header).
@@ -37,6 +39,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         (.ethernet, "EN10MB", "Ethernet"),
         (.ppp, "PPP", "PPP"),
         (.raw, "RAW", "Raw IP"),
+        (.ieee802_11, "IEEE802_11", "802.11"),
         (.loop, "LOOP", "OpenBSD loopback"),
         (.linuxSLL, "LINUX_SLL", "Linux cooked v1"),
         (.ieee802_11Radio, "IEEE802_11_RADIO", "802.11 plus radiotap header"),

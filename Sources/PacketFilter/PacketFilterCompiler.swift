@@ -60,11 +60,24 @@ public struct PacketFilterCompiler: Sendable {
         }
         var generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
         generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
-        let generated = try generator.condition(expression)
-        // Without its optimizer (`protochain`, `geneve`), libpcap keeps every load; so do we.
+        var generated = try generator.condition(expression)
+        if link.isWireless && !generator.keepsEveryLoad && generated.readsScratch(IEEE80211Offsets.payloadSlot) {
+            // libpcap turns its optimizer off when it computes the 802.11 payload's offset,
+            // wherever the primitive that needs it stands: generate again, keeping every load.
+            generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
+            generator.keepsEveryLoad = true
+            generated = try generator.condition(expression)
+        }
+        // Without its optimizer (`protochain`, `geneve`, 802.11 payloads), libpcap keeps every
+        // load; so do we.
         var condition = generator.keepsEveryLoad ? generated : generated.simplified
         if generator.link.tunnelSlots > 0 {
-            condition = .and(Self.zeroedTunnelSlots(generator.link.tunnelSlots), condition)
+            condition = .and(Self.zeroed(generator.link.tunnelSlotRange), condition)
+        }
+        if link.isWireless,
+            let prologue = IEEE80211Offsets.prologue(for: condition, linkType: linkType, header: link.headerOffset)
+        {
+            condition = .and(prologue, condition)
         }
         let program = ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
         // The optimizer verifies its input and its result, and returns an input that does not
@@ -104,9 +117,8 @@ public struct PacketFilterCompiler: Sendable {
     /// the primitives after it still read its slots: the kernel refuses a program that may read
     /// a slot never written, and libpcap's own code reads whatever its memory held. Zero makes
     /// those offsets count from the packet's start.
-    private static func zeroedTunnelSlots(_ count: Int) -> Condition {
-        let slots = (16 - count)..<16
-        return .always([.loadImmediate(.a, 0)] + slots.map { .store(.a, slot: UInt32($0)) })
+    private static func zeroed(_ slots: Range<UInt32>) -> Condition {
+        .always([.loadImmediate(.a, 0)] + slots.map { .store(.a, slot: $0) })
     }
 }
 

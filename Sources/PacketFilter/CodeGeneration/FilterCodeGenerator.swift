@@ -38,15 +38,19 @@ struct FilterCodeGenerator {
     private mutating func condition(_ primitive: FilterPrimitive) throws(FilterSyntaxError) -> Condition {
         switch primitive {
         case .host(let address, let proto, let direction):
+            if case .ethernet = address {} else { try Self.requireAddressDirection(direction, of: "addresses other than 802.11 MAC addresses") }
             return try host(address, proto: proto, direction: direction)
         case .net(let address, let mask, let prefixLength, let proto, let direction):
+            try Self.requireAddressDirection(direction, of: "addresses other than 802.11 MAC addresses")
             return try net(address, mask: mask, prefixLength: prefixLength, proto: proto, direction: direction)
         case .port(let port, let proto, let direction):
+            try Self.requireAddressDirection(direction, of: "ports")
             let (number, transport) = try services.resolve(port, protocol: proto)
             return .or(
                 try port6(transport, direction) { self.portAtom6($0, number) },
                 try port4(transport, direction) { self.portAtom4($0, number) })
         case .portRange(let low, let high, let proto, let direction):
+            try Self.requireAddressDirection(direction, of: "port ranges")
             let (first, firstTransport) = try services.resolve(low, protocol: proto)
             let (second, secondTransport) = try services.resolve(high, protocol: proto)
             let (low, high) = (min(first, second), max(first, second))
@@ -94,6 +98,7 @@ struct FilterCodeGenerator {
         case .broadcast(let proto):
             switch proto {
             case nil, .link?:
+                if link.isWireless { return wirelessHost([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], direction: .destination) }
                 guard let offsets = link.ethernetAddressOffsets else {
                     throw FilterSyntaxError("not a broadcast link")
                 }
@@ -113,6 +118,7 @@ struct FilterCodeGenerator {
         case .multicast(let proto):
             switch proto {
             case nil, .link?:
+                if link.isWireless { return wirelessMulticast() }
                 guard let offsets = link.ethernetAddressOffsets else {
                     throw FilterSyntaxError("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
                 }
@@ -162,6 +168,8 @@ struct FilterCodeGenerator {
         case .pppoeSession(let session): return try link.pppoeSession(session)
         case .geneve(let vni): return try tunnel(.geneve, vni: vni)
         case .vxlan(let vni): return try tunnel(.vxlan, vni: vni)
+        case .wirelessFrameType(let type, let subtype): return try wirelessFrameType(type, subtype: subtype)
+        case .wirelessDirection(let direction): return try wirelessDirection(direction)
         }
     }
 
@@ -211,7 +219,10 @@ struct FilterCodeGenerator {
 
     /// Where an ISO network header starts after an 802.2 header without SNAP (libpcap's
     /// `off_nl_nosnap`).
-    private var isoOffset: PacketOffset { link.networkOffset + (link.type == .ethernet ? 3 : 0) }
+    private var isoOffset: PacketOffset {
+        if link.isWireless { return link.payloadOffset + 3 }
+        return link.networkOffset + (link.type == .ethernet ? 3 : 0)
+    }
 
     /// `[ip|ip6] protochain N`, unrolled (see ``ProtocolChainWalk``). libpcap turns its
     /// optimizer off for it, so the whole expression keeps every load libpcap's unoptimized code makes.
@@ -244,15 +255,20 @@ struct FilterCodeGenerator {
         return .any(conditions)
     }
 
-    /// `llc [frame]` on Ethernet: an 802.3 length, not NetWare's raw 0xFFFF, then the control byte.
+    /// `llc [frame]`: on Ethernet an 802.3 length, not NetWare's raw 0xFFFF; on 802.11 a data
+    /// frame; then the control byte.
     private func llc(_ frame: FilterLLCFrame?) throws(FilterSyntaxError) -> Condition {
-        guard link.type == .ethernet, !link.isPPP, let typeOffset = link.protocolFieldOffset else {
+        let llcHeader = link.payloadOffset
+        let isLLC: Condition
+        if link.isWireless {
+            isLLC = IEEE80211Offsets.isDataFrame(header: link.headerOffset)
+        } else if link.type == .ethernet, !link.isPPP, let typeOffset = link.protocolFieldOffset {
+            isLLC = .and(
+                .not(.compare(.halfword, at: typeOffset, .greaterThan, LinkLayer.ethernetMTU)),
+                .not(.compare(.halfword, at: llcHeader, 0xffff)))
+        } else {
             throw FilterSyntaxError("'llc' not supported for \(link.type.summary ?? link.type.description)")
         }
-        let llcHeader = link.payloadOffset
-        let isLLC = Condition.and(
-            .not(.compare(.halfword, at: typeOffset, .greaterThan, LinkLayer.ethernetMTU)),
-            .not(.compare(.halfword, at: llcHeader, 0xffff)))
         guard let frame else { return isLLC }
         // The control byte follows DSAP and SSAP.
         let (value, mask) = frame.controlValueAndMask
@@ -339,10 +355,14 @@ struct FilterCodeGenerator {
             guard bytes.count == 6 else {
                 throw FilterSyntaxError("an Ethernet address has 6 bytes, not \(bytes.count)")
             }
+            if link.isWireless { return wirelessHost(bytes, direction: direction) }
+            if let direction, direction.isWirelessAddressField {
+                throw FilterSyntaxError("\(direction.qualifierName) is only supported on 802.11 with 802.11 headers (link types IEEE802_11, IEEE802_11_RADIO)")
+            }
             guard let offsets = link.ethernetAddressOffsets else {
                 throw FilterSyntaxError("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
             }
-            return inTunnelledEthernet(byDirection(direction) { isSource in
+            return inTunnelledEthernet(try byDirection(direction) { isSource in
                 ethernetAddress(at: isSource ? offsets.source : offsets.destination, bytes)
             })
         case .decnet(let address):
@@ -365,7 +385,7 @@ struct FilterCodeGenerator {
             throw FilterSyntaxError("'\(proto!.rawValue)' modifier applied to a DECnet address")
         }
         let carries = try link.carries(LinkLayer.etherTypeDECnet)
-        return byDirection(direction) { isSource in
+        return try byDirection(direction) { isSource in
             .and(carries, DECnetAddressTest(address: address, isSource: isSource, payload: link.payloadOffset).condition)
         }
     }
@@ -401,7 +421,7 @@ struct FilterCodeGenerator {
         let value = value & mask
         func hostOp(_ etherType: UInt32, source: UInt32, destination: UInt32) throws(FilterSyntaxError) -> Condition {
             let carries = try link.carries(etherType)
-            return byDirection(direction) { isSource in
+            return try byDirection(direction) { isSource in
                 .and(carries, .compare(.word, at: net + (isSource ? source : destination), value, mask: mask))
             }
         }
@@ -433,7 +453,7 @@ struct FilterCodeGenerator {
             let bits = max(0, min(32, Int(prefixLength) - 32 * index))
             return bits == 0 ? 0 : UInt32.max << UInt32(32 - bits)
         }
-        return byDirection(direction) { isSource in
+        return try byDirection(direction) { isSource in
             let base = net + (isSource ? 8 : 24)
             let tests = (0..<4).map { Condition.compare(.word, at: base + 4 * UInt32($0), words[$0] & masks[$0], mask: masks[$0]) }
             return .and(carries, Condition.all(tests))
@@ -441,7 +461,7 @@ struct FilterCodeGenerator {
     }
 
     /// libpcap's `gen_bcmp`: the last four bytes as a word, then the first two.
-    private func ethernetAddress(at offset: PacketOffset, _ bytes: [UInt8]) -> Condition {
+    func ethernetAddress(at offset: PacketOffset, _ bytes: [UInt8]) -> Condition {
         let word = bytes[2...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let half = UInt32(bytes[0]) << 8 | UInt32(bytes[1])
         return .and(.compare(.word, at: offset + 2, word), .compare(.halfword, at: offset, half))
@@ -452,13 +472,24 @@ struct FilterCodeGenerator {
         link.tunnelledEthernetHeader.map { .and($0, test) } ?? test
     }
 
-    private func byDirection(_ direction: FilterDirection?, _ test: (_ isSource: Bool) -> Condition) -> Condition {
+    private func byDirection(
+        _ direction: FilterDirection?, _ test: (_ isSource: Bool) -> Condition
+    ) throws(FilterSyntaxError) -> Condition {
         switch direction {
-        case .source?: test(true)
-        case .destination?: test(false)
-        case .sourceAndDestination?: .and(test(true), test(false))
-        case .sourceOrDestination?, nil: .or(test(true), test(false))
+        case .source?: return test(true)
+        case .destination?: return test(false)
+        case .sourceAndDestination?: return .and(test(true), test(false))
+        case .sourceOrDestination?, nil: return .or(test(true), test(false))
+        case let field?:
+            try Self.requireAddressDirection(field, of: "addresses other than 802.11 MAC addresses")
+            return .constant(false)
         }
+    }
+
+    /// Refuses 802.11's address-field qualifiers (`ra`, `addr1`, ...) for IP addresses and ports.
+    private static func requireAddressDirection(_ direction: FilterDirection?, of what: String) throws(FilterSyntaxError) {
+        guard let direction, direction.isWirelessAddressField else { return }
+        throw FilterSyntaxError("\(direction.qualifierName) is not a valid qualifier for \(what)")
     }
 
     // MARK: Ports
@@ -478,7 +509,7 @@ struct FilterCodeGenerator {
         _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
     ) throws(FilterSyntaxError) -> Condition {
         let notLaterFragment = Condition.notLaterIPv4Fragment(networkOffset: net)
-        let ports = byDirection(direction) { atom($0 ? 0 : 2) }
+        let ports = try byDirection(direction) { atom($0 ? 0 : 2) }
         let operations = try transports(transport).map { number in
             Condition.and(.and(.compare(.byte, at: net + 9, number), notLaterFragment), ports)
         }
@@ -489,7 +520,7 @@ struct FilterCodeGenerator {
     func port6(
         _ transport: FilterProtocol?, _ direction: FilterDirection?, _ atom: (_ offset: UInt32) -> Condition
     ) throws(FilterSyntaxError) -> Condition {
-        let ports = byDirection(direction) { atom($0 ? 0 : 2) }
+        let ports = try byDirection(direction) { atom($0 ? 0 : 2) }
         let operations = try transports(transport).map { number in
             Condition.and(.compare(.byte, at: net + 6, number), ports)
         }
@@ -559,7 +590,7 @@ struct FilterCodeGenerator {
 
     private func value(_ expression: FilterArithmetic, depth: Int) throws(FilterSyntaxError) -> Value {
         // Tunnels keep their offsets in the top slots for the rest of the program.
-        guard depth < Self.scratchSlots - link.tunnelSlots else {
+        guard depth < Self.scratchSlots - link.reservedSlots else {
             throw FilterSyntaxError("arithmetic expression too deeply nested")
         }
         switch expression {
@@ -638,6 +669,10 @@ struct FilterCodeGenerator {
             result.statements += [.store(.a, slot: slot)] + loadIPv4HeaderLength + [
                 .loadScratch(.a, slot: slot), .arithmetic(.add, .x), .tax, .loadIndirect(loadSize, offset: net.constant),
             ]
+        case .radio:
+            // Radiotap's fields, from the start of the packet.
+            guard link.type == .ieee802_11Radio else { throw FilterSyntaxError("radio information not present in capture") }
+            result.statements += [.tax, .loadIndirect(loadSize, offset: 0)]
         case .icmp6:
             result.guards = [try abbreviation(.ip6)] + result.guards + [.compare(.byte, at: net + 6, 58)]
             result.statements += net.indexInX + [.loadIndirect(loadSize, offset: net.constant + 40)]

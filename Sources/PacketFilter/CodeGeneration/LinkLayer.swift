@@ -26,9 +26,12 @@ struct LinkLayer: Sendable {
     /// Inside a `geneve` or `vxlan` tunnel (until a `pppoes`): Ethernet-address tests first check
     /// that the tunnel carries an Ethernet header (libpcap's `is_geneve`/`is_encap`).
     private(set) var isTunnelled = false
-    /// Scratch slots taken by tunnels' offsets, counted down from the top: arithmetic takes them
-    /// from the bottom.
+    /// Scratch slots taken by tunnels' offsets, counted down from the top (below the 802.11
+    /// offsets' slots): arithmetic takes them from the bottom.
     private(set) var tunnelSlots = 0
+    /// Scratch slots at the top that hold 802.11 offsets computed at the program's start
+    /// (see ``IEEE80211Offsets``).
+    private(set) var wirelessSlots = 0
 
     static let etherTypeIPv4: UInt32 = 0x0800
     static let etherTypeIPv6: UInt32 = 0x86dd
@@ -42,10 +45,14 @@ struct LinkLayer: Sendable {
     static let vlanEtherTypes: [UInt32] = [0x8100, 0x88a8, 0x9100]
     /// The largest 802.3 length; larger values of the type/length field are EtherTypes.
     static let ethernetMTU: UInt32 = 1500
+    /// An 802.2 LLC header with SNAP: DSAP, SSAP, control, organization code, EtherType.
+    static let snapHeaderLength: UInt32 = 8
     /// The SLL protocol value for 802.2 LLC frames.
     static let sllProtocol802_2: UInt32 = 0x0004
 
-    static let supported: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop]
+    static let supported: [LinkType] = [
+        .ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop, .ieee802_11, .ieee802_11Radio,
+    ]
 
     init(_ type: LinkType, source: PacketSource = .live) throws(FilterSyntaxError) {
         self.type = type
@@ -56,14 +63,31 @@ struct LinkLayer: Sendable {
         case .linuxSLL2: (protocolFieldOffset, payloadOffset) = (.fixed(0), .fixed(20))
         case .raw, .ipv4, .ipv6: (protocolFieldOffset, payloadOffset) = (nil, .fixed(0))
         case .null, .loop: (protocolFieldOffset, payloadOffset) = (nil, .fixed(4))
+        case .ieee802_11, .ieee802_11Radio:
+            // No protocol field: an LLC/SNAP header follows the variable-length 802.11 header,
+            // and after a radiotap header of variable length the 802.11 header starts.
+            protocolFieldOffset = nil
+            payloadOffset = PacketOffset(slot: IEEE80211Offsets.payloadSlot, constant: 0)
+            if type == .ieee802_11Radio {
+                headerOffset = PacketOffset(slot: IEEE80211Offsets.radiotapLengthSlot, constant: 0)
+            }
+            networkWithinPayload = Self.snapHeaderLength
+            wirelessSlots = IEEE80211Offsets.slotCount
         default:
             throw FilterSyntaxError(
                 "link type \(type) is not supported; use one of \(Self.supported.map(\.description).joined(separator: ", "))")
         }
     }
 
-    /// Whether offsets depend on the packet (after `geneve` or `vxlan`).
+    /// Whether offsets depend on the packet (after `geneve` or `vxlan`, and on 802.11).
     var hasVariableOffsets: Bool { payloadOffset.slot != nil }
+
+    /// Whether primitives look at an 802.11 MAC header (libpcap's 802.11 link types, and not
+    /// inside a PPPoE session).
+    var isWireless: Bool { (type == .ieee802_11 || type == .ieee802_11Radio) && !isPPP }
+
+    /// The scratch slots taken at the top, by 802.11 offsets and tunnels.
+    var reservedSlots: Int { wirelessSlots + tunnelSlots }
 
     /// Where the network-layer header (IP, ARP, ...) starts.
     var networkOffset: PacketOffset { payloadOffset + networkWithinPayload }
@@ -112,6 +136,8 @@ struct LinkLayer: Sendable {
             return .constant(etherType == Self.etherTypeIPv6)
         case .null, .loop:
             return addressFamilyIs(etherType)
+        case .ieee802_11, .ieee802_11Radio:
+            return .and(IEEE80211Offsets.isDataFrame(header: headerOffset), try llcCarries(etherType))
         default:
             throw FilterSyntaxError("link type \(type) is not supported")
         }
@@ -150,6 +176,19 @@ struct LinkLayer: Sendable {
                 return .and(isLLC, .compare(.byte, at: payloadOffset, etherType))
             }
             return .compare(.halfword, at: typeOffset, etherType)
+        }
+    }
+
+    /// libpcap's `gen_llc_linktype`, after an 802.11 header: IP, ISO and NetBEUI SAPs in both
+    /// DSAP and SSAP, other SAPs in the DSAP, EtherTypes where a SNAP header has them.
+    private func llcCarries(_ etherType: UInt32) throws(FilterSyntaxError) -> Condition {
+        switch etherType {
+        case 0x06, 0xfe, 0xf0: return .compare(.halfword, at: payloadOffset, etherType << 8 | etherType)
+        case Self.etherTypeAppleTalk:
+            // libpcap tests AppleTalk's SNAP header here; not done yet.
+            throw FilterSyntaxError("AppleTalk over 802.11 is not supported by this compiler")
+        case ...Self.ethernetMTU: return .compare(.byte, at: payloadOffset, etherType)
+        default: return .compare(.halfword, at: payloadOffset + 6, etherType)
         }
     }
 
@@ -199,9 +238,14 @@ struct LinkLayer: Sendable {
         guard tunnelSlots < 3 * Self.maximumTunnels else {
             throw FilterSyntaxError("more than \(Self.maximumTunnels) geneve or vxlan tunnels: no scratch memory left for their offsets")
         }
-        let top = UInt32(15 - tunnelSlots)
+        let top = UInt32(15 - reservedSlots)
         tunnelSlots += 3
         return TunnelSlots(header: top, protocolField: top - 1, payload: top - 2)
+    }
+
+    /// The top slots that tunnels took, which the program zeroes first.
+    var tunnelSlotRange: Range<UInt32> {
+        UInt32(16 - reservedSlots)..<UInt32(16 - wirelessSlots)
     }
 
     /// Every later primitive looks at the Ethernet frame (or Geneve payload) inside the tunnel,

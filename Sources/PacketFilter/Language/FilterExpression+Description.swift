@@ -57,6 +57,10 @@ extension FilterPrimitive: CustomStringConvertible {
         case .byte(let index, let op, let value): return "byte \(index) \(op.rawValue) \(value)"
         case .llc(let frame): return frame.map { "llc \($0.rawValue)" } ?? "llc"
         case .dnsQueryName(let name): return "dns qname \"\(name)\""
+        case .wirelessFrameType(let type, let subtype):
+            let typeText = "type \(IEEE80211Names.typeText(type))"
+            return subtype.map { typeText + " subtype \(IEEE80211Names.subtypeText($0, ofType: type))" } ?? typeText
+        case .wirelessDirection(let direction): return "dir \(IEEE80211Names.directionText(direction))"
         }
     }
 }

@@ -25,6 +25,29 @@ public enum FilterDirection: String, Hashable, Sendable, CaseIterable {
     /// `src or dst`; also what no direction means.
     case sourceOrDestination = "src or dst"
     case sourceAndDestination = "src and dst"
+    /// 802.11's four address fields, by position in the MAC header (802.11 link types only).
+    case address1 = "addr1", address2 = "addr2", address3 = "addr3", address4 = "addr4"
+    /// 802.11's receiver address (address 1 of frames other than management frames).
+    case receiver = "ra"
+    /// 802.11's transmitter address (address 2 of frames that have one).
+    case transmitter = "ta"
+
+    /// Whether the direction names one of 802.11's address fields rather than source or destination.
+    var isWirelessAddressField: Bool {
+        switch self {
+        case .source, .destination, .sourceOrDestination, .sourceAndDestination: false
+        case .address1, .address2, .address3, .address4, .receiver, .transmitter: true
+        }
+    }
+
+    /// How libpcap names the qualifier in its errors: `'addr1' and 'address1'`, `'ra'`.
+    var qualifierName: String {
+        switch self {
+        case .address1, .address2, .address3, .address4:
+            "'\(rawValue)' and 'address\(rawValue.last!)'"
+        default: "'\(rawValue)'"
+        }
+    }
 }
 
 /// An address as written: libpcap treats dotted IPv4 text with fewer than four parts as a
@@ -139,6 +162,11 @@ public enum FilterPrimitive: Hashable, Sendable {
     /// first question is NAME, ignoring case; `"*.NAME"` matches the names below NAME. See
     /// docs/packet-filters.md for the exact rules.
     case dnsQueryName(DNSName)
+    /// `type T [subtype S]` or `subtype S`: the 802.11 frame type (bits 0x0c of the frame
+    /// control's first byte) and, if given, subtype (bits 0xf0).
+    case wirelessFrameType(type: UInt32, subtype: UInt32?)
+    /// `dir D`: the 802.11 To DS/From DS bits (0 nods, 1 tods, 2 fromds, 3 dstods).
+    case wirelessDirection(UInt32)
 }
 
 extension FilterPrimitive {

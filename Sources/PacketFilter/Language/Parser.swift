@@ -169,12 +169,18 @@ struct FilterParser {
                 if isKeyword(next, .broadcast, .multicast) || startsHead(next) {
                     return try parseQualified(inherited)
                 }
+                if isKeyword(next, .type, .subtype, .dir) {
+                    // libpcap's `pqual p80211`: the protocol qualifier is allowed and ignored.
+                    advance()
+                    return (try parseWireless(), .none)
+                }
                 advance()
                 return (try abbreviation(proto, at: token), .none)
             }
             if startsHead(token) || isKeyword(token, .broadcast, .multicast) {
                 return try parseQualified(inherited)
             }
+            if isKeyword(token, .type, .subtype, .dir) { return (try parseWireless(), .none) }
             return (try parseOther(keyword, token), .none)
         case .identifier("dns") where peek(1).kind == .identifier("qname"):
             advance()
@@ -208,6 +214,21 @@ struct FilterParser {
 
     private func startsHead(_ token: Token) -> Bool {
         isKeyword(token, .src, .dst, .host, .net, .port, .portrange, .proto, .protochain, .gateway)
+            || Self.wirelessAddressField(token) != nil
+    }
+
+    /// `addr1` ... `addr4`, `ra`, `ta`: libpcap's direction qualifiers for 802.11 addresses.
+    private static func wirelessAddressField(_ token: Token) -> FilterDirection? {
+        guard case .keyword(let keyword) = token.kind else { return nil }
+        switch keyword {
+        case .addr1: return .address1
+        case .addr2: return .address2
+        case .addr3: return .address3
+        case .addr4: return .address4
+        case .ra: return .receiver
+        case .ta: return .transmitter
+        default: return nil
+        }
     }
 
     private func abbreviation(_ proto: FilterProtocol, at token: Token) throws(FilterSyntaxError) -> FilterExpression {
@@ -238,6 +259,9 @@ struct FilterParser {
             } else {
                 qualifiers.direction = first ? .source : .destination
             }
+        } else if let field = Self.wirelessAddressField(peek) {
+            advance()
+            qualifiers.direction = field
         }
         let aqualToken = peek
         switch aqualToken.kind {
@@ -571,6 +595,68 @@ struct FilterParser {
         }
     }
 
+    // MARK: 802.11 frame fields
+
+    /// libpcap's `p80211`: `type T [subtype S]`, `subtype S`, `dir D`, with names or numbers.
+    private mutating func parseWireless() throws(FilterSyntaxError) -> FilterExpression {
+        let keywordToken = advance()
+        let valueToken = advance()
+        switch keywordToken.kind {
+        case .keyword(.type):
+            let type: UInt32
+            switch valueToken.kind {
+            case .number(let value):
+                guard value & ~IEEE80211Names.typeMask == 0 else {
+                    throw FilterSyntaxError("invalid 802.11 type value 0x\(String(value, radix: 16)): the type is one of 0, 4, 8, 12 (bits 0x0c)", at: valueToken.location)
+                }
+                type = value
+            case .identifier(let name):
+                guard let value = IEEE80211Names.type(named: name) else {
+                    throw FilterSyntaxError("unknown 802.11 type name \"\(name)\"; use mgt, ctl, data or a number", at: valueToken.location)
+                }
+                type = value
+            default:
+                throw FilterSyntaxError("expected an 802.11 type after \"type\", found \(describe(valueToken))", at: valueToken.location)
+            }
+            guard isKeyword(peek, .subtype) else { return .primitive(.wirelessFrameType(type: type, subtype: nil)) }
+            advance()
+            let subtypeToken = advance()
+            switch subtypeToken.kind {
+            case .number(let value):
+                guard value & ~IEEE80211Names.subtypeMask == 0 else {
+                    throw FilterSyntaxError("invalid 802.11 subtype value 0x\(String(value, radix: 16)): the subtype is a multiple of 16 up to 0xf0 (bits 0xf0)", at: subtypeToken.location)
+                }
+                return .primitive(.wirelessFrameType(type: type, subtype: value))
+            case .identifier(let name):
+                guard let subtype = IEEE80211Names.subtype(named: name, ofType: type) else {
+                    throw FilterSyntaxError("unknown 802.11 subtype name \"\(name)\" for type \(IEEE80211Names.typeText(type))", at: subtypeToken.location)
+                }
+                return .primitive(.wirelessFrameType(type: type, subtype: subtype))
+            default:
+                throw FilterSyntaxError("expected an 802.11 subtype after \"subtype\", found \(describe(subtypeToken))", at: subtypeToken.location)
+            }
+        case .keyword(.subtype):
+            guard case .identifier(let name) = valueToken.kind else {
+                throw FilterSyntaxError("expected an 802.11 subtype name after \"subtype\", such as beacon, found \(describe(valueToken)); a number needs \"type T\" before it", at: valueToken.location)
+            }
+            guard let (type, subtype) = IEEE80211Names.typeAndSubtype(named: name) else {
+                throw FilterSyntaxError("unknown 802.11 subtype name \"\(name)\"", at: valueToken.location)
+            }
+            return .primitive(.wirelessFrameType(type: type, subtype: subtype))
+        default:
+            switch valueToken.kind {
+            case .number(let value): return .primitive(.wirelessDirection(value))
+            case .identifier(let name):
+                guard let value = IEEE80211Names.direction(named: name) else {
+                    throw FilterSyntaxError("unknown 802.11 direction \"\(name)\"; use nods, tods, fromds, dstods or a number", at: valueToken.location)
+                }
+                return .primitive(.wirelessDirection(value))
+            default:
+                throw FilterSyntaxError("expected an 802.11 direction after \"dir\", found \(describe(valueToken))", at: valueToken.location)
+            }
+        }
+    }
+
     // MARK: Arithmetic
 
     private mutating func parseComparison() throws(FilterSyntaxError) -> FilterExpression {
@@ -672,7 +758,7 @@ extension FilterProtocol {
     static let supportedQualifiers: Set<FilterProtocol> = supportedAbbreviations
     /// The protocols whose bytes `proto[i]` can load.
     static let loadable: Set<FilterProtocol> = [
-        .link, .ip, .ip6, .arp, .rarp, .tcp, .udp, .icmp, .icmp6, .sctp, .igmp, .igrp, .pim, .vrrp, .carp,
+        .link, .ip, .ip6, .arp, .rarp, .tcp, .udp, .icmp, .icmp6, .sctp, .igmp, .igrp, .pim, .vrrp, .carp, .radio,
         .atalk, .decnet, .sca, .lat, .moprc, .mopdl,
     ]
 }
