@@ -61,7 +61,7 @@ struct PacketFilterCommandTests {
 
     @Test(arguments: [
         (["compile", "port 80 and port"], ["1:17", "expected a port number"]),
-        (["compile", "--linktype", "IEEE802_11", "ip"], ["--linktype", "IEEE802_11", "EN10MB"]),
+        (["compile", "--linktype", "PPI", "ip"], ["--linktype", "PPI", "EN10MB"]),
         (["compile", "-d", "-ddd", "ip"], ["choose one"]),
         (["compile", "--target", "xt_bpf", "dns qname \"*.example.com\""], ["instructions", "xt_bpf takes at most 64"]),
         (["compile", "--target", "seccomp", "ip"], ["--target", "not seccomp"]),
