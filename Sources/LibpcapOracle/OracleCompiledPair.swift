@@ -54,6 +54,9 @@ public struct OracleCompiledPair: Sendable {
     /// optimizer dropped or kept, on a packet too short for it), libpcap's verdict is not defined,
     /// and the packet is counted, not compared. Nil: every packet is compared.
     public var libpcapUnoptimizedInterpreter: Interpreter?
+    /// On the 802.11 link types, libpcap's program with the relation temporaries it put in its
+    /// offset slots moved elsewhere (``OracleOffsetRegisterRepair``); nil where there is no clash.
+    public var libpcapRepairedInterpreter: Interpreter?
 
     /// The pair, or nil when our program does not verify.
     public init?(expression: String, linkType: LinkType, ours: Program, oursUnoptimized: Program?,
@@ -71,6 +74,10 @@ public struct OracleCompiledPair: Sendable {
         libpcapInterpreter = (try? Program(raw: libpcap)).flatMap { try? Interpreter($0, for: .socket) }
         libpcapInsns = OracleLibpcap.insns(libpcap)
         self.libpcapUnoptimizedInterpreter = libpcapUnoptimizedInterpreter
+        if linkType == .ieee802_11 || linkType == .ieee802_11Radio {
+            libpcapRepairedInterpreter = OracleOffsetRegisterRepair(libpcap).repaired
+                .flatMap { try? Interpreter($0, for: .socket) }
+        }
     }
 
     /// The pair for an expression both compile, with our unoptimized program and libpcap's

@@ -35,6 +35,10 @@ public struct OracleVerdictTally: Sendable {
     /// Disagreements where our unoptimized program agrees with libpcap (an optimizer problem).
     public var optimizerOnly = 0
 
+    /// Packets where libpcap's program reads a relation's temporary as an 802.11 offset (its
+    /// slot clash, see ``OracleOffsetRegisterRepair``) and ours agrees with the repaired program.
+    public var libpcapOffsetSlotClashes = 0
+
     public init() {}
 
     /// Packets not compared: libpcap's `protochain` loop could walk more headers than our
@@ -71,6 +75,11 @@ public struct OracleVerdictTally: Sendable {
             return
         }
         guard reference != ours else { return }
+        if let repaired = pair.libpcapRepairedInterpreter,
+           repaired.run(packet: packet.data, wireLength: packet.wireLength) == ours {
+            libpcapOffsetSlotClashes += 1
+            return
+        }
         disagreements += 1
         let unoptimized = pair.oursUnoptimizedInterpreter?.run(packet: packet.data, wireLength: packet.wireLength)
         if unoptimized == reference { optimizerOnly += 1 }
@@ -137,6 +146,8 @@ public struct OracleVerdictTally: Sendable {
             + "not compared because libpcap's optimized and unoptimized programs disagree on them"
             + (protocolChainsBeyondBound == 0 ? "" : "; \(protocolChainsBeyondBound) packets not compared because "
                 + "libpcap's protochain loop could skip more headers than our unrolled walk")
+            + (libpcapOffsetSlotClashes == 0 ? "" : "; \(libpcapOffsetSlotClashes) packets where libpcap's program "
+                + "reads a relation's temporary as its 802.11 offset and ours gives the verdict of the repaired program")
     }
 
     /// The first `limit` disagreements in full (those on complete packets first), then one line per

@@ -171,12 +171,7 @@ struct OracleExpressionGenerator {
         var both = 0, neither = 0, onlyLibpcap = [String: [String]](), onlyOurs = [String]()
         var sizes = OracleProgramSizes()
         var tally = OracleVerdictTally()
-        // Not yet the 802.11 link types: random expressions there still find short packets that
-        // libpcap's program rejects in its offset computations and ours accepts (our optimizer
-        // drops those loads where the verdict does not need their values), and a constant shift
-        // libpcap refuses.
-        let linkTypes = LinkType.oracleSupported.filter { $0 != .ieee802_11 && $0 != .ieee802_11Radio }
-        for (typeIndex, linkType) in linkTypes.enumerated() {
+        for (typeIndex, linkType) in LinkType.oracleSupported.enumerated() {
             guard let name = linkType.name, let dlt = OracleLibpcap.dlt(named: name) else { continue }
             var generator = OracleExpressionGenerator(
                 random: FuzzRandom(seed: 0xe4_9e55_1011, stream: UInt64(typeIndex), index: 0), linkType: linkType)

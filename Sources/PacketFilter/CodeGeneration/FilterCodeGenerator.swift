@@ -557,6 +557,11 @@ struct FilterCodeGenerator {
     private struct Value {
         var guards: [Condition] = []
         var statements: [Instruction]
+        /// `k` when libpcap's code for this value starts with `ld #k`: the constant itself, or the
+        /// first constant of its leftmost operand or index, whatever follows. libpcap's `gen_arth`
+        /// checks only that statement of a divisor or shift amount (`len / ip[0]` is a "division
+        /// by zero" to it, `len << tcp[40:2]` a "shift by more than 31 bits").
+        var leadingConstant: UInt32? = nil
         /// The value, when it is known without running the statements (guards may remain).
         var constant: UInt32? {
             guard statements.count == 1, case .loadImmediate(.a, let k) = statements[0] else { return nil }
@@ -595,7 +600,7 @@ struct FilterCodeGenerator {
         }
         switch expression {
         case .constant(let k):
-            return Value(statements: [.loadImmediate(.a, k)])
+            return Value(statements: [.loadImmediate(.a, k)], leadingConstant: k)
         case .length:
             return Value(statements: [.loadLength(.a)])
         case .negate(let inner):
@@ -610,6 +615,11 @@ struct FilterCodeGenerator {
             var result = try value(left, depth: depth)
             let rhs = try value(right, depth: depth + 1)
             let operation = Self.operation(op)
+            if let k = rhs.leadingConstant {
+                if op == .divide && k == 0 { throw FilterSyntaxError("division by zero") }
+                if op == .modulo && k == 0 { throw FilterSyntaxError("modulus by zero") }
+                if (op == .shiftLeft || op == .shiftRight) && k > 31 { throw FilterSyntaxError("shift by more than 31 bits") }
+            }
             if let k = rhs.constant {
                 // libpcap folds constants as it generates code and checks the folded value.
                 if op == .divide && k == 0 { throw FilterSyntaxError("division by zero") }
