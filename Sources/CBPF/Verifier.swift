@@ -86,15 +86,38 @@ public struct VerificationError: Error, Hashable, Sendable, CustomStringConverti
 public enum Verifier {
     /// Verifies a typed program for an attach point.
     public static func verify(_ program: Program, for target: AttachTarget) throws(VerificationError) {
-        try verify(raw: program.raw, for: target)
+        // A typed instruction always has an encoding, and reads back as itself but for absolute
+        // loads in the ancillary area, which the kernel reads as the ancillary loads.
+        let instructions = program.instructions
+        try verify(count: instructions.count, for: target) { pc throws(VerificationError) in
+            if case .loadAbsolute(let size, let offset) = instructions[pc], offset >= SpecialOffset.ancillary {
+                return .absoluteLoad(size, offset: offset)
+            }
+            return instructions[pc]
+        } raw: { instructions[$0].raw }
     }
 
     /// Verifies raw instructions for an attach point, as the kernel sees them.
     public static func verify(raw program: [RawInstruction], for target: AttachTarget) throws(VerificationError) {
+        try verify(count: program.count, for: target) { pc throws(VerificationError) in
+            guard let instruction = try? Instruction(raw: program[pc]) else {
+                throw VerificationError(
+                    index: pc, instruction: program[pc], rule: .unknownOpcode(program[pc].code), target: target)
+            }
+            return instruction
+        } raw: { program[$0] }
+    }
+
+    /// The kernel's checks over `count` instructions, which `decode` gives one at a time (in
+    /// order, so that an unknown opcode is reported where the kernel reports it) and `raw` gives
+    /// as encoded for error messages.
+    private static func verify(
+        count: Int, for target: AttachTarget, decode: (Int) throws(VerificationError) -> Instruction,
+        raw: (Int) -> RawInstruction
+    ) throws(VerificationError) {
         func fail(_ rule: VerificationRule, at index: Int? = nil) -> VerificationError {
-            VerificationError(index: index, instruction: index.map { program[$0] }, rule: rule, target: target)
+            VerificationError(index: index, instruction: index.map(raw), rule: rule, target: target)
         }
-        let count = program.count
         if count == 0 { throw fail(.empty) }
         if count > target.maximumInstructions {
             throw fail(.tooLong(count: count, limit: target.maximumInstructions))
@@ -102,10 +125,8 @@ public enum Verifier {
         // bpf_check_classic: per-instruction rules.
         var decoded = [Instruction]()
         decoded.reserveCapacity(count)
-        for (pc, raw) in program.enumerated() {
-            guard let instruction = try? Instruction(raw: raw) else {
-                throw fail(.unknownOpcode(raw.code), at: pc)
-            }
+        for pc in 0..<count {
+            let instruction = try decode(pc)
             decoded.append(instruction)
             switch instruction {
             case .arithmetic(.divide, .constant(0)), .arithmetic(.modulo, .constant(0)):

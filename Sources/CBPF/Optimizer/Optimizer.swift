@@ -50,7 +50,6 @@ public enum Optimizer {
     ) -> (program: Program, fellBack: Bool) {
         guard (try? Verifier.verify(program, for: target)) != nil else { return (program, false) }
         var graph = ControlFlowGraph(program)
-        BlockMerging.run(on: &graph)
         for _ in 0..<configuration.maximumRounds {
             var forward = ForwardSimplification(target: target)
             let neverExits = forward.run(on: &graph)
