@@ -204,10 +204,12 @@ struct ValueFacts: Hashable {
     /// Tightens the fields against each other; `nil` when no value satisfies them all.
     func normalized() -> ValueFacts? {
         var facts = self
-        var previous: ValueFacts
+        // Within a round `excluded` stays and `sharesBitWith` only loses masks, so the scalars
+        // and that count tell whether a round changed anything.
+        var previous: (UInt32, UInt32, UInt32, UInt32, Int)
         var rounds = 0
         repeat {
-            previous = facts
+            previous = (facts.minimum, facts.maximum, facts.zeroBits, facts.oneBits, facts.sharesBitWith.count)
             rounds += 1
             guard facts.zeroBits & facts.oneBits == 0 else { return nil }
             facts.minimum = max(facts.minimum, facts.oneBits)
@@ -229,18 +231,21 @@ struct ValueFacts: Hashable {
                 guard facts.minimum < facts.maximum else { return nil }
                 facts.maximum -= 1
             }
-            var shares = InlineList()
-            for mask in facts.sharesBitWith where mask & facts.oneBits == 0 {
-                let possible = mask & ~facts.zeroBits
-                if possible == 0 { return nil }
-                if possible & (possible &- 1) == 0 {
-                    facts.oneBits |= possible
-                } else {
-                    shares.append(mask)
+            if !facts.sharesBitWith.isEmpty {
+                var shares = InlineList()
+                for mask in facts.sharesBitWith where mask & facts.oneBits == 0 {
+                    let possible = mask & ~facts.zeroBits
+                    if possible == 0 { return nil }
+                    if possible & (possible &- 1) == 0 {
+                        facts.oneBits |= possible
+                    } else {
+                        shares.append(mask)
+                    }
                 }
+                facts.sharesBitWith = shares
             }
-            facts.sharesBitWith = shares
-        } while facts != previous && rounds < 8
+        } while previous != (facts.minimum, facts.maximum, facts.zeroBits, facts.oneBits, facts.sharesBitWith.count)
+            && rounds < 8
         if facts.zeroBits | facts.oneBits == .max {
             guard facts.allowsIgnoringExactness(facts.oneBits), facts.oneBits >= facts.minimum,
                   facts.oneBits <= facts.maximum else { return nil }
