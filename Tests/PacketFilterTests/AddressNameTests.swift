@@ -51,13 +51,7 @@ import Testing
         ("net zero", "1:5", "unknown network 'zero'"),
     ] as [(String, String?, String)])
     func unknownNamesAreRefusedWithLibpcapsMessage(_ expression: String, _ location: String?, _ message: String) {
-        do {
-            let program = try Self.compiler().compile(expression)
-            Issue.record("accepted \(expression): \(program)")
-        } catch {
-            #expect(error.location?.description == location, "\(expression): \(error)")
-            #expect(error.message.contains(message), "\(expression): \(error)")
-        }
+        expectRefusal(expression, at: location, saying: message, compiler: Self.compiler())
     }
 
     @Test func linkLevelHostNamesNeedEthernet() {

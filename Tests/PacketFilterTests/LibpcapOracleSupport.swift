@@ -1,4 +1,5 @@
 import LibpcapOracle
+import PacketFilter
 import Testing
 
 // The libpcap oracle itself (libpcap's compiler and bpf_filter, the corpus tables, the compiled
@@ -13,4 +14,19 @@ extension OracleCorpus {
 extension OracleAcceptCompilation {
     /// The accept table of the shared corpus, compiled once for every test.
     static let shared = OracleAcceptCompilation(corpus: .shared)
+}
+
+/// Expects `compiler` to refuse `expression` with a message containing `message` at `location`
+/// (`"1:13"`, or nil for the whole expression).
+func expectRefusal(
+    _ expression: String, at location: String?, saying message: String, compiler: PacketFilterCompiler = PacketFilterCompiler(),
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    do throws(FilterSyntaxError) {
+        let program = try compiler.compile(expression)
+        Issue.record("accepted \(expression): \(program)", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.location?.description == location, "\(expression): \(error)", sourceLocation: sourceLocation)
+        #expect(error.message.contains(message), "\(expression): \(error)", sourceLocation: sourceLocation)
+    }
 }
