@@ -4,7 +4,6 @@ enum BlockMerging {
     /// Runs every clean-up to a fixed point and normalizes the graph; returns whether it
     /// changed anything. Each clean-up says whether it changed the graph and leaves it
     /// normalized.
-    @discardableResult
     static func run(on graph: inout ControlFlowGraph) -> Bool {
         var changedAtAll = false
         var changed: Bool

@@ -36,7 +36,6 @@ enum DeadCodeElimination {
     /// Removes unused statements known never to end the program. `neverExits` is the
     /// per-statement result of the ``ForwardSimplification`` that just ran on `graph`.
     /// Returns whether it removed anything.
-    @discardableResult
     static func removeUnusedStatements(in graph: inout ControlFlowGraph, neverExits: NeverExitFlags) -> Bool {
         removeUnused(in: &graph) { block, statement, _ in
             neverExits[block, statement]
@@ -46,7 +45,6 @@ enum DeadCodeElimination {
     /// Replaces blocks that can only return 0 with `ret #0`, then removes unused statements
     /// whose only possible effect, ending the program with 0, a later load would have anyway.
     /// Returns whether it changed anything.
-    @discardableResult
     static func removeStatementsCoveredByLaterLoads(in graph: inout ControlFlowGraph) -> Bool {
         var changed = false
         var coverage = [UInt64](repeating: 0, count: graph.blocks.count)

@@ -8,7 +8,6 @@
 ///   (`ld #c; add x; tax; ldb [x + k]` is `ldb [x + (k + c)]`).
 enum Peephole {
     /// Rewrites every block; returns whether anything changed.
-    @discardableResult
     static func run(on graph: inout ControlFlowGraph) -> Bool {
         let live = Liveness.entryLiveness(of: graph)
         var changed = false
