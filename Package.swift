@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         // The packet-filter front end: pcap-filter language, Swift DSL, code generation, captures.
-        .target(name: "PacketFilter", dependencies: ["CBPF"]),
+        .target(name: "PacketFilter", dependencies: ["CBPF", "CLinuxShims"]),
         // libpcap as the reference for packet filters: its compiler, its verdicts and the packet
         // mutations that compare them. Tests and benchmarks only.
         .target(name: "LibpcapOracle", dependencies: ["CBPF", "PacketFilter", "CPcap", "CBPFFuzz"]),

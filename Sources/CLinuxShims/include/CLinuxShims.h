@@ -13,6 +13,7 @@
 #include <linux/if_ether.h>
 #include <arpa/inet.h>
 #include <sys/time.h>
+#include <netinet/ether.h>
 
 /// Attaches a classic BPF program to a socket. The corresponding C call is
 /// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog)`.
@@ -58,6 +59,13 @@ static inline long cbpf_receive_frame(int fd, void *buffer, unsigned long capaci
 static inline int cbpf_set_receive_timeout(int fd, long microseconds) {
     struct timeval timeout = { .tv_sec = microseconds / 1000000, .tv_usec = microseconds % 1000000 };
     return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+/// The Ethernet address of a host name in the ethers database (`/etc/ethers`, as
+/// `/etc/nsswitch.conf` says), into `address`'s 6 bytes; 0 when found. The corresponding C call
+/// is `ether_hostton(name, (struct ether_addr *)address)`.
+static inline int cbpf_ether_hostton(const char *name, unsigned char *address) {
+    return ether_hostton(name, (struct ether_addr *)address);
 }
 
 /// The corresponding C call is `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)`.

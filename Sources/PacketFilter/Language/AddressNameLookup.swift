@@ -1,3 +1,4 @@
+import CLinuxShims
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -30,14 +31,9 @@ public struct AddressNameLookup: Sendable {
     /// The C library's databases, as libpcap 1.10 reads them on Linux.
     public static let system = AddressNameLookup(ethernetAddress: systemEthernetAddress, network: systemNetwork)
 
-    /// `ether_hostton`, which the C module does not import: found by name in the C library.
-    private typealias EtherHostToN = @convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32
-
     @Sendable private static func systemEthernetAddress(_ name: String) -> [UInt8]? {
-        guard let symbol = dlsym(nil, "ether_hostton") else { return nil }
-        let hostToN = unsafeBitCast(symbol, to: EtherHostToN.self)
         var bytes = [UInt8](repeating: 0, count: 6)
-        return hostToN(name, &bytes) == 0 ? bytes : nil
+        return cbpf_ether_hostton(name, &bytes) == 0 ? bytes : nil
     }
 
     @Sendable private static func systemNetwork(_ name: String) -> UInt32? {
