@@ -29,6 +29,32 @@ struct PacketFilterCommandTests {
         }
     }
 
+    static let wirelessCaptures: [String] = {
+        let folder = Paths.package.deletingLastPathComponent().appendingPathComponent("shared/corpus/pcap/tcpdump-tests")
+        return ["ieee802.11_exthdr.pcap", "ieee802.11_tim_ie_oobr.pcap"]
+            .map { folder.appendingPathComponent($0).path }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }()
+
+    static let wirelessExpressions = [
+        "wlan type mgt", "wlan type data", "wlan subtype beacon", "wlan broadcast", "not wlan type ctl", "wlan dir nods",
+    ]
+
+    /// The same on 802.11 captures (radiotap and bare), with the 802.11 primitives.
+    @Test(.enabled(if: !wirelessCaptures.isEmpty && Paths.tcpdump != nil, "skipped: needs tcpdump and ../shared/corpus"))
+    func filterCountsWhatTcpdumpCountsOn80211() throws {
+        let tcpdump = try #require(Paths.tcpdump)
+        for capture in Self.wirelessCaptures {
+            for expression in Self.wirelessExpressions {
+                let ours = try CLI.succeed(["filter", "-r", capture, "--count", expression])
+                let reference = try #require(runTool(tcpdump, ["-r", capture, "--count", expression]))
+                let count = reference.output.split(separator: " ").first.map(String.init)
+                #expect(ours.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == count,
+                        "\(capture) \(expression): \(reference.output)")
+            }
+        }
+    }
+
     /// A compiled program prints in each of tcpdump's formats, the formats agree with each other,
     /// and the bytecode string loads into the kernel.
     @Test func compileFormatsAgreeAndLoadIntoTheKernel() throws {
