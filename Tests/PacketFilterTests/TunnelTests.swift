@@ -156,31 +156,12 @@ import Testing
 
     // MARK: geneve
 
-    struct Tally: CustomStringConvertible {
-        var compared = 0
-        var accepted = 0
-        var disagreements: [String] = []
-
-        mutating func compare(_ pair: Pair, _ packet: OraclePacket) {
-            compared += 1
-            let reference = OracleLibpcap.filter(pair.reference, packet: packet.data, wireLength: packet.wireLength)
-            let ours = pair.interpreter.run(packet: packet.data, wireLength: packet.wireLength)
-            if ours != 0 { accepted += 1 }
-            if reference != ours, disagreements.count < 5 {
-                disagreements.append("\(pair.label) on \(packet.origin) \(packet.hex) (wire \(packet.wireLength)): "
-                    + "libpcap \(reference), ours \(ours)")
-            }
-        }
-
-        var description: String { "\(compared) packets compared (\(accepted) accepted), \(disagreements.count) disagreements" }
-    }
-
     @Test func geneveVerdictsMatchLibpcapOnCraftedAndMutatedPackets() throws {
         let pairs = try Self.genevePairs()
         var random = FuzzRandom(seed: 0x6e4e7e)
         let crafted = Self.genevePackets(count: 300, &random)
         let mutator = OracleMutator(packets: [.ethernet: crafted], limit: 300)
-        var craftedTally = Tally(), mutatedTally = Tally()
+        var craftedTally = BpfFilterTally(), mutatedTally = BpfFilterTally()
         for pair in pairs {
             if pair.linkType == .ethernet {
                 for packet in crafted { craftedTally.compare(pair, packet) }
@@ -202,7 +183,7 @@ import Testing
     func geneveVerdictsMatchLibpcapOnCapturePackets() throws {
         let pairs = try Self.genevePairs()
         let captured = OracleCapturePackets(corpus: .shared, perCapture: 100, linkTypes: [.ethernet, .linuxSLL, .raw])
-        var tally = Tally()
+        var tally = BpfFilterTally()
         for pair in pairs {
             for packet in captured.packets[pair.linkType] ?? [] { tally.compare(pair, packet) }
         }
@@ -224,7 +205,7 @@ import Testing
             return OraclePacket(data: data, wireLength: UInt32(data.count), origin: "pppoes")
         }
         let mutator = OracleMutator(packets: [.ethernet: sessions], limit: 200)
-        var tally = Tally()
+        var tally = BpfFilterTally()
         for pair in pairs {
             for packet in sessions { tally.compare(pair, packet) }
             let probes = OracleMutator.Probes([pair.referenceRaw, pair.ours.raw])
@@ -287,7 +268,7 @@ import Testing
         var random = FuzzRandom(seed: 0x7e1a4)
         let crafted = Self.vxlanPackets(count: 400, &random)
         let mutator = OracleMutator(packets: [.ethernet: crafted], limit: 400)
-        var tally = Tally()
+        var tally = BpfFilterTally()
         for (vxlan, equivalent) in Self.vxlanEquivalents {
             let reference = try #require(try Self.libpcapProgram(equivalent, .ethernet), "libpcap compiles \(equivalent)")
             let ours = try PacketFilterCompiler().compile(vxlan)
@@ -348,5 +329,11 @@ import Testing
     func printedTextParsesBack(_ text: String) throws {
         let expression = try #require(try FilterExpression.parse(text))
         #expect(try FilterExpression.parse(expression.description) == expression)
+    }
+}
+
+extension BpfFilterTally {
+    fileprivate mutating func compare(_ pair: TunnelTests.Pair, _ packet: OraclePacket) {
+        compare(pair.label, reference: pair.reference, ours: pair.interpreter, on: packet)
     }
 }
