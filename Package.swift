@@ -77,17 +77,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "InterpreterBenchmark",
-            dependencies: ["CBPF", "CPcap"],
+            dependencies: ["CBPF", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/InterpreterBenchmark"
         ),
         .executableTarget(
             name: "PacketFilterComparison",
-            dependencies: ["PacketFilter", "CBPF", "CPcap", "CBPFFuzz", "LibpcapOracle"],
+            dependencies: ["PacketFilter", "CBPF", "CPcap", "CBPFFuzz", "LibpcapOracle", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PacketFilterComparison"
         ),
         .executableTarget(
             name: "SeccompBenchmark",
-            dependencies: ["CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference"],
+            dependencies: [
+                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/SeccompBenchmark"
         ),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),

@@ -10,6 +10,7 @@
 // runs and the ratio libpcap/ours (> 1 means CBPF is faster), and the last line their geometric
 // mean.
 
+import ArgumentParser
 import CBPF
 import CPcap
 
@@ -21,60 +22,30 @@ import CPcap
 
 // MARK: - Options
 
-struct Options {
-    var runs = 11
-    var durationMilliseconds = 100.0
-    var tcpdumpPath: String? = nil
-    var fixedIterations: Int? = nil
-    var randomPrograms = 20000
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "InterpreterBenchmark",
+        abstract: "Time CBPF's interpreter against libpcap's bpf_filter() on the same filters and packets.")
 
-    static func parse(_ arguments: [String]) -> Options {
-        var options = Options()
-        var iterator = arguments.dropFirst().makeIterator()
-        func value(for flag: String) -> String {
-            guard let value = iterator.next() else { fail("\(flag) needs a value") }
-            return value
-        }
-        while let argument = iterator.next() {
-            switch argument {
-            case "--runs", "-n":
-                guard let runs = Int(value(for: argument)), runs > 0 else { fail("--runs needs a positive integer") }
-                options.runs = runs
-            case "--duration-ms", "-d":
-                guard let ms = Double(value(for: argument)), ms > 0 else {
-                    fail("--duration-ms needs a positive number")
-                }
-                options.durationMilliseconds = ms
-            case "--tcpdump":
-                options.tcpdumpPath = value(for: argument)
-            case "--random-programs":
-                guard let count = Int(value(for: argument)), count >= 0 else {
-                    fail("--random-programs needs a non-negative integer")
-                }
-                options.randomPrograms = count
-            case "--iterations":
-                guard let iterations = Int(value(for: argument)), iterations > 0 else {
-                    fail("--iterations needs a positive integer")
-                }
-                options.fixedIterations = (iterations + 1) & ~1
-            case "--help", "-h":
-                print(
-                    """
-                    usage: InterpreterBenchmark [--runs N] [--duration-ms MS] [--tcpdump PATH]
-                                                [--random-programs N] [--iterations N]
-                      --runs N               timed runs per case (default 11); the table shows medians
-                      --duration-ms MS       time of one run, per case and implementation (default 100)
-                      --tcpdump PATH         the tcpdump that compiles the filters (default: PATH, /usr/sbin, /sbin)
-                      --random-programs N    random programs checked against bpf_filter first (default 20000)
-                      --iterations N         packets per run instead of --duration-ms, for counting
-                                             instructions under valgrind --tool=callgrind
-                    """)
-                exit(0)
-            default:
-                fail("unknown argument \(argument); try --help")
-            }
-        }
-        return options
+    @Option(name: [.customShort("n"), .long], help: "Timed runs per case; the table shows medians.")
+    var runs = 11
+    @Option(name: [.customShort("d"), .customLong("duration-ms")], help: "Time of one run, per case and implementation.")
+    var durationMilliseconds = 100.0
+    @Option(name: .customLong("tcpdump"), help: "The tcpdump that compiles the filters (default: PATH, /usr/sbin, /sbin).")
+    var tcpdumpPath: String? = nil
+    @Option(name: .customLong("random-programs"), help: "Random programs checked against bpf_filter first.")
+    var randomPrograms = 20000
+    @Option(help: "Packets per run instead of --duration-ms, for counting instructions under valgrind --tool=callgrind.")
+    var iterations: Int? = nil
+
+    /// `--iterations`, rounded up to an even count.
+    var fixedIterations: Int? { iterations.map { ($0 + 1) & ~1 } }
+
+    func validate() throws {
+        if runs <= 0 { throw ValidationError("--runs needs a positive integer") }
+        if durationMilliseconds <= 0 { throw ValidationError("--duration-ms needs a positive number") }
+        if randomPrograms < 0 { throw ValidationError("--random-programs needs a non-negative integer") }
+        if let iterations, iterations <= 0 { throw ValidationError("--iterations needs a positive integer") }
     }
 }
 
@@ -576,7 +547,7 @@ func format(_ value: Double, _ digits: Int) -> String {
 
 // MARK: - Main
 
-let options = Options.parse(CommandLine.arguments)
+let options = Options.parseOrExit()
 let tcpdump = findTcpdump(options.tcpdumpPath)
 
 struct Case {

@@ -13,6 +13,7 @@
 // The data is the shared corpus, ../shared/corpus beside the package; without it the command
 // says so and exits 0. The exit status is 1 when a verdict differs.
 
+import ArgumentParser
 import CBPF
 import CBPFFuzz
 import Foundation
@@ -21,56 +22,28 @@ import PacketFilter
 
 // MARK: - Options
 
-struct Options {
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "PacketFilterComparison",
+        abstract: "Compare the PacketFilter compiler with libpcap's pcap_compile on libpcap's TESTrun tables.")
+
+    @Option(help: "The shared corpus (default: ../shared/corpus beside the package).")
     var corpus: String? = nil
+    @Option(help: "Mutated packets per expression.")
     var mutations = 10000
+    @Option(help: "Seed of the mutations.")
     var seed: UInt64 = 0x5eed_0bad_cafe
+    @Option(help: "Disagreements printed in full.")
     var examples = 8
+    @Flag(name: .customLong("list"), help: "List every expression only one side compiles, and every apply.tsv row.")
     var listAll = false
+    @Flag(name: .customLong("compile-time"), help: "Only time the compiler on the issue's examples (needs no corpus).")
     var compileTimeOnly = false
 
-    static func parse(_ arguments: [String]) -> Options {
-        var options = Options()
-        var iterator = arguments.dropFirst().makeIterator()
-        func value(for flag: String) -> String {
-            guard let value = iterator.next() else { fail("\(flag) needs a value") }
-            return value
-        }
-        while let argument = iterator.next() {
-            switch argument {
-            case "--corpus": options.corpus = value(for: argument)
-            case "--mutations":
-                guard let count = Int(value(for: argument)), count >= 0 else { fail("--mutations needs a count") }
-                options.mutations = count
-            case "--seed":
-                guard let seed = UInt64(value(for: argument)) else { fail("--seed needs an integer") }
-                options.seed = seed
-            case "--examples":
-                guard let count = Int(value(for: argument)), count >= 0 else { fail("--examples needs a count") }
-                options.examples = count
-            case "--list": options.listAll = true
-            case "--compile-time": options.compileTimeOnly = true
-            case "--help", "-h":
-                print("""
-                    usage: PacketFilterComparison [--corpus DIR] [--mutations N] [--seed S] [--examples N] [--list] [--compile-time]
-                      --corpus DIR     the shared corpus (default: ../shared/corpus beside the package)
-                      --mutations N    mutated packets per expression (default 10000)
-                      --seed S         seed of the mutations (default \(Options().seed))
-                      --examples N     disagreements printed in full (default 8)
-                      --list           list every expression only one side compiles, and every apply.tsv row
-                      --compile-time   only time the compiler on the issue's examples (needs no corpus)
-                    """)
-                exit(0)
-            default: fail("unknown argument \(argument); try --help")
-            }
-        }
-        return options
+    func validate() throws {
+        if mutations < 0 { throw ValidationError("--mutations needs a count") }
+        if examples < 0 { throw ValidationError("--examples needs a count") }
     }
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("PacketFilterComparison: error: \(message)\n".utf8))
-    exit(2)
 }
 
 // MARK: - Compile time
@@ -110,7 +83,7 @@ func measureCompileTime(repetitions compileTimeRepetitions: Int = 2000) {
     }
 }
 
-let options = Options.parse(CommandLine.arguments)
+let options = Options.parseOrExit()
 
 if options.compileTimeOnly {
     measureCompileTime()

@@ -22,6 +22,7 @@
 // emulate; "cached" after a probe's instruction count says it does, by the kernel's own rule
 // (SeccompActionCache, in the Seccomp module).
 
+import ArgumentParser
 import CBPF
 import CLinuxShims
 import CSeccomp
@@ -34,54 +35,41 @@ if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "--child" {
     Child.main(Array(CommandLine.arguments.dropFirst(2)))
 }
 
-struct Options {
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "SeccompBenchmark",
+        abstract: "Time system calls with no filter, with ours and with libseccomp's.")
+
+    @Option(help: "Rounds of the three configurations in rotating order.")
     var rounds = 21
+    @Option(help: "Calls per batch.")
     var calls = 5_000
+    @Option(help: "Batches per probe.")
     var batches = 31
+    @Option(help: "The CPU the children are pinned to.")
     var cpu: Int32?
+    @Option(name: .customLong("profile"), help: "Docker's default profile (default: the shared corpus's).")
     var profilePath: String?
+    @Option(name: .customLong("arch"), help: "The architectures the filter covers, such as x86_64 or x86_64,x86,x32.",
+            transform: Options.architectures)
     var architectures: [SeccompArchitecture] = [.x86_64]
 
-    static func parse(_ arguments: [String]) -> Options {
-        var options = Options()
-        var iterator = arguments.dropFirst().makeIterator()
-        func value(_ flag: String) -> String {
-            guard let value = iterator.next() else { fail("\(flag) needs a value") }
-            return value
-        }
-        func positive(_ flag: String) -> Int {
-            guard let number = Int(value(flag)), number > 0 else { fail("\(flag) needs a positive integer") }
-            return number
-        }
-        while let argument = iterator.next() {
-            switch argument {
-            case "--rounds": options.rounds = positive(argument)
-            case "--calls": options.calls = positive(argument)
-            case "--batches": options.batches = positive(argument)
-            case "--cpu":
-                guard let cpu = Int32(value(argument)), cpu >= 0 else { fail("--cpu needs a CPU number") }
-                options.cpu = cpu
-            case "--profile": options.profilePath = value(argument)
-            case "--arch":
-                options.architectures = value(argument).split(separator: ",").map { name in
-                    guard let architecture = SeccompArchitecture(name: String(name)) else {
-                        fail("--arch: unknown architecture \"\(name)\"")
-                    }
-                    return architecture
-                }
-                if options.architectures.isEmpty { fail("--arch is empty") }
-            case "--help", "-h":
-                print(
-                    """
-                    usage: SeccompBenchmark [--rounds N] [--calls N] [--batches N] [--cpu N]
-                                            [--profile docker-default.json] [--arch x86_64[,x86,x32]]
-                    """)
-                exit(0)
-            default:
-                fail("unknown option \(argument) (try --help)")
+    static func architectures(_ list: String) throws -> [SeccompArchitecture] {
+        let architectures = try list.split(separator: ",").map { name in
+            guard let architecture = SeccompArchitecture(name: String(name)) else {
+                throw ValidationError("--arch: unknown architecture \"\(name)\"")
             }
+            return architecture
         }
-        return options
+        if architectures.isEmpty { throw ValidationError("--arch is empty") }
+        return architectures
+    }
+
+    func validate() throws {
+        for (flag, value) in [("--rounds", rounds), ("--calls", calls), ("--batches", batches)] where value <= 0 {
+            throw ValidationError("\(flag) needs a positive integer")
+        }
+        if let cpu, cpu < 0 { throw ValidationError("--cpu needs a CPU number") }
     }
 }
 
@@ -359,4 +347,4 @@ func runBenchmark(_ options: Options) -> Never {
     exit(allMet ? 0 : 1)
 }
 
-runBenchmark(Options.parse(CommandLine.arguments))
+runBenchmark(Options.parseOrExit())
