@@ -138,10 +138,6 @@ struct ControlFlowGraph: Hashable {
         return count
     }
 
-    var instructionCountEstimate: Int {
-        blocks.reduce(0) { $0 + $1.statements.count + 1 }
-    }
-
     /// How many edges enter each block (a branch with two equal targets counts twice).
     func predecessorCounts() -> [Int] {
         var counts = [Int](repeating: 0, count: blocks.count)

@@ -28,8 +28,6 @@ struct SmallMap<Key: Equatable, Value> {
             }
         }
     }
-
-    var isEmpty: Bool { entries.isEmpty }
 }
 
 /// A set for the handful of elements an abstract state holds, searched linearly.
