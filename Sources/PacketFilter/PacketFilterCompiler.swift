@@ -54,6 +54,9 @@ public struct PacketFilterCompiler: Sendable {
 
     /// Compiles a parsed expression; nil accepts every packet.
     public func compile(_ expression: FilterExpression?) throws(FilterSyntaxError) -> Program {
+        guard attachTarget != .seccomp else {
+            throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
+        }
         let link = try LinkLayer(linkType, source: source)
         guard let expression else {
             return Program([.returnConstant(snapshotLength)])
@@ -90,7 +93,7 @@ public struct PacketFilterCompiler: Sendable {
                 throw FilterSyntaxError("the generated program does not verify: \(error)")
             }
         }
-        try check(optimizes ? optimized : program, for: attachTarget)
+        try checkAttachTarget(optimizes ? optimized : program)
         guard optimizes else { return program }
         if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad {
             // libpcap's optimizer refuses such expressions the same way (when it runs).
@@ -99,17 +102,14 @@ public struct PacketFilterCompiler: Sendable {
         return optimized
     }
 
-    /// The attach point's own rules, beyond a socket's: `xt_bpf`'s length limit.
-    private func check(_ program: Program, for target: AttachTarget) throws(FilterSyntaxError) {
-        switch target {
-        case .socket, .trafficControl:
-            return
-        case .seccomp:
-            throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
-        case .iptables:
-            guard program.count > target.maximumInstructions else { return }
-            throw FilterSyntaxError(
-                "the program has \(program.count) instructions; xt_bpf takes at most \(target.maximumInstructions)")
+    /// The attach point's own rules beyond a socket's, which the program was checked against:
+    /// `xt_bpf`'s length limit.
+    private func checkAttachTarget(_ program: Program) throws(FilterSyntaxError) {
+        guard attachTarget != .socket else { return }
+        do {
+            try Verifier.verify(program, for: attachTarget)
+        } catch {
+            throw FilterSyntaxError("\(error)")
         }
     }
 

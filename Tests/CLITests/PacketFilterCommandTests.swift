@@ -86,7 +86,7 @@ struct PacketFilterCommandTests {
         (["compile", "port 80 and port"], ["1:17", "expected a port number"]),
         (["compile", "--linktype", "PPI", "ip"], ["--linktype", "PPI", "EN10MB"]),
         (["compile", "-d", "-ddd", "ip"], ["choose one"]),
-        (["compile", "--target", "xt_bpf", "dns qname \"*.example.com\""], ["instructions", "xt_bpf takes at most 64"]),
+        (["compile", "--target", "xt_bpf", "dns qname \"*.example.com\""], ["xt_bpf", "instructions is more than the limit of 64"]),
         (["compile", "--target", "seccomp", "ip"], ["--target", "not seccomp"]),
         (["filter", "-r", "/nonexistent.pcap", "ip"], ["/nonexistent.pcap", "No such file"]),
         (["filter", "-r", "/etc/passwd", "ip"], ["/etc/passwd"]),

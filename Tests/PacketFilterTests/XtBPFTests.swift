@@ -61,7 +61,7 @@ struct XtBPFLimitTests {
         let expression = "dns qname \"*.example.com\""
         let length = try PacketFilterCompiler(linkType: .raw).compile(expression).count
         #expect(length > AttachTarget.iptables.maximumInstructions)
-        #expect(throws: FilterSyntaxError("the program has \(length) instructions; xt_bpf takes at most 64")) {
+        #expect(throws: FilterSyntaxError("xt_bpf: \(length) instructions is more than the limit of 64")) {
             try PacketFilterCompiler(linkType: .raw, attachTarget: .iptables).compile(expression)
         }
     }
