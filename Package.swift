@@ -110,3 +110,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport"]),
     ]
 )
+
+// Coverage-guided fuzz targets for libFuzzer, built only by scripts/fuzz (which sets CBPF_FUZZ
+// and -sanitize=fuzzer): no ordinary build, test run or product contains them.
+if Context.environment["CBPF_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "cbpf-fuzz", dependencies: ["CBPF", "PacketFilter", "Seccomp"], path: "Fuzz"))
+}
