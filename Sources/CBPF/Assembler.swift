@@ -2,7 +2,10 @@
 ///
 /// What `bpf_asm` accepts is accepted, with the same meaning:
 ///
-/// - Labels `name:` before an instruction. Jumps name labels; they only go forward.
+/// - Labels `name:` before an instruction. Jumps name labels. Conditional jumps only go forward;
+///   `ja` may name an earlier label, and its 32-bit offset then wraps around, as `bpf_asm`
+///   computes it (libpcap's `protochain` loops so). No attach point runs such a program: the
+///   ``Verifier`` refuses it.
 /// - Every mnemonic: `ld ldi ldh ldb ldx ldxi ldxb st stx ja jmp jeq jneq jne jlt jle jgt jge
 ///   jset add sub mul div mod neg and or xor lsh rsh ret tax txa`, case-insensitively.
 /// - Operands `#k`, `[k]`, `[x + k]`, `M[k]`, `4*([k]&0xf)`, `x` or `%x`, `a` or `%a`, `#len`,
@@ -31,7 +34,7 @@ public enum Assembler {
     /// - Throws: ``AssemblyError`` with the line and column of the first problem.
     public static func assemble(_ source: String) throws(AssemblyError) -> Program {
         var parser = Parser(tokens: try Lexer.tokens(of: source))
-        return try LabelResolver.resolve(try parser.items())
+        return try LabelResolver.resolve(try parser.items(), backwardJumps: true)
     }
 }
 
@@ -165,7 +168,7 @@ extension Token {
     }
 
     var quoted: String {
-        kind == .end ? "end of input" : "\"\(text)\""
+        kind == .end ? "end of input" : quotedExcerpt(text)
     }
 }
 

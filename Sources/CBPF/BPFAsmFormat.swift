@@ -9,7 +9,7 @@ public enum BPFAsmFormat {
     /// instruction that a jump targets.
     ///
     /// Assembling the text gives back the same program, as long as every jump lands inside the
-    /// program; a jump past the end names a label that is never defined.
+    /// program, backwards included; a jump past the end names a label that is never defined.
     public static func disassemble(_ program: Program) -> String {
         let lines = program.instructions.enumerated().map { render($1, at: $0) }
         let targets = Set(lines.flatMap(\.targets))
@@ -60,7 +60,9 @@ public enum BPFAsmFormat {
         case .tax: text = "tax"
         case .txa: text = "txa"
         case .jump(let offset):
-            let target = index + 1 + Int(offset)
+            // The kernel adds offsets in 32 bits: one that wraps past 2^32 lands before the jump
+            // (libpcap's protochain loop), and the assembler reads that label back the same.
+            let target = Int(UInt32(truncatingIfNeeded: index + 1) &+ offset)
             return ("ja \(label(for: target))", [target])
         case .conditionalJump(let test, let source, let ifTrue, let ifFalse):
             let (positive, negated) = mnemonics(of: test)

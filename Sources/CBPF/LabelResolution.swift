@@ -46,7 +46,8 @@ public struct AssemblyError: Error, Hashable, Sendable, CustomStringConvertible 
         case undefinedLabel(String)
         /// A label is defined twice; `firstDefinition` is where it was defined first.
         case duplicateLabel(String, firstDefinition: SourcePosition?)
-        /// A jump names a label at or before the jump: classic BPF only jumps forward.
+        /// A jump names a label at or before the jump: a conditional jump's 8-bit offsets only
+        /// reach forward, and the builder DSL builds only what the kernel runs.
         case backwardJump(label: String)
         /// A label at the end of the program, with no instruction to mark.
         case labelWithoutInstruction(String)
@@ -66,20 +67,20 @@ public struct AssemblyError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The explanation alone, without the position.
     public var message: String {
         switch reason {
-        case .unknownCharacter(let character): "unknown character \"\(character)\""
+        case .unknownCharacter(let character): "unknown character \(quotedExcerpt(String(character)))"
         case .unterminatedComment: "comment opened with \"/*\" is never closed"
-        case .unknownMnemonic(let word): "unknown mnemonic \"\(word)\""
+        case .unknownMnemonic(let word): "unknown mnemonic \(quotedExcerpt(word))"
         case .unexpectedToken(let expected, let found): "expected \(expected), found \(found)"
-        case .invalidNumber(let text): "invalid number \"\(text)\""
+        case .invalidNumber(let text): "invalid number \(quotedExcerpt(text))"
         case .numberOutOfRange(let text):
-            "number \(text) is out of range (k is 32 bits: -2147483648 to 4294967295)"
+            "number \(quotedExcerpt(text, limit: 24)) is out of range (k is 32 bits: -2147483648 to 4294967295)"
         case .unsupportedInstruction(let text): text
-        case .undefinedLabel(let name): "undefined label \"\(name)\""
+        case .undefinedLabel(let name): "undefined label \(quotedExcerpt(name))"
         case .duplicateLabel(let name, let first):
-            "duplicate label \"\(name)\"" + (first.map { " (first defined at \($0))" } ?? "")
+            "duplicate label \(quotedExcerpt(name))" + (first.map { " (first defined at \($0))" } ?? "")
         case .backwardJump(let name):
-            "jump target is backwards: \"\(name)\" is not after the jump (classic BPF jumps only forward)"
-        case .labelWithoutInstruction(let name): "label \"\(name)\" is not followed by an instruction"
+            "jump target is backwards: \(quotedExcerpt(name)) is not after the jump (classic BPF jumps only forward)"
+        case .labelWithoutInstruction(let name): "label \(quotedExcerpt(name)) is not followed by an instruction"
         }
     }
 
@@ -184,9 +185,13 @@ enum LabelResolver {
     /// Each insertion moves later code, which can push other jumps out of reach, so the layout
     /// is repeated until no jump needs a new trampoline. Trampolines are only ever added, so
     /// this ends after at most two rounds per conditional jump.
-    static func resolve(_ items: [SymbolicItem]) throws(AssemblyError) -> Program {
+    ///
+    /// With `backwardJumps`, `ja` may name a label at or before itself and its offset wraps
+    /// around, as bpf_asm computes it (libpcap's protochain loops so); the assembler reads such
+    /// text back, while the builder DSL, which builds programs for the kernel, refuses it.
+    static func resolve(_ items: [SymbolicItem], backwardJumps: Bool = false) throws(AssemblyError) -> Program {
         let (instructions, labels) = try collectLabels(items)
-        let resolved = try resolveTargets(instructions, labels: labels)
+        let resolved = try resolveTargets(instructions, labels: labels, backwardJumps: backwardJumps)
         return layOut(resolved)
     }
 
@@ -223,13 +228,16 @@ enum LabelResolver {
     }
 
     private static func resolveTargets(
-        _ instructions: [SymbolicInstruction], labels: [String: (index: Int, position: SourcePosition?)]
+        _ instructions: [SymbolicInstruction], labels: [String: (index: Int, position: SourcePosition?)],
+        backwardJumps: Bool
     ) throws(AssemblyError) -> [IndexedInstruction] {
-        func index(of reference: LabelReference, from source: Int) throws(AssemblyError) -> Int {
+        func index(
+            of reference: LabelReference, from source: Int, backwardAllowed: Bool = false
+        ) throws(AssemblyError) -> Int {
             guard let target = labels[reference.name]?.index else {
                 throw AssemblyError(.undefinedLabel(reference.name), at: reference.position)
             }
-            guard target > source else {
+            guard target > source || backwardAllowed else {
                 throw AssemblyError(.backwardJump(label: reference.name), at: reference.position)
             }
             return target
@@ -247,7 +255,7 @@ enum LabelResolver {
             case .plain(let plain):
                 resolved.append(.plain(plain))
             case .jump(let reference):
-                resolved.append(.jump(to: try index(of: reference, from: source)))
+                resolved.append(.jump(to: try index(of: reference, from: source, backwardAllowed: backwardJumps)))
             case .branch(let test, let operand, let ifTrue, let ifFalse):
                 resolved.append(.branch(
                     test, operand,
@@ -286,7 +294,8 @@ enum LabelResolver {
         var output = [Instruction]()
         output.reserveCapacity(addresses[instructions.count])
         func jump(from address: Int, to target: Int) -> Instruction {
-            // Programs are far shorter than 2^32 instructions, so the offset always fits.
+            // Programs are far shorter than 2^32 instructions, so the offset always fits; a
+            // backward one wraps around.
             .jump(offset: UInt32(truncatingIfNeeded: addresses[target] - address - 1))
         }
         for (source, instruction) in instructions.enumerated() {

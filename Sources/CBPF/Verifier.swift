@@ -14,6 +14,9 @@ public enum VerificationRule: Hashable, Sendable {
     case scratchSlotOutOfRange(UInt32)
     /// A jump past the last instruction.
     case jumpOutOfRange(target: Int)
+    /// A `ja` whose offset wraps around 2^32 to an instruction at or before it, as libpcap's
+    /// `protochain` loop does: the kernel takes the offset as too large.
+    case backwardJump(target: Int)
     /// An absolute load in the ancillary area at an offset that names no field.
     case unknownAncillaryField(UInt32)
     /// The last instruction is not `ret`.
@@ -40,6 +43,8 @@ public enum VerificationRule: Hashable, Sendable {
         case .shiftOutOfRange(let k): "shift by \(k); constant shifts must be below 32"
         case .scratchSlotOutOfRange(let k): "scratch slot \(k) does not exist (M[0] to M[15])"
         case .jumpOutOfRange(let target): "jump target \(target) is past the last instruction"
+        case .backwardJump(let target):
+            "the offset wraps around to instruction \(target), backwards; classic BPF jumps only forward"
         case .unknownAncillaryField(let k):
             "offset 0x\(String(k, radix: 16)) is in the ancillary area (SKF_AD_OFF) but names no field"
         case .lastInstructionNotReturn: "the last instruction is not a return"
@@ -140,7 +145,10 @@ public enum Verifier {
             case .jump(let offset):
                 // The kernel compares k >= flen - pc - 1 in unsigned arithmetic.
                 if offset >= UInt32(count - pc - 1) {
-                    throw fail(.jumpOutOfRange(target: pc + 1 + Int(offset)), at: pc)
+                    let wrapped = Int(UInt32(truncatingIfNeeded: pc + 1) &+ offset)
+                    let rule = wrapped <= pc
+                        ? VerificationRule.backwardJump(target: wrapped) : .jumpOutOfRange(target: pc + 1 + Int(offset))
+                    throw fail(rule, at: pc)
                 }
             case .conditionalJump(_, _, let jt, let jf):
                 let target = pc + 1 + Int(max(jt, jf))

@@ -32,6 +32,8 @@ import Testing
              rule: .scratchSlotOutOfRange(16), index: 0),
         Case(name: "ja past the end", program: [RawInstruction(code: 0x05, k: 1), ok],
              rule: .jumpOutOfRange(target: 2), index: 0),
+        Case(name: "ja wrapping around backwards", program: [ok, RawInstruction(code: 0x05, k: 0xffff_fffe), ok],
+             rule: .backwardJump(target: 0), index: 1),
         Case(name: "jeq past the end", program: [RawInstruction(code: 0x15, jt: 0, jf: 1, k: 1), ok],
              rule: .jumpOutOfRange(target: 2), index: 0),
         Case(name: "unknown ancillary", program: [RawInstruction(code: 0x20, k: 0xffff_f000 + 64), ok],
