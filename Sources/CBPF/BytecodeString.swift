@@ -30,8 +30,9 @@ public enum BytecodeString {
         var body = text.trimmingWhitespace()
         guard !body.isEmpty else { throw BytecodeStringError(reason: .empty) }
         if body.last == "," { body = body.dropLast() }
-        let fields = body.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingWhitespace() }
+        // Split on the bytes, not on Characters: a long field is then scanned once, cheaply.
+        let fields = body.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+            .map { Substring($0).trimmingWhitespace() }
 
         func failure(_ reason: BytecodeStringError.Reason, field: Int) -> BytecodeStringError {
             BytecodeStringError(reason: reason, field: field + 1, fieldCount: fields.count, text: String(fields[field]))
@@ -140,7 +141,7 @@ public struct BytecodeStringError: Error, Hashable, Sendable, CustomStringConver
         var place = "bytecode string field \(field)"
         if let fieldCount { place += " of \(fieldCount)" }
         if let instructionIndex { place += " (instruction \(instructionIndex))" }
-        if let text { place += " \"\(text)\"" }
+        if let text { place += " " + quotedExcerpt(text) }
         return "\(place): \(why)"
     }
 }
@@ -190,9 +191,9 @@ extension RawInstruction {
         public var description: String {
             switch problem {
             case .missing: "\(field.rawValue) is missing"
-            case .notDecimal: "\(field.rawValue) \"\(text)\" is not a decimal number"
-            case .notCInteger: "\(field.rawValue) \"\(text)\" is not a C integer literal"
-            case .tooLarge: "\(field.rawValue) \(text) is too large; the largest \(field.rawValue) is \(field.maximum)"
+            case .notDecimal: "\(field.rawValue) \(quotedExcerpt(text)) is not a decimal number"
+            case .notCInteger: "\(field.rawValue) \(quotedExcerpt(text)) is not a C integer literal"
+            case .tooLarge: "\(field.rawValue) \(quotedExcerpt(text, limit: 24)) is too large; the largest \(field.rawValue) is \(field.maximum)"
             }
         }
     }

@@ -407,11 +407,11 @@ public struct TcpdumpFormatError: Error, Hashable, Sendable, CustomStringConvert
         case .listingNotReadable:
             "this is `tcpdump -d` output, which is not read back; use the output of -dd or -ddd"
         case .unrecognized(let start):
-            "\"\(start)\" starts neither `tcpdump -dd` output (\"{ 0x28, 0, 0, 0x0000000c },\") nor -ddd output (a count, then \"code jt jf k\" lines)"
+            "\(quotedExcerpt(start)) starts neither `tcpdump -dd` output (\"{ 0x28, 0, 0, 0x0000000c },\") nor -ddd output (a count, then \"code jt jf k\" lines)"
         case .invalidCount(let text) where text.contains(","):
-            "expected the instruction count alone on the first line, found \"\(text)\" (a tc bytecode string? read it as one)"
+            "expected the instruction count alone on the first line, found \(quotedExcerpt(text)) (a tc bytecode string? read it as one)"
         case .invalidCount(let text):
-            "expected the instruction count, a decimal number alone on the first line, found \"\(text)\""
+            "expected the instruction count, a decimal number alone on the first line, found \(quotedExcerpt(text))"
         case .countMismatch(let declared, let found?):
             "the first line declares \(declared) instructions but \(found) follow"
         case .countMismatch(let declared, nil):
@@ -419,7 +419,7 @@ public struct TcpdumpFormatError: Error, Hashable, Sendable, CustomStringConvert
         case .wrongFieldCount(let count):
             "expected 4 decimal numbers \"code jt jf k\", found \(count)"
         case .expected(let symbol, let found?):
-            "expected \"\(symbol)\", found \"\(found)\""
+            "expected \"\(symbol)\", found \(quotedExcerpt(String(found)))"
         case .expected(let symbol, nil):
             "expected \"\(symbol)\", found the end of the text"
         case .invalidField(let error): error.description

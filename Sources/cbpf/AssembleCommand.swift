@@ -14,7 +14,7 @@ struct AssembleCommand: ParsableCommand {
     @OptionGroup var output: OutputFormatOptions
 
     func run() throws {
-        let source = try readText(file)
+        let source = try readText(file, limit: .programText)
         let program: Program
         do {
             program = try Assembler.assemble(source)

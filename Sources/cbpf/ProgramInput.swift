@@ -26,7 +26,7 @@ struct ProgramInput: ParsableArguments {
 /// A program argument as `ProgramInput` and `cbpf filter --bytecode` take it: the text itself,
 /// or `-` for standard input.
 func rawInstructions(fromArgument argument: String) throws -> [RawInstruction] {
-    try parseProgramText(argument == "-" ? readStandardInput() : argument)
+    try parseProgramText(argument == "-" ? readText("-", limit: .programText) : argument)
 }
 
 /// Accepts the three numeric program encodings that tcpdump and tc print.
@@ -37,41 +37,6 @@ func parseProgramText(_ text: String) throws -> [RawInstruction] {
         return try TcpdumpFormat.parse(trimmed)
     }
     return try BytecodeString.parse(trimmed)
-}
-
-func readStandardInput() -> String {
-    String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-}
-
-/// Reads a file named on the command line, or standard input for `-`.
-///
-/// - Throws: ``InputError`` `cannot read PATH: REASON`, with the system's reason
-///   (`No such file or directory`, `Permission denied`, `Is a directory`).
-func readFile(_ path: String) throws -> [UInt8] {
-    if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-    func failure(_ code: Int32) -> InputError {
-        InputError("cannot read \(path): \(String(cString: strerror(code)))")
-    }
-    guard !path.isEmpty else { throw failure(ENOENT) }
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw failure(errno) }
-    defer { close(descriptor) }
-    var bytes = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count == 0 { return bytes }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw failure(errno)
-        }
-        bytes.append(contentsOf: buffer[0 ..< count])
-    }
-}
-
-/// ``readFile(_:)`` as UTF-8 text (invalid sequences become U+FFFD).
-func readText(_ path: String) throws -> String {
-    String(decoding: try readFile(path), as: UTF8.self)
 }
 
 /// How messages name a file given on the command line: `<stdin>` for `-`.

@@ -55,7 +55,7 @@ struct PolicyInput: ParsableArguments {
             if let architectures { options.cover(exactly: architectures) }
             let imported: OCIProfileImport
             do {
-                imported = try OCISeccompProfile(json: readText(path)).policy(options: options)
+                imported = try OCISeccompProfile(json: readText(path, limit: .policy)).policy(options: options)
             } catch let error as OCIProfileError {
                 throw InputError(located(error))
             }
@@ -68,7 +68,7 @@ struct PolicyInput: ParsableArguments {
             }
             return policy
         }
-        let text = try readText(policy ?? "-")
+        let text = try readText(policy ?? "-", limit: .policy)
         let parsed: SeccompPolicy
         do {
             // Syntax errors where the file has them; without --arch, the rules too.

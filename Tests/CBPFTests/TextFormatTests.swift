@@ -491,7 +491,7 @@ struct BytecodeStringTests {
 
     @Test func errorMessagesNameTheField() {
         #expect(failure("2,6 0 0 0,6 0 256 0")?.description
-            == "bytecode string field 3 of 3 (instruction 1) \"6 0 256 0\": jf 256 is too large; the largest jf is 255")
+            == "bytecode string field 3 of 3 (instruction 1) \"6 0 256 0\": jf \"256\" is too large; the largest jf is 255")
         #expect(failure("2,6 0 0 0,6 0 0")?.description
             == "bytecode string field 3 of 3 (instruction 1) \"6 0 0\": expected 4 numbers separated by spaces, \"code jt jf k\", found 3")
         #expect(failure("x,6 0 0 0")?.description

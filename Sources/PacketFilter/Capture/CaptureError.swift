@@ -9,6 +9,8 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         case unreadableFile(String)
         /// The file could not be written; the system's message.
         case unwritableFile(String)
+        /// The file is larger than the most that is read into memory.
+        case fileTooLarge(maximum: Int)
         /// The first four bytes are neither a pcap magic number nor a pcapng Section Header Block.
         case notACaptureFile(magic: UInt32)
         /// The file ends inside the pcap file header or the first Section Header Block.
@@ -83,6 +85,8 @@ extension CaptureError.Reason: CustomStringConvertible {
             return "cannot read the file: \(message)"
         case .unwritableFile(let message):
             return "cannot write the file: \(message)"
+        case .fileTooLarge(let maximum):
+            return "the file is larger than \(maximum >> 20) MiB, the most that is read into memory"
         case .notACaptureFile(let magic):
             return "not a pcap or pcapng capture file (it starts with \(Self.hex(magic)))"
         case .truncatedFileHeader(let needed, let available):

@@ -44,15 +44,16 @@ public struct CaptureFile: Sendable {
     let pcapHeader: PcapHeader?
 
     /// Reads the file at `path` and checks its header.
+    ///
+    /// The file is held in memory whole, so one larger than ``maximumFileSize`` is refused, and
+    /// one that does not start as a capture file is refused after its first bytes, whatever
+    /// follows (`/dev/zero`).
     public init(contentsOf path: String) throws(CaptureError) {
-        let bytes: [UInt8]
-        do {
-            bytes = try Self.readFile(atPath: path)
-        } catch {
-            throw CaptureError(.unreadableFile(error.message), path: path)
-        }
-        try self.init(bytes: bytes, path: path)
+        try self.init(bytes: try Self.readFile(atPath: path), path: path)
     }
+
+    /// The largest capture file ``init(contentsOf:)`` reads: 2 GiB.
+    public static let maximumFileSize: Int = 1 << 31
 
     /// Checks the header of a capture held in memory.
     public init(bytes: [UInt8]) throws(CaptureError) {
@@ -140,20 +141,37 @@ extension CaptureFile {
     }
 
     /// The whole file, read with plain system calls so that the module needs no Foundation.
-    static func readFile(atPath path: String) throws(SystemError) -> [UInt8] {
+    static func readFile(atPath path: String) throws(CaptureError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SystemError("open") }
+        guard descriptor >= 0 else { throw CaptureError(.unreadableFile(SystemError("open").message), path: path) }
         defer { close(descriptor) }
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var checkedMagic = false
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw SystemError("read")
+                throw CaptureError(.unreadableFile(SystemError("read").message), path: path)
             }
             if count == 0 { return bytes }
+            guard bytes.count + count <= Self.maximumFileSize else {
+                throw CaptureError(.fileTooLarge(maximum: Self.maximumFileSize), offset: Self.maximumFileSize, path: path)
+            }
             bytes.append(contentsOf: chunk[0 ..< count])
+            if !checkedMagic, bytes.count >= 4 {
+                checkedMagic = true
+                let magic = load32(bytes, at: 0, .bigEndian)
+                guard isCaptureMagic(magic) else {
+                    throw CaptureError(.notACaptureFile(magic: magic), offset: 0, path: path)
+                }
+            }
         }
+    }
+
+    /// Whether a file starting with `magic` (read big-endian) can be pcap or pcapng.
+    static func isCaptureMagic(_ magic: UInt32) -> Bool {
+        let pcap = [PcapHeader.microsecondMagic, PcapHeader.nanosecondMagic, PcapHeader.kuznetsovMagic]
+        return magic == PcapngBlock.sectionHeader || pcap.contains(magic) || pcap.contains(magic.byteSwapped)
     }
 }
