@@ -71,6 +71,17 @@ struct SeccompPolicyTests {
         }
     }
 
+    /// libseccomp reads a C string, which would end at the NUL and resolve `read`.
+    @Test func aNameWithANulIsUnknownNotTruncated() {
+        #expect(throws: SyscallResolutionError.unknownSyscall(
+            name: "read\u{0}garbage", architecture: .x86_64, libseccomp: .current)
+        ) {
+            try SeccompArchitecture.x86_64.resolve("read\u{0}garbage")
+        }
+        let policy = SeccompPolicy(defaultAction: .errno(1), architectures: [.x86_64]) { Allow("read\u{0}garbage") }
+        #expect(throws: SeccompPolicyError.self) { try policy.resolve() }
+    }
+
     @Test func rawNumbersGetTheX32Bit() throws {
         #expect(try SeccompArchitecture.x86_64.resolve(Syscall(number: 451)) == .number(451))
         #expect(try SeccompArchitecture.x32.resolve(Syscall(number: 451)) == .number(0x4000_01c3))
