@@ -155,6 +155,10 @@ struct PolicyOptions: ParsableArguments {
         var base = try basePolicy(architectures: architectures)
         if let denyAction { base.defaultAction = denyAction.action }
         let policy = Self.prepending(allowed, to: base)
+        let source = self.policy ?? profile
+        for warning in policy.warnings {
+            printError("sandbox-launch: \(source.map { "\($0): " } ?? "")warning: \(warning)")
+        }
         let program: Program
         let resolved: ResolvedSeccompPolicy
         do {

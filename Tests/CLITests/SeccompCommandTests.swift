@@ -491,6 +491,18 @@ struct SeccompCommandTests {
         }
     }
 
+    @Test func foreignArchAllowCompilesWithAWarning() throws {
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("open.policy", "default errno(EPERM)\narch x86_64\nforeign-arch allow\nallow read\n")
+        let run = try CLI.run(["seccomp", "compile", "--policy", policy])
+        #expect(run.succeeded && !run.trimmedOutput.isEmpty, "\(run)")
+        #expect(run.standardError.contains("warning: foreign-arch allow opens the entry points of x86, x32"), "\(run)")
+        // The default foreign-architecture action, kill-process, needs no warning.
+        let closed = try directory.write("closed.policy", "default errno(EPERM)\narch x86_64\nallow read\n")
+        let quiet = try CLI.run(["seccomp", "compile", "--policy", closed])
+        #expect(quiet.succeeded && quiet.standardError.isEmpty, "\(quiet)")
+    }
+
     // MARK: run --target seccomp and x32
 
     /// ERRNO data above 4095 is shown as the kernel applies it: `__seccomp_filter` caps it at

@@ -177,6 +177,18 @@ struct SandboxedLauncherTests {
         }
     }
 
+    // MARK: Warnings
+
+    @Test func foreignArchAllowIsInstalledWithAWarning() throws {
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("open.policy", "default allow\nforeign-arch allow\n")
+        let run = try Launcher.run(["--policy", policy, "--", "/bin/true"])
+        #expect(run.exitStatus == 0, "\(run)")
+        #expect(run.standardError.contains("sandbox-launch: \(policy): warning: foreign-arch allow opens"), "\(run)")
+        let closed = try Launcher.run(["--policy", try directory.write("closed.policy", "default allow\n"), "--", "/bin/true"])
+        #expect(closed.exitStatus == 0 && closed.standardError.isEmpty, "\(closed)")
+    }
+
     // MARK: The filter itself, and the demo
 
     @Test func printFilterWithoutACommandPrintsTheFilter() throws {

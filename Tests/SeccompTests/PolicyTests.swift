@@ -429,6 +429,23 @@ struct SeccompPolicyTests {
         #expect(x86_64.syscall(number: 1)?.rules.count == 2)
     }
 
+    /// A foreign-architecture action that lets calls run opens the conventions the policy leaves
+    /// out; the policy is valid, and says so in its warnings.
+    @Test func foreignArchAllowIsAWarning() throws {
+        let open = try SeccompPolicy(parsing: "default errno(EPERM)\narch x86_64\nforeign-arch allow\nallow read\n")
+        #expect(open.warnings == [.foreignArchitecturesAllowed(action: .allow, opened: [.x86, .x32])])
+        #expect(open.warnings.first?.description.hasPrefix(
+            "foreign-arch allow opens the entry points of x86, x32, which a process can reach on the same kernel "
+                + "(x86 through int 0x80, x32 with bit 30 in the number)") == true, "\(open.warnings)")
+        let logged = try SeccompPolicy(parsing: "default errno(EPERM)\narch x86_64 x86\nforeign-arch log\n")
+        #expect(logged.warnings == [.foreignArchitecturesAllowed(action: .log, opened: [.x32])])
+        let arm = try SeccompPolicy(parsing: "default errno(EPERM)\narch aarch64\nforeign-arch allow\n")
+        #expect(arm.warnings == [.foreignArchitecturesAllowed(action: .allow, opened: [.arm])])
+        for closed in ["kill-process", "kill-thread", "errno(EPERM)", "trap"] {
+            #expect(try SeccompPolicy(parsing: "default allow\nforeign-arch \(closed)\n").warnings.isEmpty, "\(closed)")
+        }
+    }
+
     @Test func otherPolicyErrors() {
         #expect(throws: SeccompPolicyError.noArchitectures) {
             try SeccompPolicy(defaultAction: .allow, architectures: []).validate()
