@@ -189,6 +189,52 @@ struct SandboxedLauncherTests {
         #expect(closed.exitStatus == 0 && closed.standardError.isEmpty, "\(closed)")
     }
 
+    // MARK: --profile docker-default
+
+    /// The development corpus's copy, which the launcher finds next to its checkout.
+    static let corpusDockerProfile: String? = {
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = checkout.appendingPathComponent("../shared/corpus/seccomp/docker-default.json").standardized.path
+        return FileManager.default.isReadableFile(atPath: path) ? path : nil
+    }()
+
+    /// `sandbox-launch --profile docker-default --print-filter bytecode` run in `directory`,
+    /// with `SANDBOX_LAUNCH_DOCKER_PROFILE` set to `variable`, or unset.
+    static func dockerDefaultFilter(in directory: String, variable: String?) throws -> LaunchRun {
+        let launcher = try #require(Launcher.path)
+        let environment = variable.map { ["SANDBOX_LAUNCH_DOCKER_PROFILE=\($0)"] } ?? ["-u", "SANDBOX_LAUNCH_DOCKER_PROFILE"]
+        return try ProcessRun.run(
+            "/usr/bin/env", ["-C", directory] + environment + [launcher, "--profile", "docker-default", "--print-filter", "bytecode"])
+    }
+
+    @Test func dockerDefaultNeverMeansAFileOfThatNameHere() throws {
+        let directory = try TemporaryDirectory()
+        // A local file of that name, which allows everything.
+        _ = try directory.write("docker-default", #"{"defaultAction": "SCMP_ACT_ALLOW"}"#)
+        let named = try directory.write(
+            "named.json",
+            #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}"#)
+        let expected = try Launcher.run(["--profile", named, "--print-filter", "bytecode"])
+        #expect(expected.exitStatus == 0, "\(expected)")
+        let chosen = try Self.dockerDefaultFilter(in: directory.url.path, variable: named)
+        #expect(chosen.exitStatus == 0 && chosen.standardOutput == expected.standardOutput, "\(chosen)")
+        // An explicit path that cannot be read is an error, not a reason to look elsewhere.
+        for variable in ["/nonexistent/docker-default.json", ""] {
+            let unreadable = try Self.dockerDefaultFilter(in: directory.url.path, variable: variable)
+            #expect(unreadable.exitStatus == 1 && unreadable.standardOutput.isEmpty, "\(unreadable)")
+            for mention in ["SANDBOX_LAUNCH_DOCKER_PROFILE=\(variable) cannot be read", "pass ./docker-default"] {
+                #expect(unreadable.standardError.contains(mention), "\"\(mention)\" not in the message: \(unreadable)")
+            }
+        }
+        // Unset: the corpus copy, when there is one, and never the local file.
+        if let corpus = Self.corpusDockerProfile {
+            let fromCorpus = try Launcher.run(["--profile", corpus, "--print-filter", "bytecode"])
+            let unset = try Self.dockerDefaultFilter(in: directory.url.path, variable: nil)
+            #expect(unset.exitStatus == 0 && unset.standardOutput == fromCorpus.standardOutput, "\(unset)")
+        }
+    }
+
     // MARK: The filter itself, and the demo
 
     @Test func printFilterWithoutACommandPrintsTheFilter() throws {
