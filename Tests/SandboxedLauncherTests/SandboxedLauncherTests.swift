@@ -177,6 +177,69 @@ struct SandboxedLauncherTests {
         }
     }
 
+    // MARK: What the launcher itself needs under the filter
+
+    struct Unrunnable: Sendable, CustomTestStringConvertible {
+        var options: [String]
+        var missing: [String]
+        var testDescription: String { options.joined(separator: " ") }
+    }
+
+    /// Policies under which the launcher could not start the command or not exit: it used to
+    /// spin for ever (execve, exit_group and rt_sigreturn failed, and the runtime's crash
+    /// handler looped), or print "Signal 11: Backtracing ... failed" without end.
+    static let unrunnable: [Unrunnable] = [
+        Unrunnable(options: ["--policy", "DENY"], missing: ["execve", "write", "exit_group"]),
+        Unrunnable(options: ["--profile", "DENY_JSON"], missing: ["execve", "write", "exit_group"]),
+        Unrunnable(options: ["--policy", "WRITE_ONLY"], missing: ["execve", "exit_group"]),
+        Unrunnable(options: ["--policy", "DENY", "--deny-action", "kill"], missing: ["execve", "write", "exit_group"]),
+        Unrunnable(options: ["--policy", "DENY", "--deny-action", "trap"], missing: ["execve", "write", "exit_group"]),
+        // write is allowed to standard output only, not to standard error, where the launcher reports.
+        Unrunnable(options: ["--policy", "STDOUT_ONLY"], missing: ["write"]),
+    ]
+
+    @Test(arguments: unrunnable)
+    func aPolicyWithoutTheLaunchersOwnCallsIsRefusedBeforeInstalling(_ input: Unrunnable) throws {
+        let directory = try TemporaryDirectory()
+        let files = [
+            "DENY": try directory.write("deny.policy", "default errno(EPERM)\n"),
+            "DENY_JSON": try directory.write("deny.json", #"{"defaultAction": "SCMP_ACT_ERRNO"}"#),
+            "WRITE_ONLY": try directory.write("write.policy", "default errno(EPERM)\nallow write\n"),
+            "STDOUT_ONLY": try directory.write(
+                "stdout.policy", "default errno(EPERM)\nallow execve exit_group\nallow write arg0 == 1\n"),
+        ]
+        let run = try Launcher.run(input.options.map { files[$0] ?? $0 } + ["--", "/bin/true"], timeout: 10)
+        #expect(run.signal == nil && !run.timedOut, "crashed or hung: \(run)")
+        #expect(run.exitStatus == 1, "\(run)")
+        #expect(run.standardError.contains("refused before installing the filter"), "\(run)")
+        for name in input.missing {
+            #expect(run.standardError.contains("\(name) (gets ") || run.standardError.contains("\(name) to standard error (gets "),
+                    "\(name) is not named: \(run)")
+        }
+        #expect(run.standardError.contains("--allow \(input.missing.joined(separator: ","))"), "\(run)")
+        // The advice works: with those calls allowed the filter goes in and the command starts.
+        let advised = try Launcher.run(
+            input.options.map { files[$0] ?? $0 } + ["--allow", input.missing.joined(separator: ","), "--", "/bin/true"],
+            timeout: 10)
+        #expect(!advised.timedOut && !advised.standardError.contains("refused"), "\(advised)")
+    }
+
+    /// After installing, the launcher makes no call but execve and, when that fails, write and
+    /// exit_group: with everything else killed, a command the kernel cannot execute (ENOEXEC)
+    /// is still reported, and the launcher exits.
+    @Test(arguments: ["kill-process", "errno(EPERM)"])
+    func aFailedStartNeedsOnlyExecveWriteAndExitGroup(defaultAction: String) throws {
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("minimal.policy", "default \(defaultAction)\nallow execve write exit_group\n")
+        let command = try directory.write("not-a-program", "this is not an executable format\n")
+        chmod(command, 0o755)
+        let run = try Launcher.run(["--policy", policy, "--", command], timeout: 10)
+        #expect(run.signal == nil && !run.timedOut, "crashed or hung: \(run)")
+        #expect(run.exitStatus == 126, "\(run)")
+        #expect(run.standardError.contains("cannot execute \(command) under the filter: "
+            + "\(String(cString: strerror(ENOEXEC))) (ENOEXEC)"), "\(run)")
+    }
+
     // MARK: Warnings
 
     @Test func foreignArchAllowIsInstalledWithAWarning() throws {
