@@ -52,8 +52,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         """
         A Docker/OCI seccomp profile (JSON), imported as runc would with Docker's default \
-        capabilities. docker-default names Docker's profile where $SANDBOX_LAUNCH_DOCKER_PROFILE \
-        or the development corpus provides it; this repository ships none.
+        capabilities. docker-default names Docker's profile: the file $SANDBOX_LAUNCH_DOCKER_PROFILE \
+        names, else the development corpus's copy; this repository ships none (a local file of that \
+        name is ./docker-default).
         """, valueName: "file.json|docker-default"))
     var profile: String?
 
@@ -155,6 +156,10 @@ struct PolicyOptions: ParsableArguments {
         var base = try basePolicy(architectures: architectures)
         if let denyAction { base.defaultAction = denyAction.action }
         let policy = Self.prepending(allowed, to: base)
+        let source = self.policy ?? profile
+        for warning in policy.warnings {
+            printError("sandbox-launch: \(source.map { "\($0): " } ?? "")warning: \(warning)")
+        }
         let program: Program
         let resolved: ResolvedSeccompPolicy
         do {
@@ -204,21 +209,33 @@ struct PolicyOptions: ParsableArguments {
         return (preset ?? .service).policy(deny: deny, architectures: architectures ?? [.native])
     }
 
-    /// The path of `--profile`: a file, or `docker-default` where a copy of Docker's profile is
-    /// known (the repository ships none, so that its licence and version stay Docker's).
+    /// The path of `--profile`: a file, or for `docker-default` a copy of Docker's profile (the
+    /// repository ships none, so that its licence and version stay Docker's):
+    /// `$SANDBOX_LAUNCH_DOCKER_PROFILE` when set, which must then be readable, else the development
+    /// corpus next to the checkout. A file named `docker-default` in the working directory is
+    /// `./docker-default`; the bare name never means it.
     static func profilePath(_ name: String) throws(LaunchError) -> String {
-        guard name == "docker-default", access(name, F_OK) != 0 else { return name }
-        var candidates = [String]()
-        if let path = getenv("SANDBOX_LAUNCH_DOCKER_PROFILE") { candidates.append(String(cString: path)) }
+        guard name == "docker-default" else { return name }
+        let hint = access(name, F_OK) == 0 ? " (for the file in this directory, pass ./docker-default)" : ""
+        if let variable = getenv("SANDBOX_LAUNCH_DOCKER_PROFILE") {
+            let path = String(cString: variable)
+            guard !path.isEmpty, access(path, R_OK) == 0 else {
+                let reason = path.isEmpty ? "it is empty" : errorMessage(errno)
+                throw LaunchError(
+                    "--profile docker-default: SANDBOX_LAUNCH_DOCKER_PROFILE=\(path) cannot be read: \(reason); "
+                        + "set it to a readable copy of Docker's profile, or unset it\(hint)")
+            }
+            return path
+        }
         // The development corpus next to the checkout this sample was built from.
         let checkout = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
-        candidates.append("/" + checkout + "/../shared/corpus/seccomp/docker-default.json")
-        if let found = candidates.first(where: { access($0, R_OK) == 0 }) { return found }
+        let corpus = "/" + checkout + "/../shared/corpus/seccomp/docker-default.json"
+        if access(corpus, R_OK) == 0 { return corpus }
         throw LaunchError(
-            "--profile docker-default: no copy of Docker's default profile was found (looked at "
-                + candidates.joined(separator: ", ") + "); this repository ships none. Pass the JSON "
-                + "file (moby's profiles/seccomp/default.json), set SANDBOX_LAUNCH_DOCKER_PROFILE, "
-                + "or use the built-in --preset service")
+            "--profile docker-default: no copy of Docker's default profile was found (SANDBOX_LAUNCH_DOCKER_PROFILE "
+                + "is not set, and \(corpus) cannot be read); this repository ships none. Pass the JSON file "
+                + "(moby's profiles/seccomp/default.json), set SANDBOX_LAUNCH_DOCKER_PROFILE, or use the built-in "
+                + "--preset service\(hint)")
     }
 
     /// `policy` with an `allow` rule for each target first, and without its own rules that name

@@ -71,7 +71,13 @@ struct SandboxLaunch: ParsableCommand {
             report(compiled.statistics)
         }
         guard let executable else { return }
+        // From the install to the execve the launcher makes only the calls LauncherSyscalls
+        // lists, and the policy must allow them.
+        try LauncherSyscalls.check(compiled.resolved)
+        guard let path = strdup(executable) else { throw LaunchError("out of memory") }
+        let arguments = Executable.cArguments(command)
         flushStandardOutput()
+        LauncherSyscalls.resetCaughtSignals()
         var flags: SeccompFilterFlags = [.synchronizeThreads]
         if log { flags.insert(.log) }
         do {
@@ -79,7 +85,7 @@ struct SandboxLaunch: ParsableCommand {
         } catch {
             throw LaunchError("cannot install the filter: \(error)")
         }
-        try Executable.exec(executable, arguments: command)
+        Executable.exec(path, arguments: arguments)
     }
 }
 
@@ -141,14 +147,19 @@ enum Executable {
         return stat(path, &information) == 0 && information.st_mode & S_IFMT == S_IFREG
     }
 
-    /// Replaces this process with the command, which keeps the filter. Returns only by throwing.
-    static func exec(_ path: String, arguments: [String]) throws(LaunchError) -> Never {
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        execve(path, argv, environ)
+    /// `argv` for `execve`: copies of `arguments` and a null, made before the filter is in.
+    static func cArguments(_ arguments: [String]) -> [UnsafeMutablePointer<CChar>?] {
+        arguments.map { strdup($0) } + [nil]
+    }
+
+    /// Replaces this process with the command, which keeps the filter. If the `execve` fails,
+    /// reports it with one `write` and leaves with `_exit`: the calls ``LauncherSyscalls`` lists.
+    static func exec(_ path: UnsafeMutablePointer<CChar>, arguments: [UnsafeMutablePointer<CChar>?]) -> Never {
+        execve(path, arguments, environ)
         // Under the filter now: the policy may be what refused the execve.
         let code = errno
-        throw LaunchError(
-            "cannot execute \(path) under the filter: \(errorMessage(code)) (\(errnoName(code)))",
-            exitCode: code == ENOENT ? 127 : 126)
+        printError(
+            "sandbox-launch: cannot execute \(String(cString: path)) under the filter: \(errorMessage(code)) (\(errnoName(code)))")
+        _exit(code == ENOENT ? 127 : 126)
     }
 }

@@ -24,13 +24,19 @@ public enum SeccompAction: Hashable, Sendable, CustomStringConvertible {
     public static let logValue: UInt32 = 0x7ffc_0000
     public static let allowValue: UInt32 = 0x7fff_0000
 
-    /// Decodes a filter's return value as the kernel does (`SECCOMP_RET_ACTION_FULL`).
+    /// The largest errno the kernel returns (`MAX_ERRNO`): `ERRNO` data above it fails the call
+    /// with 4095.
+    public static let maximumErrno: UInt16 = 4095
+
+    /// Decodes a filter's return value as the kernel does (`SECCOMP_RET_ACTION_FULL`), with
+    /// `ERRNO` data capped at ``maximumErrno`` as `__seccomp_filter` caps it: `0x0005ffff` is
+    /// `.errno(4095)`.
     public init(returnValue: UInt32) {
         let data = UInt16(truncatingIfNeeded: returnValue)
         switch returnValue & 0xffff_0000 {
         case Self.killThreadValue: self = .killThread
         case Self.trapValue: self = .trap(data)
-        case Self.errnoValue: self = .errno(data)
+        case Self.errnoValue: self = .errno(min(data, Self.maximumErrno))
         case Self.userNotificationValue: self = .userNotification
         case Self.traceValue: self = .trace(data)
         case Self.logValue: self = .log

@@ -75,16 +75,26 @@ func hex32(_ value: UInt32) -> String {
     return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
 
-/// `--args a0,...,a5`: at most six 64-bit numbers.
+/// `--args a0,...,a5`: at most six 64-bit numbers. An empty field is an error, not a number
+/// left out: `,5` would otherwise read as arg0 = 5.
 func parseSystemCallArguments(_ text: String?) throws -> [UInt64] {
-    let arguments = try (text ?? "").split(separator: ",").enumerated().map { index, text -> UInt64 in
-        guard let value = parseUnsigned64(text.trimmingCharacters(in: .whitespaces)) else {
-            throw InputError("--args: argument \(index) \"\(text)\" is not a 64-bit number")
+    guard let text else { return [] }
+    let fields = text.split(separator: ",", omittingEmptySubsequences: false)
+    guard fields.count <= 6 else {
+        throw InputError("--args \"\(text)\": \(fields.count) arguments: a system call has at most six")
+    }
+    return try fields.enumerated().map { index, field -> UInt64 in
+        let trimmed = field.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            throw InputError(
+                "--args \"\(text)\": argument \(index) is empty: give a number for each of arg0 to arg\(fields.count - 1), "
+                    + "or leave out the arguments at the end")
+        }
+        guard let value = parseUnsigned64(trimmed) else {
+            throw InputError("--args \"\(text)\": argument \(index) \"\(field)\" is not a 64-bit number")
         }
         return value
     }
-    guard arguments.count <= 6 else { throw InputError("at most six arguments, got \(arguments.count)") }
-    return arguments
 }
 
 func parseUnsigned64(_ text: String) -> UInt64? {

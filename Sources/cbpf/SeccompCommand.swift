@@ -68,6 +68,13 @@ struct PolicyInput: ParsableArguments {
             }
             return policy
         }
+        let parsed = try loadText(architectures: architectures)
+        for warning in parsed.warnings { printError("\(sourceName): warning: \(warning)") }
+        return parsed
+    }
+
+    /// The policy of `--policy`, with `architectures` in place of its own when given.
+    private func loadText(architectures: [SeccompArchitecture]?) throws -> SeccompPolicy {
         let text = try readText(policy ?? "-", limit: .policy)
         let parsed: SeccompPolicy
         do {

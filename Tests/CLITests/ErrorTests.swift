@@ -157,10 +157,18 @@ struct ErrorTests {
                      mentioning: ["six", "7"])
         try CLI.fail(["run", "--target", "seccomp", "--arch", "x86_64", "--nr", "0", "--args", "1,q", "1,6 0 0 0"],
                      mentioning: ["--args", "argument 1", "q"])
+        // An empty field is an error, not an argument left out: ",5" is not arg0 = 5.
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("allow.policy", "default allow\n")
+        for (args, index) in [(",5", 0), ("5,,5", 1), ("5,", 1), ("", 0)] {
+            try CLI.fail(["run", "--target", "seccomp", "--arch", "x86_64", "--nr", "0", "--args", args, "1,6 0 0 0"],
+                         mentioning: ["--args \"\(args)\"", "argument \(index) is empty"])
+            try CLI.fail(["seccomp", "eval", "--policy", policy, "--arch", "x86_64", "--syscall", "read", "--args", args],
+                         mentioning: ["--args \"\(args)\"", "argument \(index) is empty"])
+        }
         // A program the interpreter's target refuses names the rule.
         try CLI.fail(["run", "--target", "seccomp", "--arch", "x86_64", "--nr", "0", "2,40 0 0 12,6 0 0 0"],
                      mentioning: ["seccomp"])
-        let directory = try TemporaryDirectory()
         let source = try directory.write("bad.s", "ldh [12]\njne #0x806, nowhere\nret #0\n")
         try CLI.fail(["asm", source], mentioning: ["nowhere"])
     }

@@ -161,7 +161,7 @@ func seccompAction(_ run: CLIRun) -> String? {
     let expected: String
     switch value & 0xffff_0000 {
     case 0x7fff_0000: expected = "ALLOW"
-    case 0x0005_0000: expected = "ERRNO(\(value & 0xffff))"
+    case 0x0005_0000: expected = "ERRNO(\(min(value & 0xffff, 4095)))"  // the kernel caps it at MAX_ERRNO
     case 0x8000_0000: expected = "KILL_PROCESS"
     case 0x0000_0000: expected = "KILL_THREAD"
     case 0x7ffc_0000: expected = "LOG"
@@ -491,7 +491,40 @@ struct SeccompCommandTests {
         }
     }
 
+    @Test func foreignArchAllowCompilesWithAWarning() throws {
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("open.policy", "default errno(EPERM)\narch x86_64\nforeign-arch allow\nallow read\n")
+        let run = try CLI.run(["seccomp", "compile", "--policy", policy])
+        #expect(run.succeeded && !run.trimmedOutput.isEmpty, "\(run)")
+        #expect(run.standardError.contains("warning: foreign-arch allow opens the entry points of x86, x32"), "\(run)")
+        // The default foreign-architecture action, kill-process, needs no warning.
+        let closed = try directory.write("closed.policy", "default errno(EPERM)\narch x86_64\nallow read\n")
+        let quiet = try CLI.run(["seccomp", "compile", "--policy", closed])
+        #expect(quiet.succeeded && quiet.standardError.isEmpty, "\(quiet)")
+    }
+
     // MARK: run --target seccomp and x32
+
+    /// ERRNO data above 4095 is shown as the kernel applies it: `__seccomp_filter` caps it at
+    /// `MAX_ERRNO`, so `ret #0x0005ffff` fails the call with errno 4095, as the kernel does here.
+    @Test(.enabled(if: KernelSeccomp.isAvailable, "skipped: python3 or the kernel's asm/unistd headers are missing"))
+    func errnoDataAboveMaxErrnoIsShownAsTheKernelCapsIt() throws {
+        let alone = try CLI.run(["run", "--target", "seccomp", "--arch", "x86_64", "--nr", "39", "1,6 0 0 393215"])
+        #expect(alone.trimmedOutput == "0x0005ffff ERRNO(4095)", "\(alone)")
+        // The same return for getppid alone, so that the Python process can still report.
+        let getppid = try #require(KernelHeaders.x86_64["getppid"])
+        let program = [
+            SockFilter(code: 0x20, jt: 0, jf: 0, k: 0),  // ld [0]: the number
+            SockFilter(code: 0x15, jt: 0, jf: 1, k: UInt32(getppid)),
+            SockFilter(code: 6, jt: 0, jf: 0, k: 0x0005_ffff),
+            SockFilter(code: 6, jt: 0, jf: 0, k: 0x7fff_0000),
+        ]
+        let bytecode = "\(program.count)," + program.map(\.description).joined(separator: ",")
+        let run = try CLI.run(["run", "--target", "seccomp", "--arch", "x86_64", "--nr", String(getppid), bytecode])
+        let kernel = try KernelSeccomp.observe(SockFilter.encode(program), calls: [[UInt64(getppid)]])
+        #expect(kernel.first?.result == -1, "the kernel let getppid run: \(kernel)")
+        #expect(run.trimmedOutput == "0x0005ffff ERRNO(\(kernel.first?.errno ?? -1))", "\(run), the kernel: \(kernel)")
+    }
 
     @Test(.enabled(if: KernelHeaders.isAvailable, "skipped: python3 or the kernel's asm/unistd headers are missing"))
     func multiArchitecturePolicyDecidesPerConvention() throws {

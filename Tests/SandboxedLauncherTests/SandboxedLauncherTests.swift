@@ -177,6 +177,127 @@ struct SandboxedLauncherTests {
         }
     }
 
+    // MARK: What the launcher itself needs under the filter
+
+    struct Unrunnable: Sendable, CustomTestStringConvertible {
+        var options: [String]
+        var missing: [String]
+        var testDescription: String { options.joined(separator: " ") }
+    }
+
+    /// Policies under which the launcher could not start the command or not exit: it used to
+    /// spin for ever (execve, exit_group and rt_sigreturn failed, and the runtime's crash
+    /// handler looped), or print "Signal 11: Backtracing ... failed" without end.
+    static let unrunnable: [Unrunnable] = [
+        Unrunnable(options: ["--policy", "DENY"], missing: ["execve", "write", "exit_group"]),
+        Unrunnable(options: ["--profile", "DENY_JSON"], missing: ["execve", "write", "exit_group"]),
+        Unrunnable(options: ["--policy", "WRITE_ONLY"], missing: ["execve", "exit_group"]),
+        Unrunnable(options: ["--policy", "DENY", "--deny-action", "kill"], missing: ["execve", "write", "exit_group"]),
+        Unrunnable(options: ["--policy", "DENY", "--deny-action", "trap"], missing: ["execve", "write", "exit_group"]),
+        // write is allowed to standard output only, not to standard error, where the launcher reports.
+        Unrunnable(options: ["--policy", "STDOUT_ONLY"], missing: ["write"]),
+    ]
+
+    @Test(arguments: unrunnable)
+    func aPolicyWithoutTheLaunchersOwnCallsIsRefusedBeforeInstalling(_ input: Unrunnable) throws {
+        let directory = try TemporaryDirectory()
+        let files = [
+            "DENY": try directory.write("deny.policy", "default errno(EPERM)\n"),
+            "DENY_JSON": try directory.write("deny.json", #"{"defaultAction": "SCMP_ACT_ERRNO"}"#),
+            "WRITE_ONLY": try directory.write("write.policy", "default errno(EPERM)\nallow write\n"),
+            "STDOUT_ONLY": try directory.write(
+                "stdout.policy", "default errno(EPERM)\nallow execve exit_group\nallow write arg0 == 1\n"),
+        ]
+        let run = try Launcher.run(input.options.map { files[$0] ?? $0 } + ["--", "/bin/true"], timeout: 10)
+        #expect(run.signal == nil && !run.timedOut, "crashed or hung: \(run)")
+        #expect(run.exitStatus == 1, "\(run)")
+        #expect(run.standardError.contains("refused before installing the filter"), "\(run)")
+        for name in input.missing {
+            #expect(run.standardError.contains("\(name) (gets ") || run.standardError.contains("\(name) to standard error (gets "),
+                    "\(name) is not named: \(run)")
+        }
+        #expect(run.standardError.contains("--allow \(input.missing.joined(separator: ","))"), "\(run)")
+        // The advice works: with those calls allowed the filter goes in and the command starts.
+        let advised = try Launcher.run(
+            input.options.map { files[$0] ?? $0 } + ["--allow", input.missing.joined(separator: ","), "--", "/bin/true"],
+            timeout: 10)
+        #expect(!advised.timedOut && !advised.standardError.contains("refused"), "\(advised)")
+    }
+
+    /// After installing, the launcher makes no call but execve and, when that fails, write and
+    /// exit_group: with everything else killed, a command the kernel cannot execute (ENOEXEC)
+    /// is still reported, and the launcher exits.
+    @Test(arguments: ["kill-process", "errno(EPERM)"])
+    func aFailedStartNeedsOnlyExecveWriteAndExitGroup(defaultAction: String) throws {
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("minimal.policy", "default \(defaultAction)\nallow execve write exit_group\n")
+        let command = try directory.write("not-a-program", "this is not an executable format\n")
+        chmod(command, 0o755)
+        let run = try Launcher.run(["--policy", policy, "--", command], timeout: 10)
+        #expect(run.signal == nil && !run.timedOut, "crashed or hung: \(run)")
+        #expect(run.exitStatus == 126, "\(run)")
+        #expect(run.standardError.contains("cannot execute \(command) under the filter: "
+            + "\(String(cString: strerror(ENOEXEC))) (ENOEXEC)"), "\(run)")
+    }
+
+    // MARK: Warnings
+
+    @Test func foreignArchAllowIsInstalledWithAWarning() throws {
+        let directory = try TemporaryDirectory()
+        let policy = try directory.write("open.policy", "default allow\nforeign-arch allow\n")
+        let run = try Launcher.run(["--policy", policy, "--", "/bin/true"])
+        #expect(run.exitStatus == 0, "\(run)")
+        #expect(run.standardError.contains("sandbox-launch: \(policy): warning: foreign-arch allow opens"), "\(run)")
+        let closed = try Launcher.run(["--policy", try directory.write("closed.policy", "default allow\n"), "--", "/bin/true"])
+        #expect(closed.exitStatus == 0 && closed.standardError.isEmpty, "\(closed)")
+    }
+
+    // MARK: --profile docker-default
+
+    /// The development corpus's copy, which the launcher finds next to its checkout.
+    static let corpusDockerProfile: String? = {
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = checkout.appendingPathComponent("../shared/corpus/seccomp/docker-default.json").standardized.path
+        return FileManager.default.isReadableFile(atPath: path) ? path : nil
+    }()
+
+    /// `sandbox-launch --profile docker-default --print-filter bytecode` run in `directory`,
+    /// with `SANDBOX_LAUNCH_DOCKER_PROFILE` set to `variable`, or unset.
+    static func dockerDefaultFilter(in directory: String, variable: String?) throws -> LaunchRun {
+        let launcher = try #require(Launcher.path)
+        let environment = variable.map { ["SANDBOX_LAUNCH_DOCKER_PROFILE=\($0)"] } ?? ["-u", "SANDBOX_LAUNCH_DOCKER_PROFILE"]
+        return try ProcessRun.run(
+            "/usr/bin/env", ["-C", directory] + environment + [launcher, "--profile", "docker-default", "--print-filter", "bytecode"])
+    }
+
+    @Test func dockerDefaultNeverMeansAFileOfThatNameHere() throws {
+        let directory = try TemporaryDirectory()
+        // A local file of that name, which allows everything.
+        _ = try directory.write("docker-default", #"{"defaultAction": "SCMP_ACT_ALLOW"}"#)
+        let named = try directory.write(
+            "named.json",
+            #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}"#)
+        let expected = try Launcher.run(["--profile", named, "--print-filter", "bytecode"])
+        #expect(expected.exitStatus == 0, "\(expected)")
+        let chosen = try Self.dockerDefaultFilter(in: directory.url.path, variable: named)
+        #expect(chosen.exitStatus == 0 && chosen.standardOutput == expected.standardOutput, "\(chosen)")
+        // An explicit path that cannot be read is an error, not a reason to look elsewhere.
+        for variable in ["/nonexistent/docker-default.json", ""] {
+            let unreadable = try Self.dockerDefaultFilter(in: directory.url.path, variable: variable)
+            #expect(unreadable.exitStatus == 1 && unreadable.standardOutput.isEmpty, "\(unreadable)")
+            for mention in ["SANDBOX_LAUNCH_DOCKER_PROFILE=\(variable) cannot be read", "pass ./docker-default"] {
+                #expect(unreadable.standardError.contains(mention), "\"\(mention)\" not in the message: \(unreadable)")
+            }
+        }
+        // Unset: the corpus copy, when there is one, and never the local file.
+        if let corpus = Self.corpusDockerProfile {
+            let fromCorpus = try Launcher.run(["--profile", corpus, "--print-filter", "bytecode"])
+            let unset = try Self.dockerDefaultFilter(in: directory.url.path, variable: nil)
+            #expect(unset.exitStatus == 0 && unset.standardOutput == fromCorpus.standardOutput, "\(unset)")
+        }
+    }
+
     // MARK: The filter itself, and the demo
 
     @Test func printFilterWithoutACommandPrintsTheFilter() throws {

@@ -20,6 +20,9 @@ struct InstallerTests {
     /// the call return 0 without running it.
     @Test(arguments: [(1, 1), (13, 13), (4095, 4095), (4096, 4095), (0xffff, 4095), (0, 0)] as [(UInt16, Int32)])
     func errnoReturnsTheExactErrno(data: UInt16, expectedErrno: Int32) async {
+        // The decoder caps the data as the kernel does.
+        let decoded = SeccompAction(returnValue: SeccompAction.errno(data).returnValue)
+        #expect(decoded == .errno(UInt16(expectedErrno)), "the return value of ERRNO(\(data)) decodes as \(decoded)")
         await #expect(processExitsWith: .success) { [data, expectedErrno] in
             try SeccompInstaller().install(filter([(Call.unused, .errno(data))]))
             let expected: Result<Int, Errno> =

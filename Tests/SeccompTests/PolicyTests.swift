@@ -71,6 +71,17 @@ struct SeccompPolicyTests {
         }
     }
 
+    /// libseccomp reads a C string, which would end at the NUL and resolve `read`.
+    @Test func aNameWithANulIsUnknownNotTruncated() {
+        #expect(throws: SyscallResolutionError.unknownSyscall(
+            name: "read\u{0}garbage", architecture: .x86_64, libseccomp: .current)
+        ) {
+            try SeccompArchitecture.x86_64.resolve("read\u{0}garbage")
+        }
+        let policy = SeccompPolicy(defaultAction: .errno(1), architectures: [.x86_64]) { Allow("read\u{0}garbage") }
+        #expect(throws: SeccompPolicyError.self) { try policy.resolve() }
+    }
+
     @Test func rawNumbersGetTheX32Bit() throws {
         #expect(try SeccompArchitecture.x86_64.resolve(Syscall(number: 451)) == .number(451))
         #expect(try SeccompArchitecture.x32.resolve(Syscall(number: 451)) == .number(0x4000_01c3))
@@ -416,6 +427,23 @@ struct SeccompPolicyTests {
         let x86_64 = try duplicate.resolve().architectures[0]
         #expect(x86_64.syscall(number: 0)?.rules.count == 1)
         #expect(x86_64.syscall(number: 1)?.rules.count == 2)
+    }
+
+    /// A foreign-architecture action that lets calls run opens the conventions the policy leaves
+    /// out; the policy is valid, and says so in its warnings.
+    @Test func foreignArchAllowIsAWarning() throws {
+        let open = try SeccompPolicy(parsing: "default errno(EPERM)\narch x86_64\nforeign-arch allow\nallow read\n")
+        #expect(open.warnings == [.foreignArchitecturesAllowed(action: .allow, opened: [.x86, .x32])])
+        #expect(open.warnings.first?.description.hasPrefix(
+            "foreign-arch allow opens the entry points of x86, x32, which a process can reach on the same kernel "
+                + "(x86 through int 0x80, x32 with bit 30 in the number)") == true, "\(open.warnings)")
+        let logged = try SeccompPolicy(parsing: "default errno(EPERM)\narch x86_64 x86\nforeign-arch log\n")
+        #expect(logged.warnings == [.foreignArchitecturesAllowed(action: .log, opened: [.x32])])
+        let arm = try SeccompPolicy(parsing: "default errno(EPERM)\narch aarch64\nforeign-arch allow\n")
+        #expect(arm.warnings == [.foreignArchitecturesAllowed(action: .allow, opened: [.arm])])
+        for closed in ["kill-process", "kill-thread", "errno(EPERM)", "trap"] {
+            #expect(try SeccompPolicy(parsing: "default allow\nforeign-arch \(closed)\n").warnings.isEmpty, "\(closed)")
+        }
     }
 
     @Test func otherPolicyErrors() {

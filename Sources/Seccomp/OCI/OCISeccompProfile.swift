@@ -351,6 +351,23 @@ private struct ProfileReader {
         return result
     }
 
+    /// Refuses a system-call name with a control character. libseccomp reads names as C strings,
+    /// so `"read\u0000garbage"` would silently mean `read`, and no name has any other.
+    func checkSyscallName(_ name: String, _ value: JSONValue, _ path: String) throws(OCIProfileError) {
+        guard let index = name.unicodeScalars.firstIndex(where: { $0.properties.generalCategory == .control })
+        else { return }
+        let scalar = name.unicodeScalars[index]
+        let offset = name.unicodeScalars.distance(from: name.unicodeScalars.startIndex, to: index)
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        let why = scalar == "\u{0}"
+            ? "libseccomp reads names as C strings and would take it for \(JSONWriter.quote(String(name.unicodeScalars[..<index])))"
+            : "system-call names have no control characters"
+        throw fail(
+            value, path, "system-call name \(JSONWriter.quote(name)) holds the control character \(code) at character \(offset + 1)",
+            why)
+    }
+
     func array(_ value: JSONValue, _ path: String, _ what: String) throws(OCIProfileError) -> [JSONValue] {
         guard case .array(let elements) = value.kind else {
             throw fail(value, path, "\(what) is \(value.typeName)", "it must be an array")
@@ -456,7 +473,18 @@ private struct ProfileReader {
             value, path, known: ["names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"],
             what: "a syscalls entry")
         var names = [String]()
-        if let value = fields["names"] { names = try strings(value, path + ".names", "names") }
+        if let value = fields["names"] {
+            guard case .array(let elements) = value.kind else {
+                throw fail(value, path + ".names", "names is \(value.typeName)", "it must be an array of strings")
+            }
+            for (index, element) in elements.enumerated() {
+                let elementPath = "\(path).names[\(index)]"
+                let name = try string(element, elementPath, "an element of names")
+                if name.isEmpty { throw fail(element, elementPath, "an empty system-call name", "runc refuses empty names") }
+                try checkSyscallName(name, element, elementPath)
+                names.append(name)
+            }
+        }
         if let single = fields["name"] {
             let name = try string(single, path + ".name", "name")
             if !name.isEmpty {
@@ -465,13 +493,9 @@ private struct ProfileReader {
                         single, path + ".name", "the entry has both name and names",
                         "use names (name is the deprecated form of a one-element names)")
                 }
+                try checkSyscallName(name, single, path + ".name")
                 names = [name]
             }
-        }
-        for (index, name) in names.enumerated() where name.isEmpty {
-            throw fail(
-                fields["names"] ?? value, "\(path).names[\(index)]", "an empty system-call name",
-                "runc refuses empty names")
         }
         guard let actionValue = fields["action"] else {
             throw fail(value, path + ".action", "the entry has no action", "each entry says what to do with its names")

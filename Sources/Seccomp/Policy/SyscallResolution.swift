@@ -120,10 +120,14 @@ extension SeccompArchitecture {
     /// or with a negative pseudo number (`__PNR_*`) for a name it knows that this architecture
     /// lacks. Pseudo numbers -101 to -120 (socket calls) and -201 to -224 (SysV IPC) become
     /// ``SyscallResolution/multiplexed(_:)`` where the architecture has `socketcall` or `ipc`;
-    /// any other pseudo number is ``SyscallResolution/unavailable``.
+    /// any other pseudo number is ``SyscallResolution/unavailable``. A name with a NUL is
+    /// unknown: libseccomp would read only the part before it (`read` for `"read\0x"`).
     public func resolve(_ name: String) throws(SyscallResolutionError) -> SyscallResolution {
         guard isSupportedByLibseccomp else {
             throw .unsupportedArchitecture(self, libseccomp: .current)
+        }
+        guard !name.utf8.contains(0) else {
+            throw .unknownSyscall(name: name, architecture: self, libseccomp: .current)
         }
         let number = seccomp_syscall_resolve_name_arch(token, name)
         if number == __NR_SCMP_ERROR {
