@@ -34,9 +34,14 @@ func errnoName(_ code: Int32) -> String {
     ErrnoCode(rawValue: UInt16(truncatingIfNeeded: code)).name ?? String(code)
 }
 
-/// Reads a whole file.
+/// The most bytes read from one file: 16 MiB, as `cbpf` reads policies and profiles, so that
+/// `--policy /dev/zero` is refused at the bound instead of filling memory.
+let maximumFileSize = 16 << 20
+
+/// Reads a whole file, of at most ``maximumFileSize`` bytes.
 ///
-/// - Throws: `cannot read PATH: REASON`, with the system's reason.
+/// - Throws: `cannot read PATH: REASON`, with the system's reason, or
+///   `PATH: more than 16 MiB (16777216 bytes), the most sandbox-launch reads from a file`.
 func readTextFile(_ path: String) throws(LaunchError) -> String {
     func failure(_ code: Int32) -> LaunchError {
         LaunchError("cannot read \(path): \(errorMessage(code))")
@@ -53,6 +58,10 @@ func readTextFile(_ path: String) throws(LaunchError) -> String {
         if count < 0 {
             if errno == EINTR { continue }
             throw failure(errno)
+        }
+        guard bytes.count + count <= maximumFileSize else {
+            throw LaunchError(
+                "\(path): more than \(maximumFileSize >> 20) MiB (\(maximumFileSize) bytes), the most sandbox-launch reads from a file")
         }
         bytes += buffer[..<count]
     }

@@ -148,6 +148,11 @@ struct SandboxedLauncherTests {
         BadInput(arguments: ["--policy", "/nonexistent/p.policy", "--", "/bin/true"], status: 1,
                  mentions: ["cannot read /nonexistent/p.policy", "No such file or directory"]),
         BadInput(arguments: ["--profile", "JSON", "--", "/bin/true"], status: 1, mentions: ["profile.json"]),
+        // Endless input stops at the bound.
+        BadInput(arguments: ["--policy", "/dev/zero", "--", "/bin/true"], status: 1,
+                 mentions: ["/dev/zero: more than 16 MiB (16777216 bytes)"]),
+        BadInput(arguments: ["--profile", "/dev/zero", "--", "/bin/true"], status: 1,
+                 mentions: ["/dev/zero: more than 16 MiB (16777216 bytes)"]),
         BadInput(arguments: ["--", "no-such-command-for-sandbox-launch"], status: 127,
                  mentions: ["no-such-command-for-sandbox-launch", "command not found"]),
         BadInput(arguments: ["--", "/tmp"], status: 126, mentions: ["/tmp", "directory"]),
