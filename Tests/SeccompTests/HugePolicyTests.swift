@@ -35,6 +35,21 @@ struct HugePolicyTests {
         }
     }
 
+    @Test func aThousandArgumentRulesCompileAndDecideAsThePolicy() throws {
+        let resolved = try SeccompPolicy(parsing: Self.argumentRules(1_000)).resolve()
+        let result = Self.compile(resolved.policy)
+        let program = try #require(result.program, "\(result.error.map(String.init(describing:)) ?? "")")
+        #expect(result.time < Self.timeLimit, "took \(result.time)")
+        let filter = try Interpreter(program, for: .seccomp)
+        let read = Int32(0)
+        for argument: UInt64 in [0, 1, 2, 500, 999, 1000, 1001, 0x1_0000_0001, .max] {
+            for number in [read, 1] {
+                let data = SeccompData(emulating: .x86_64, number: number, arguments: [argument])
+                #expect(filter.run(seccomp: data) == resolved.action(for: data).returnValue, "nr \(number) arg0 \(argument)")
+            }
+        }
+    }
+
     /// The earlier rule named is the first that holds whenever the contradicting one does, found
     /// without comparing it with each of thousands of rules.
     @Test func aContradictionAmongThousandsOfRulesNamesTheFirstRule() throws {
