@@ -50,6 +50,22 @@ struct HugePolicyTests {
         }
     }
 
+    /// More ranges than the planner plans as a whole: it plans pieces, and the filter must still
+    /// decide every number as the policy, profiled ones with the fewest comparisons.
+    @Test func thousandsOfRangesArePlannedInPieces() throws {
+        let resolved = try SeccompPolicy(parsing: Self.rawNumbers(1_500)).resolve()
+        let result = Self.compile(resolved.policy)
+        let program = try #require(result.program, "\(result.error.map(String.init(describing:)) ?? "")")
+        #expect(result.time < Self.timeLimit, "took \(result.time)")
+        let filter = try Interpreter(program, for: .seccomp)
+        for number in Array(0 ..< 1100) + Array(3900 ..< 4100) + [Int32.max, -1] {
+            let data = SeccompData(emulating: .x86_64, number: Int32(number))
+            #expect(filter.run(seccomp: data) == resolved.action(for: data).returnValue, "nr \(number)")
+        }
+        let statistics = try SeccompFilterStatistics(program: program, policy: resolved)
+        #expect(statistics.architectures.first?.meanExecutedInstructions == 6)
+    }
+
     /// The earlier rule named is the first that holds whenever the contradicting one does, found
     /// without comparing it with each of thousands of rules.
     @Test func aContradictionAmongThousandsOfRulesNamesTheFirstRule() throws {
