@@ -35,6 +35,23 @@ struct HugePolicyTests {
         }
     }
 
+    @Test func thousandsOfArgumentRulesAreRefusedWithTheSize() throws {
+        let policy = try SeccompPolicy(parsing: Self.argumentRules(5_000))
+        let result = Self.compile(policy)
+        let error = try #require(result.error)
+        guard case .filterTooLong(let minimumCount, 4096, let parts) = error else {
+            Issue.record("unexpected error: \(error)")
+            return
+        }
+        #expect(minimumCount == 5008)
+        #expect(parts.longestArgumentChecks?.syscall == "read")
+        #expect(parts.longestArgumentChecks?.ruleCount == 5000)
+        #expect(error.description == "the filter needs at least 5008 instructions, 912 more than the kernel's limit "
+            + "of 4096: the argument checks take 5003 (the longest, for read on x86_64, 5003 for 5000 rules), the "
+            + "dispatch on the system-call number at least 2 (4 ranges of numbers)")
+        #expect(result.time < Self.timeLimit, "took \(result.time)")
+    }
+
     @Test func aThousandArgumentRulesCompileAndDecideAsThePolicy() throws {
         let resolved = try SeccompPolicy(parsing: Self.argumentRules(1_000)).resolve()
         let result = Self.compile(resolved.policy)
@@ -48,6 +65,20 @@ struct HugePolicyTests {
                 #expect(filter.run(seccomp: data) == resolved.action(for: data).returnValue, "nr \(number) arg0 \(argument)")
             }
         }
+    }
+
+    @Test func tenThousandRawNumbersAreRefusedBeforeTheDispatchIsPlanned() throws {
+        let result = Self.compile(try SeccompPolicy(parsing: Self.rawNumbers(10_000)))
+        let error = try #require(result.error)
+        guard case .filterTooLong(_, 4096, let parts) = error else {
+            Issue.record("unexpected error: \(error)")
+            return
+        }
+        #expect(parts.longestArgumentChecks == nil)
+        #expect(parts.rangeCount == 20_003)
+        #expect(error.description == "the filter needs at least 10004 instructions, 5908 more than the kernel's "
+            + "limit of 4096: the dispatch on the system-call number takes at least 10001 (20003 ranges of numbers)")
+        #expect(result.time < Self.timeLimit, "took \(result.time)")
     }
 
     /// More ranges than the planner plans as a whole: it plans pieces, and the filter must still
