@@ -2,6 +2,7 @@
 //
 //   swift run -c release --scratch-path .build-s2 SeccompBenchmark [--rounds N] [--calls N]
 //       [--batches N] [--cpu N] [--profile PATH] [--arch x86_64[,x86,x32]]
+//   swift run -c release SeccompBenchmark --huge-policies 10000   # compile time of huge policies
 //
 // Our filter comes from the OCI importer and SeccompCompiler (x86_64, Docker's default
 // capabilities, the running kernel); libseccomp's from seccomp_init/seccomp_rule_add_array on
@@ -53,6 +54,8 @@ struct Options: ParsableCommand {
     @Option(name: .customLong("arch"), help: "The architectures the filter covers, such as x86_64 or x86_64,x86,x32.",
             transform: Options.architectures)
     var architectures: [SeccompArchitecture] = [.x86_64]
+    @Option(help: "Instead of the kernel timings: time compiling policies of N rules, hostile input (issue 9).")
+    var hugePolicies: Int?
 
     static func architectures(_ list: String) throws -> [SeccompArchitecture] {
         let architectures = try list.split(separator: ",").map { name in
@@ -70,6 +73,7 @@ struct Options: ParsableCommand {
             throw ValidationError("\(flag) needs a positive integer")
         }
         if let cpu, cpu < 0 { throw ValidationError("--cpu needs a CPU number") }
+        if let hugePolicies, hugePolicies <= 0 { throw ValidationError("--huge-policies needs a positive integer") }
     }
 }
 
@@ -130,6 +134,7 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
 // MARK: - The run
 
 func runBenchmark(_ options: Options) -> Never {
+    if let count = options.hugePolicies { runHugePolicyTimings(count: count) }
     guard SeccompArchitecture.native == .x86_64 else {
         fail("SeccompBenchmark times Docker's x86_64 filter and must run on x86_64 (this is \(SeccompArchitecture.native))")
     }

@@ -107,6 +107,14 @@ struct ErrorTests {
         try CLI.fail(["seccomp", "compile", "--policy", path], mentioning: ["3:1", "line 2", "allow write", "never"])
     }
 
+    @Test func tooLongFiltersSayByHowMuch() throws {
+        let rules = (1 ... 5_000).map { "allow read arg0 == \($0)\n" }.joined()
+        try CLI.fail(
+            ["seccomp", "compile", "--policy", "-"], input: Array(("default errno(EPERM)\narch x86_64\n" + rules).utf8),
+            mentioning: ["<stdin>: the filter needs at least 5008 instructions, 912 more than the kernel's limit of 4096",
+                         "5003 for 5000 rules"])
+    }
+
     @Test func badArchitecturesAreNamed() throws {
         let directory = try TemporaryDirectory()
         let policy = try directory.write("good.policy", Self.goodPolicy)

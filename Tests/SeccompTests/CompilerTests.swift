@@ -207,12 +207,21 @@ struct SeccompCompilerTests {
             text += "errno(1) \(number) " + conditions.joined(separator: " && ") + "\n"
         }
         let policy = try SeccompPolicy(parsing: text).resolve()
+        // The argument checks alone are too long: refused before the dispatch is planned.
         #expect {
             try SeccompCompiler().compile(policy)
         } throws: { error in
-            guard case .tooManyInstructions(let count, 4096) = error as? SeccompCompilerError else { return false }
-            return count > 4096
+            guard case .filterTooLong(let count, 4096, let parts) = error as? SeccompCompilerError else { return false }
+            return count > 4096 && parts.argumentCheckCount > 4096
         }
+        // Short enough until long jumps are added: refused once laid out, with the exact size.
+        let rules = (1 ... 3_000).map { "allow read arg0 == \($0)\n" }.joined()
+        let laidOut = try SeccompPolicy(parsing: "default errno(EPERM)\narch x86_64\n" + rules).resolve()
+        #expect(throws: SeccompCompilerError.tooManyInstructions(count: 5763, limit: 4096)) {
+            try SeccompCompiler().compile(laidOut)
+        }
+        #expect(SeccompCompilerError.tooManyInstructions(count: 5763, limit: 4096).description
+            == "the filter needs 5763 instructions, 1667 more than the kernel's limit of 4096")
     }
 
     @Test func anInvalidPolicyIsReported() {

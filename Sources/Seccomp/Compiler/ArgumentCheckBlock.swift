@@ -145,6 +145,15 @@ struct ArgumentCheckGenerator {
     /// when it grows past four nodes per stage (keeping it within a condition, there is at most
     /// one node per stage).
     private let nodeLimit: Int
+    /// Such a candidate is also given up when it visits stages more than eight times per stage,
+    /// or this many times if that is more. Paths that carry different knowledge into a stage
+    /// visit it separately, even where the knowledge decides the stage and no node results, so
+    /// visits can grow with the square of the rules (`arg0 == 1`, `arg0 == 2`, ... compared
+    /// low word first) or faster. Policies of a few hundred stages can take some 100,000 visits
+    /// and keep their code.
+    private static let visitFloor = 1 << 17
+    private let visitLimit: Int
+    private var visits = 0
 
     let decision: SyscallDecision
     let retention: Retention
@@ -165,7 +174,9 @@ struct ArgumentCheckGenerator {
         stages = decision.rules.map { rule in
             rule.conditions.map { Self.stages(of: $0, layout: layout, wordOrder: wordOrder) }
         }
-        nodeLimit = retention == .withinCondition ? .max : 4 * stages.joined().reduce(0) { $0 + $1.count }
+        let stageCount = stages.joined().reduce(0) { $0 + $1.count }
+        nodeLimit = retention == .withinCondition ? .max : 4 * stageCount
+        visitLimit = retention == .withinCondition ? .max : max(Self.visitFloor, 8 * stageCount)
     }
 
     /// The action of a decision whose rules can never change its outcome, such as a rule whose
@@ -205,57 +216,114 @@ struct ArgumentCheckGenerator {
         return (laidOut, renumber(entry))
     }
 
-    private mutating func build(_ position: Position, _ knowledge: ArgumentKnowledge) -> ArgumentCheckBlock.Target? {
-        guard position.rule < decision.rules.count else { return .action(decision.otherwise) }
-        let rule = decision.rules[position.rule]
-        guard position.condition < rule.conditions.count else { return .action(rule.action) }
-        let key = Key(position: position, knowledge: knowledge)
-        if let known = memo[key] { return known }
-
-        let stage = stages[position.rule][position.condition][position.stage]
-        let target: ArgumentCheckBlock.Target
-        if let outcome = knowledge.decide(stage.test) {
-            guard let next = follow(outcome ? stage.ifTrue : stage.ifFalse, from: position, knowledge) else {
-                return nil
-            }
-            target = next
-        } else {
-            guard nodes.count < nodeLimit else { return nil }
-            let accumulator = knowledge.accumulator
-            let loadsWord = accumulator?.offset != stage.test.offset
-                || (accumulator?.mask != WordTest.noMask && accumulator?.mask != stage.test.mask)
-            let masks = stage.test.mask != WordTest.noMask && (loadsWord || accumulator?.mask != stage.test.mask)
-            guard
-                let ifTrue = follow(stage.ifTrue, from: position, knowledge.learning(stage.test, outcome: true)),
-                let ifFalse = follow(stage.ifFalse, from: position, knowledge.learning(stage.test, outcome: false))
-            else { return nil }
-            let node = ArgumentCheckBlock.Node(
-                test: stage.test, loadsWord: loadsWord, masks: masks, ifTrue: ifTrue, ifFalse: ifFalse
-            )
-            if let twin = nodeIndices[NodeKey(position: position, node: node)] {
-                target = .node(twin)
-            } else {
-                nodes.append((position, node))
-                nodeIndices[NodeKey(position: position, node: node)] = nodes.count - 1
-                target = .node(nodes.count - 1)
-            }
-        }
-        memo[key] = target
-        return target
+    /// A stage being visited with some knowledge, waiting for where its outcomes lead.
+    private struct Visit {
+        var key: Key
+        var stage: Stage
+        /// The test's outcome when the knowledge decides it: then the stage is no node, and
+        /// leads where that outcome does.
+        var decided: Bool?
+        /// Where the true outcome leads, once known.
+        var ifTrue: ArgumentCheckBlock.Target?
     }
 
-    private mutating func follow(_ exit: Exit, from position: Position, _ knowledge: ArgumentKnowledge)
-        -> ArgumentCheckBlock.Target?
+    /// What a visit of a stage finds.
+    private enum Arrival {
+        /// Where the stage leads, known without looking at it: an action, or an earlier visit's answer.
+        case known(ArgumentCheckBlock.Target)
+        /// A stage to look at.
+        case visit(Visit)
+        /// The graph grew past its limits.
+        case tooLarge
+    }
+
+    /// Where the stage at `position` leads with `knowledge`, depth first, true outcome first.
+    ///
+    /// A path through the checks can be as long as all the rules together, so the depth-first
+    /// walk keeps its own stack rather than recursing.
+    private mutating func build(_ position: Position, _ knowledge: ArgumentKnowledge) -> ArgumentCheckBlock.Target? {
+        var stack = [Visit]()
+        var next = (position: position, knowledge: knowledge)
+        while true {
+            var result: ArgumentCheckBlock.Target
+            switch arrive(at: next.position, next.knowledge) {
+            case .tooLarge:
+                return nil
+            case .visit(let visit):
+                stack.append(visit)
+                let outcome = visit.decided ?? true
+                let learnt = visit.decided == nil
+                    ? visit.key.knowledge.learning(visit.stage.test, outcome: true) : visit.key.knowledge
+                next = follow(outcome ? visit.stage.ifTrue : visit.stage.ifFalse, from: visit.key.position, learnt)
+                continue
+            case .known(let target):
+                result = target
+            }
+            // Hand the result to the visits waiting for it, until one needs its false outcome.
+            while true {
+                guard var visit = stack.popLast() else { return result }
+                if visit.decided == nil {
+                    guard let ifTrue = visit.ifTrue else {
+                        visit.ifTrue = result
+                        stack.append(visit)
+                        next = follow(
+                            visit.stage.ifFalse, from: visit.key.position,
+                            visit.key.knowledge.learning(visit.stage.test, outcome: false)
+                        )
+                        break
+                    }
+                    result = node(for: visit, ifTrue: ifTrue, ifFalse: result)
+                }
+                memo[visit.key] = result
+            }
+        }
+    }
+
+    private mutating func arrive(at position: Position, _ knowledge: ArgumentKnowledge) -> Arrival {
+        guard position.rule < decision.rules.count else { return .known(.action(decision.otherwise)) }
+        let rule = decision.rules[position.rule]
+        guard position.condition < rule.conditions.count else { return .known(.action(rule.action)) }
+        let key = Key(position: position, knowledge: knowledge)
+        if let known = memo[key] { return .known(known) }
+        guard visits < visitLimit else { return .tooLarge }
+        visits += 1
+        let stage = stages[position.rule][position.condition][position.stage]
+        let decided = knowledge.decide(stage.test)
+        if decided == nil, nodes.count >= nodeLimit { return .tooLarge }
+        return .visit(Visit(key: key, stage: stage, decided: decided))
+    }
+
+    /// The node of an undecided stage, or its twin at the same position.
+    private mutating func node(for visit: Visit, ifTrue: ArgumentCheckBlock.Target, ifFalse: ArgumentCheckBlock.Target)
+        -> ArgumentCheckBlock.Target
+    {
+        let test = visit.stage.test
+        let accumulator = visit.key.knowledge.accumulator
+        let loadsWord = accumulator?.offset != test.offset
+            || (accumulator?.mask != WordTest.noMask && accumulator?.mask != test.mask)
+        let masks = test.mask != WordTest.noMask && (loadsWord || accumulator?.mask != test.mask)
+        let node = ArgumentCheckBlock.Node(
+            test: test, loadsWord: loadsWord, masks: masks, ifTrue: ifTrue, ifFalse: ifFalse
+        )
+        let nodeKey = NodeKey(position: visit.key.position, node: node)
+        if let twin = nodeIndices[nodeKey] { return .node(twin) }
+        nodes.append((visit.key.position, node))
+        nodeIndices[nodeKey] = nodes.count - 1
+        return .node(nodes.count - 1)
+    }
+
+    /// The position an exit leads to, and what is still known there.
+    private func follow(_ exit: Exit, from position: Position, _ knowledge: ArgumentKnowledge)
+        -> (position: Position, knowledge: ArgumentKnowledge)
     {
         switch exit {
         case .stage(let stage):
-            return build(Position(rule: position.rule, condition: position.condition, stage: stage), knowledge)
+            (Position(rule: position.rule, condition: position.condition, stage: stage), knowledge)
         case .pass:
-            let next = Position(rule: position.rule, condition: position.condition + 1, stage: 0)
-            return build(next, retention == .withinCondition ? .none : knowledge)
+            (Position(rule: position.rule, condition: position.condition + 1, stage: 0),
+             retention == .withinCondition ? .none : knowledge)
         case .fail:
-            let next = Position(rule: position.rule + 1, condition: 0, stage: 0)
-            return build(next, retention == .everything ? knowledge : .none)
+            (Position(rule: position.rule + 1, condition: 0, stage: 0), retention == .everything ? knowledge : .none)
         }
     }
 
@@ -337,3 +405,4 @@ struct ArgumentCheckGenerator {
         return Stage(test: WordTest(offset: offset, mask: mask, .equal, value), ifTrue: next, ifFalse: .fail)
     }
 }
+

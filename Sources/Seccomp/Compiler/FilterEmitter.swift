@@ -15,6 +15,8 @@ struct FilterEmitter {
     private var returnLabels: [UInt32: Label] = [:]
     private var returnOrder: [UInt32] = []
     private var labelCount = 0
+    /// The instructions emitted so far, before any long jumps are added.
+    private(set) var instructionCount = 0
 
     /// `ld [4]`, then one `jeq` per section to its label, the last one falling to `foreign`.
     mutating func emitArchitectureChecks(_ sections: [(AuditArchitecture, Label)], foreign: SeccompAction) {
@@ -117,6 +119,7 @@ struct FilterEmitter {
     }
 
     mutating func emit(_ component: some ProgramComponent) {
+        if !(component is Label) { instructionCount += 1 }
         fragments.append(component.fragment)
     }
 }

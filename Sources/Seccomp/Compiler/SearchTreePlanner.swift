@@ -13,6 +13,9 @@
 /// ``exactLimit`` ranges; above it Knuth's bound on the split point (the best split of an
 /// interval lies between those of its two sub-intervals one range shorter) brings it to O(n²),
 /// which is exact for plain alphabetic trees and a close approximation with exception chains.
+/// Its tables still take quadratic memory, so above ``pieceLimit`` ranges (a policy of raw
+/// numbers can have thousands) consecutive pieces of at most that many are planned so, and
+/// joined by the cheapest tree of splits between pieces.
 ///
 /// The slowest profiled call can be bounded too: with a slack, the plan is the cheapest among
 /// those whose slowest profiled call executes at most that many instructions more than in the
@@ -46,10 +49,22 @@ struct SearchTreePlanner {
         /// `jeq #ranges[e].lower` for each exception in order, each to its own outcome, then
         /// `otherwise` (an outcome index) for the other ranges.
         case exceptions([Int], otherwise: Int)
+
+        /// The same plan with every range index moved by `offset`.
+        func shifted(by offset: Int) -> Plan {
+            switch self {
+            case .leaf(let range): .leaf(range: range + offset)
+            case .split(let at, let below, let above):
+                .split(at: at + offset, below: below.shifted(by: offset), above: above.shifted(by: offset))
+            case .exceptions(let exceptions, let otherwise): .exceptions(exceptions.map { $0 + offset }, otherwise: otherwise)
+            }
+        }
     }
 
     /// Up to this many ranges the search over split points is exhaustive.
     static let exactLimit = 192
+    /// Above this many ranges the plan is made of separately planned pieces.
+    static let pieceLimit = 1024
     /// The longest exception chain considered; longer ones cost more than a tree.
     static let longestChain = 8
 
@@ -109,6 +124,7 @@ struct SearchTreePlanner {
     /// The cheapest plan for all ranges. With `slowestCallSlack`, the slowest profiled call may
     /// execute at most that many instructions more than the least possible.
     func plan(slowestCallSlack: Int? = nil) -> Plan {
+        guard count <= Self.pieceLimit else { return piecewisePlan() }
         let tables = unboundedOptimum()
         let root = count - 1
         guard let slack = slowestCallSlack, count <= Self.exactLimit else { return build(0, root, tables) }
@@ -117,6 +133,47 @@ struct SearchTreePlanner {
         var search = BoundedSearch(planner: self, tables: tables, bound: bound)
         guard search.cost(0, root, bound) != .max else { return build(0, root, tables) }
         return search.build(0, root, bound)
+    }
+
+    /// The plan for more than ``pieceLimit`` ranges: pieces of consecutive ranges, each at
+    /// most that long and planned as a whole, under the cheapest tree of splits between pieces.
+    /// The ranges with profiled numbers and those without are cut into separate pieces, so
+    /// that the tree can keep the profiled ones near its root.
+    private func piecewisePlan() -> Plan {
+        // Piece p holds ranges starts[p] ..< starts[p + 1].
+        var starts = [0]
+        for index in 1 ..< count {
+            let isFull = index - starts[starts.count - 1] == Self.pieceLimit
+            if isFull || (ranges[index].weight > 0) != (ranges[index - 1].weight > 0) { starts.append(index) }
+        }
+        starts.append(count)
+        let pieceCount = starts.count - 1
+        var costs = [Int64](repeating: 0, count: pieceCount * pieceCount)
+        var splits = [Int](repeating: 0, count: pieceCount * pieceCount)
+        var piecePlans = [Plan]()
+        for piece in 0 ..< pieceCount {
+            let planner = SearchTreePlanner(Array(ranges[starts[piece] ..< starts[piece + 1]]))
+            let tables = planner.unboundedOptimum()
+            costs[piece * pieceCount + piece] = tables.costs[planner.count - 1]  // the interval 0...count - 1
+            piecePlans.append(planner.build(0, planner.count - 1, tables).shifted(by: starts[piece]))
+        }
+        for length in 2 ... max(2, pieceCount) where length <= pieceCount {
+            for first in 0 ... pieceCount - length {
+                let last = first + length - 1
+                var best = Int64.max
+                for split in first + 1 ... last {
+                    let cost = costs[first * pieceCount + split - 1] + costs[split * pieceCount + last]
+                    if cost < best { (best, splits[first * pieceCount + last]) = (cost, split) }
+                }
+                costs[first * pieceCount + last] = best + node(starts[first], starts[last + 1] - 1)
+            }
+        }
+        func build(_ first: Int, _ last: Int) -> Plan {
+            if first == last { return piecePlans[first] }
+            let split = splits[first * pieceCount + last]
+            return .split(at: starts[split], below: build(first, split - 1), above: build(split, last))
+        }
+        return build(0, pieceCount - 1)
     }
 
     private func node(_ i: Int, _ j: Int) -> Int64 {

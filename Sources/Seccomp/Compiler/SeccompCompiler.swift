@@ -75,6 +75,7 @@ public struct SeccompCompiler: Hashable, Sendable {
     /// Resolves `policy` (``SeccompPolicy/resolve()``) and compiles it.
     ///
     /// - Throws: ``SeccompCompilerError/invalidPolicy(_:)`` when the policy does not resolve, or
+    ///   ``SeccompCompilerError/filterTooLong(minimumCount:limit:parts:)`` or
     ///   ``SeccompCompilerError/tooManyInstructions(count:limit:)`` when its filter is too long.
     public func compile(_ policy: SeccompPolicy) throws(SeccompCompilerError) -> Program {
         let resolved: ResolvedSeccompPolicy
@@ -88,23 +89,34 @@ public struct SeccompCompiler: Hashable, Sendable {
 
     /// Compiles a resolved policy to a verified filter of at most 4096 instructions.
     ///
-    /// - Throws: ``SeccompCompilerError/tooManyInstructions(count:limit:)`` for a policy whose
-    ///   filter does not fit the kernel's limit.
+    /// - Throws: ``SeccompCompilerError/filterTooLong(minimumCount:limit:parts:)`` for a
+    ///   policy whose filter cannot fit the kernel's limit, as soon as that is certain, and
+    ///   ``SeccompCompilerError/tooManyInstructions(count:limit:)`` when the laid-out filter,
+    ///   with its long jumps, does not.
     public func compile(_ policy: ResolvedSeccompPolicy) throws(SeccompCompilerError) -> Program {
+        let limit = AttachTarget.seccomp.maximumInstructions
         let sections = DispatchSection.sections(of: policy)
         var partitions = [SyscallNumberPartition]()
         var blocks = [[Int: ArgumentCheckBlock]]()
-        var trees = [DispatchTree]()
         for section in sections {
             let partition = SyscallNumberPartition(
                 section: section, foreignAction: policy.foreignArchitectureAction,
                 profiledCount: options.profiledSyscallCount
             )
-            let checks = argumentChecks(of: partition)
+            partitions.append(partition)
+            blocks.append(argumentChecks(of: partition))
+        }
+        // A filter that cannot fit is refused before it is planned and laid out, which takes far
+        // longer for the huge policies that do not fit.
+        let size = FilterSizeBound(sections: sections, partitions: partitions, blocks: blocks)
+        guard size.minimumCount <= limit else {
+            throw .filterTooLong(minimumCount: size.minimumCount, limit: limit, parts: size.parts)
+        }
+
+        var trees = [DispatchTree]()
+        for (partition, checks) in zip(partitions, blocks) {
             let planner = SearchTreePlanner(plannerRanges(of: partition, blocks: checks))
             trees.append(DispatchTree(planner.plan(slowestCallSlack: options.slowestCallSlack), ranges: partition.ranges))
-            partitions.append(partition)
-            blocks.append(checks)
         }
         var sharing = sections.count > 1
             ? SubtreeSharing(trees: trees, partitions: partitions, blocks: blocks) : nil
@@ -122,13 +134,16 @@ public struct SeccompCompiler: Hashable, Sendable {
             emitter.emitReturns()
         }
 
+        guard emitter.instructionCount <= limit else {
+            // Long jumps can only add to it.
+            throw .filterTooLong(minimumCount: emitter.instructionCount, limit: limit, parts: size.parts)
+        }
         var program: Program
         do {
             program = try emitter.program()
         } catch {
             throw .internalError("labels did not resolve: \(error)")
         }
-        let limit = AttachTarget.seccomp.maximumInstructions
         guard program.count <= limit else {
             throw .tooManyInstructions(count: program.count, limit: limit)
         }
@@ -192,6 +207,9 @@ public enum SeccompCompilerError: Error, Hashable, Sendable, CustomStringConvert
     case invalidPolicy(SeccompPolicyError)
     /// The filter would be longer than the kernel accepts.
     case tooManyInstructions(count: Int, limit: Int)
+    /// The filter would be longer than the kernel accepts, which was clear before it was
+    /// complete: it needs at least `minimumCount` instructions, and `parts` says where they go.
+    case filterTooLong(minimumCount: Int, limit: Int, parts: SeccompFilterParts)
     /// A bug in the compiler: the filter it built does not assemble or verify.
     case internalError(String)
 
@@ -199,7 +217,10 @@ public enum SeccompCompilerError: Error, Hashable, Sendable, CustomStringConvert
         switch self {
         case .invalidPolicy(let error): "invalid policy: \(error)"
         case .tooManyInstructions(let count, let limit):
-            "the filter needs \(count) instructions, more than the kernel's limit of \(limit)"
+            "the filter needs \(count) instructions, \(count - limit) more than the kernel's limit of \(limit)"
+        case .filterTooLong(let minimumCount, let limit, let parts):
+            "the filter needs at least \(minimumCount) instructions, \(minimumCount - limit) more than the kernel's "
+                + "limit of \(limit): \(parts)"
         case .internalError(let message): "seccomp compiler bug: \(message)"
         }
     }

@@ -27,6 +27,7 @@ struct SyscallDecision: Hashable, Sendable {
     /// trailing rules whose action is the fallback change nothing, so they go too.
     init(rules resolved: [ResolvedRule], otherwise fallback: SeccompAction) {
         var rules = [Rule]()
+        var seenConditions = Set<[ArgumentCondition]>()
         var otherwise = fallback
         ruleLoop: for rule in resolved {
             var conditions = [ArgumentCondition]()
@@ -42,7 +43,7 @@ struct SyscallDecision: Hashable, Sendable {
                 break
             }
             // A rule with the same conditions as an earlier one never gets to decide.
-            if rules.contains(where: { $0.conditions == conditions }) { continue }
+            if !seenConditions.insert(conditions).inserted { continue }
             rules.append(Rule(conditions: conditions, action: rule.action))
         }
         while let last = rules.last, last.action == otherwise {

@@ -58,6 +58,10 @@ public enum OCIProfileWarning: Hashable, Sendable, CustomStringConvertible {
     /// by the layout of its decision tree, which need not agree, or refuses the second rule
     /// (`EEXIST`, and runc fails) when it holds wherever the first does.
     case overlappingEntries(syscall: String, first: String, second: String, witness: [UInt64])
+    /// Pairs of entries with conditions and different actions for `syscall` that were not
+    /// checked for overlap, `pairCount` of them: a profile can have millions of pairs, so the
+    /// check stops after 32,768 pairs in all, and for one call after 16 overlaps.
+    case overlapsUnchecked(syscall: String, pairCount: Int)
     /// `errnoRet` on an action that takes none; runc ignores it, the runtime spec asks runtimes
     /// to refuse it.
     case errnoRetIgnored(path: String, action: OCISeccompProfile.Action)
@@ -103,6 +107,10 @@ public enum OCIProfileWarning: Hashable, Sendable, CustomStringConvertible {
             let arguments = witness.enumerated().map { "arg\($0.offset)=\($0.element)" }.joined(separator: " ")
             return "\(first) and \(second) both hold for \(syscall)(\(arguments)) with different actions: the policy "
                 + "tries \(first) first; libseccomp decides by the layout of its tree, or refuses \(second)"
+        case .overlapsUnchecked(let syscall, let pairCount):
+            return "\(pairCount) more pair\(pairCount == 1 ? "" : "s") of entries for \(syscall) with conditions and different "
+                + "actions not checked for overlap (too many): libseccomp may decide the ones that overlap otherwise "
+                + "than in file order"
         case .errnoRetIgnored(let path, let action):
             return "\(path): ignored errnoRet: \(action.rawValue) takes none (runc ignores it; the runtime spec "
                 + "says to refuse it)"

@@ -212,6 +212,11 @@ extension OCISeccompProfile {
                         what: "the rule overlaps rule \((rule(ofPath: first) ?? 0) + 1) for \(syscall) with another action",
                         why: "both hold for arguments \(witness.map { String($0) }.joined(separator: ", ")); the format "
                             + "has no order, and libseccomp decides by the layout of its tree"))
+            case .overlapsUnchecked(let syscall, let pairCount):
+                problems.append(
+                    .init(
+                        ruleIndex: nil, what: "\(pairCount) pairs of rules for \(syscall) with other actions were not checked",
+                        why: "there are too many to check whether they overlap; the format has no order"))
             case .unknownSyscalls(let names, _, let version):
                 problems.append(
                     .init(

@@ -147,6 +147,13 @@ extension SeccompArchitecture {
 }
 
 extension OCISeccompProfile {
+    /// How many pairs of entries for the same call the overlap check looks at in the whole
+    /// profile before it reports the rest as ``OCIProfileWarning/overlapsUnchecked(syscall:pairCount:)``:
+    /// their number grows with the square of the entries.
+    static let overlapPairLimit = 1 << 15
+    /// How many overlapping pairs are reported for one call before the rest go unchecked.
+    static let overlapReportLimit = 16
+
     /// The policy Docker and runc would install for this profile, with ``OCIProfileImportOptions``
     /// standing in for the machine, the container and what the format leaves out.
     ///
@@ -273,6 +280,9 @@ extension OCISeccompProfile {
             if byName[candidate.name] == nil { nameOrder.append(candidate.name) }
             byName[candidate.name, default: []].append(index)
         }
+        var overriddenWarnings = Set<OCIProfileWarning>()
+        // Pairs of entries the overlap check may still look at; a call can have thousands of entries.
+        var pairsLeft = Self.overlapPairLimit
         for name in nameOrder {
             let indices = byName[name] ?? []
             if let first = indices.first(where: { candidates[$0].conditions.isEmpty }) {
@@ -283,11 +293,21 @@ extension OCISeccompProfile {
                     if candidate.action == winner.action { continue }
                     let warning = OCIProfileWarning.entryOverridden(
                         path: "syscalls[\(candidate.entry)]", syscall: name, by: "syscalls[\(winner.entry)]")
-                    if !warnings.contains(warning) { warnings.append(warning) }
+                    if overriddenWarnings.insert(warning).inserted { warnings.append(warning) }
                 }
             } else {
-                for (offset, a) in indices.enumerated() {
-                    for b in indices[(offset + 1)...] where candidates[a].action != candidates[b].action {
+                var actionCounts = [SeccompAction: Int]()
+                for index in indices { actionCounts[candidates[index].action, default: 0] += 1 }
+                let differingPairs = (indices.count * indices.count - actionCounts.values.reduce(0) { $0 + $1 * $1 }) / 2
+                guard differingPairs > 0 else { continue }
+                var checkedPairs = 0
+                var reported = 0
+                scan: for (offset, a) in indices.enumerated() {
+                    for b in indices[(offset + 1)...] {
+                        guard pairsLeft > 0, reported < Self.overlapReportLimit else { break scan }
+                        pairsLeft -= 1
+                        guard candidates[a].action != candidates[b].action else { continue }
+                        checkedPairs += 1
                         guard let witness = commonArguments(candidates[a].conditions, candidates[b].conditions) else {
                             continue
                         }
@@ -295,7 +315,11 @@ extension OCISeccompProfile {
                             .overlappingEntries(
                                 syscall: name, first: "syscalls[\(candidates[a].entry)]",
                                 second: "syscalls[\(candidates[b].entry)]", witness: witness))
+                        reported += 1
                     }
+                }
+                if checkedPairs < differingPairs {
+                    warnings.append(.overlapsUnchecked(syscall: name, pairCount: differingPairs - checkedPairs))
                 }
             }
         }

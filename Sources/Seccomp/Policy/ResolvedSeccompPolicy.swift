@@ -303,10 +303,13 @@ extension SeccompPolicy {
         var multiplexedContradiction: SeccompPolicyError?
         for number in candidates.keys.sorted() {
             let name = architecture.syscallName(forNumber: number) ?? names[number]
+            let numberCandidates = candidates[number] ?? []
+            let conditionSets = numberCandidates.map { Set($0.rule.conditions) }
             var kept = [Candidate]()
-            for candidate in candidates[number] ?? [] {
-                let conditions = Set(candidate.rule.conditions)
-                if let earlier = kept.first(where: { Set($0.rule.conditions).isSubset(of: conditions) }) {
+            var keptIndex = EarlierRuleIndex(conditionSets: conditionSets)
+            for (candidate, conditions) in zip(numberCandidates, conditionSets) {
+                if let earlierIndex = keptIndex.firstSubset(of: conditions) {
+                    let earlier = kept[earlierIndex]
                     if earlier.rule.action != candidate.rule.action && candidate.isExplicit {
                         if let call = candidate.uncheckedCall ?? earlier.uncheckedCall {
                             multiplexedContradiction = multiplexedContradiction ?? .multiplexedContradiction(
@@ -325,6 +328,7 @@ extension SeccompPolicy {
                     continue
                 }
                 kept.append(candidate)
+                keptIndex.append(conditions)
             }
             syscalls.append(ResolvedSyscall(number: number, name: name, rules: kept.map(\.rule)))
         }
