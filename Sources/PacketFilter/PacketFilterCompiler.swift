@@ -48,8 +48,11 @@ public struct PacketFilterCompiler: Sendable {
 
     /// Parses and compiles `expression`; an empty expression accepts every packet.
     public func compile(_ expression: String) throws(FilterSyntaxError) -> Program {
-        var parser = try FilterParser(expression, addressNames: addressNames)
-        return try compile(parser.parse())
+        let parser = try FilterParser(expression, addressNames: addressNames)
+        return try StackSpace.run(levels: parser.levelBound) { () throws(FilterSyntaxError) in
+            var parser = parser
+            return try compile(parser.parse())
+        }
     }
 
     /// Compiles a parsed expression; nil accepts every packet.
@@ -61,6 +64,17 @@ public struct PacketFilterCompiler: Sendable {
         guard let expression else {
             return Program([.returnConstant(snapshotLength)])
         }
+        // A tree from the DSL can be any depth; the passes below recurse once per level.
+        guard let depth = expression.nestingDepth(atMost: FilterExpression.maximumDepth) else {
+            throw .nestedTooDeeply(at: nil)
+        }
+        return try StackSpace.run(levels: depth) { () throws(FilterSyntaxError) in
+            try generate(expression, link: link)
+        }
+    }
+
+    /// Generates, optimizes and checks the program for `expression`.
+    private func generate(_ expression: FilterExpression, link: LinkLayer) throws(FilterSyntaxError) -> Program {
         var generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
         generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
         var generated = try generator.condition(expression)
@@ -137,8 +151,11 @@ public enum PacketSource: Hashable, Sendable {
 extension FilterExpression {
     /// Parses pcap-filter text; nil for an empty (or all-blank) expression.
     public static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression? {
-        var parser = try FilterParser(text)
-        return try parser.parse()
+        let parser = try FilterParser(text)
+        return try StackSpace.run(levels: parser.levelBound) { () throws(FilterSyntaxError) in
+            var parser = parser
+            return try parser.parse()
+        }
     }
 }
 

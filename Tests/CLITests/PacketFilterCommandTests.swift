@@ -95,4 +95,21 @@ struct PacketFilterCommandTests {
     func badInputIsExplained(_ arguments: [String], _ mentions: [String]) throws {
         try CLI.fail(arguments, mentioning: mentions)
     }
+
+    /// The inputs, which crashed the parser: refused at the token that goes past 1,000
+    /// levels (docs/packet-filters.md, Limits).
+    @Test(arguments: [
+        (String(repeating: "(", count: 10_000) + "tcp" + String(repeating: ")", count: 10_000), "1:1001"),
+        (String(repeating: "not ", count: 20_000) + "tcp", "1:4001"),
+        ("len = " + String(repeating: "-", count: 30_000) + "1", "1:1007"),
+        (String(repeating: "ip[", count: 8_000) + "0" + String(repeating: "]", count: 8_000) + " = 1", "1:3001"),
+    ])
+    func deeplyNestedExpressionsAreRefused(_ expression: String, _ position: String) throws {
+        try CLI.fail(["compile", expression], mentioning: [position, "expression nested too deeply (more than 1000 levels)"])
+    }
+
+    @Test func theDeepestExpressionCompiles() throws {
+        let deepest = String(repeating: "(", count: 1000) + "tcp" + String(repeating: ")", count: 1000)
+        #expect(try CLI.succeed(["compile", deepest]).standardOutput == CLI.succeed(["compile", "tcp"]).standardOutput)
+    }
 }
