@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `cbpf compile` and `cbpf filter`, checked against tcpdump and the kernel.
@@ -131,6 +132,20 @@ struct PacketFilterCommandTests {
         ] {
             #expect(try CLI.succeed(arguments).standardOutput == oneArgument, "\(arguments)")
         }
+    }
+
+    /// A pcap header whose link-type field has reserved bits set: refused with the file, the
+    /// field's offset and the type libpcap reads (tcpdump refuses it too), where the type was read
+    /// from the low 16 bits before (0x10001 as EN10MB, 0x7fffffff as 65535).
+    @Test(arguments: [(0x0001_0001, "65537"), (0x7FFF_FFFF, "67108863")] as [(UInt32, String)])
+    func filterRefusesALinkTypeAbove65535(field: UInt32, linkType: String) throws {
+        let header: [UInt32] = [0xA1B2_C3D4, 2 | 4 << 16, 0, 0, 65535, field]
+        let record: [UInt32] = [1, 0, 4, 4]
+        let words = (header + record).flatMap { (value: UInt32) -> [UInt8] in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        let bytes = words + [1, 2, 3, 4]
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("link-type.pcap", bytes: bytes)
+        try CLI.fail(["filter", "-r", path, "ip"], mentioning: [path, "byte 20", "link type \(linkType)", "does not exist"])
     }
 
     @Test func theDeepestExpressionCompiles() throws {
