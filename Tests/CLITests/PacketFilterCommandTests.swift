@@ -148,6 +148,19 @@ struct PacketFilterCommandTests {
         try CLI.fail(["filter", "-r", path, "ip"], mentioning: [path, "byte 20", "link type \(linkType)", "does not exist"])
     }
 
+    /// `--snaplen 0` means 262144, as tcpdump's `-s 0`; and what tcpdump compiles, we compile:
+    /// `len > -1` and `ip[0] = 4294967295` match nothing, which libpcap's optimizer does not prove.
+    @Test func snapshotLengthZeroAndNumbersAsTcpdump() throws {
+        let zero = try CLI.succeed(["compile", "-ddd", "--snaplen", "0", "ip"]).standardOutput
+        #expect(zero == (try CLI.succeed(["compile", "-ddd", "ip"]).standardOutput))
+        if let tcpdump = Paths.tcpdump, let reference = try? ProcessRun.run(tcpdump, ["-s", "0", "-ddd", "ip"]) {
+            #expect(zero == reference.standardOutput)
+        }
+        for expression in ["len > -1", "ip[0] = 4294967295"] {
+            #expect(try CLI.succeed(["compile", expression]).trimmedOutput == "1,6 0 0 0")
+        }
+    }
+
     @Test func theDeepestExpressionCompiles() throws {
         let deepest = String(repeating: "(", count: 1000) + "tcp" + String(repeating: ")", count: 1000)
         #expect(try CLI.succeed(["compile", deepest]).standardOutput == CLI.succeed(["compile", "tcp"]).standardOutput)
