@@ -56,8 +56,18 @@ struct FilterParser {
         self.addressNames = addressNames
     }
 
-    /// At least as many levels as the text can nest: each level takes a token.
-    var levelBound: Int { min(tokens.count, FilterExpression.maximumDepth + 1) }
+    /// At least as many levels as the text can nest: each level takes a token that can open one
+    /// (`and`, `or`, `not`, `(`, `[`, an operator or a relation).
+    var levelBound: Int {
+        let opening = tokens.count { token in
+            switch token.kind {
+            case .keyword(.and), .keyword(.or), .keyword(.not): true
+            case .punctuation(let mark): mark != ")" && mark != "]" && mark != ":"
+            default: false
+            }
+        }
+        return min(opening + 1, FilterExpression.maximumDepth + 1)
+    }
 
     /// Parses the whole text; nil for an empty expression, which accepts every packet.
     /// Recurses up to ``levelBound`` deep: see ``StackSpace``.
