@@ -1,4 +1,17 @@
+// For pthread_getattr_np.
+#define _GNU_SOURCE
 #include "CLinuxShims.h"
+#include <pthread.h>
+
+void *cbpf_thread_stack_low(void) {
+    pthread_attr_t attributes;
+    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return NULL;
+    void *address = NULL;
+    size_t size = 0;
+    if (pthread_attr_getstack(&attributes, &address, &size) != 0) address = NULL;
+    pthread_attr_destroy(&attributes);
+    return address;
+}
 
 __attribute__((noinline))
 long cbpf_syscall6(long number, unsigned long a0, unsigned long a1, unsigned long a2,

@@ -7,7 +7,8 @@ import CBPF
 public struct PacketFilterCompiler: Sendable {
     /// The link-layer header the packets start with.
     public var linkType: LinkType
-    /// What the program returns for an accepted packet: how many bytes to keep.
+    /// What the program returns for an accepted packet: how many bytes to keep. Not 0, which
+    /// libpcap refuses ("snaplen of 0 rejects all packets").
     public var snapshotLength: UInt32
     /// Whether to run the shared optimizer over the generated code.
     public var optimizes: Bool
@@ -48,8 +49,12 @@ public struct PacketFilterCompiler: Sendable {
 
     /// Parses and compiles `expression`; an empty expression accepts every packet.
     public func compile(_ expression: String) throws(FilterSyntaxError) -> Program {
-        var parser = try FilterParser(expression, addressNames: addressNames)
-        return try compile(parser.parse())
+        try checkSnapshotLength()
+        let parser = try FilterParser(expression, addressNames: addressNames)
+        return try StackSpace.run(levels: parser.levelBound) { () throws(FilterSyntaxError) in
+            var parser = parser
+            return try compile(parser.parse())
+        }
     }
 
     /// Compiles a parsed expression; nil accepts every packet.
@@ -57,10 +62,22 @@ public struct PacketFilterCompiler: Sendable {
         guard attachTarget != .seccomp else {
             throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
         }
+        try checkSnapshotLength()
         let link = try LinkLayer(linkType, source: source)
         guard let expression else {
             return Program([.returnConstant(snapshotLength)])
         }
+        // A tree from the DSL can be any depth; the passes below recurse once per level.
+        guard let depth = expression.nestingDepth(atMost: FilterExpression.maximumDepth) else {
+            throw .nestedTooDeeply(at: nil)
+        }
+        return try StackSpace.run(levels: depth) { () throws(FilterSyntaxError) in
+            try generate(expression, link: link)
+        }
+    }
+
+    /// Generates, optimizes and checks the program for `expression`.
+    private func generate(_ expression: FilterExpression, link: LinkLayer) throws(FilterSyntaxError) -> Program {
         var generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
         generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
         var generated = try generator.condition(expression)
@@ -95,11 +112,20 @@ public struct PacketFilterCompiler: Sendable {
         }
         try checkAttachTarget(optimizes ? optimized : program)
         guard optimizes else { return program }
-        if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad {
-            // libpcap's optimizer refuses such expressions the same way (when it runs).
+        if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad
+            && condition.neverHoldsByLibpcapsReasoning
+        {
+            // libpcap's optimizer refuses such expressions the same way (when it runs). Ours
+            // proves it of more (`len > -1`), which libpcap compiles, and so do we.
             throw FilterSyntaxError("expression rejects all packets")
         }
         return optimized
+    }
+
+    /// A snapshot length of 0 would make every accepted packet 0 bytes long, which is a
+    /// rejection: libpcap refuses it in these words (tcpdump's `-s 0` means 262144 instead).
+    private func checkSnapshotLength() throws(FilterSyntaxError) {
+        guard snapshotLength != 0 else { throw FilterSyntaxError("snaplen of 0 rejects all packets") }
     }
 
     /// The attach point's own rules beyond a socket's, which the program was checked against:
@@ -137,8 +163,11 @@ public enum PacketSource: Hashable, Sendable {
 extension FilterExpression {
     /// Parses pcap-filter text; nil for an empty (or all-blank) expression.
     public static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression? {
-        var parser = try FilterParser(text)
-        return try parser.parse()
+        let parser = try FilterParser(text)
+        return try StackSpace.run(levels: parser.levelBound) { () throws(FilterSyntaxError) in
+            var parser = parser
+            return try parser.parse()
+        }
     }
 }
 

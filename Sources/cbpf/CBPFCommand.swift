@@ -10,4 +10,8 @@ struct CBPFCommand: ParsableCommand {
             OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
         ]
     )
+
+    static func main() {
+        main(ExpressionWords.coalesced(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -7,7 +7,7 @@ struct FilterCompileOptions: ParsableArguments {
     @Option(help: "The link type, by libpcap's name: EN10MB, RAW, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IPV4, IPV6, IEEE802_11, IEEE802_11_RADIO.")
     var linktype: String = "EN10MB"
 
-    @Option(help: "What an accepted packet returns: the snapshot length.")
+    @Option(help: "What an accepted packet returns: the snapshot length; 0 means 262144, as tcpdump's -s 0.")
     var snaplen: UInt32 = PacketFilterCompiler.defaultSnapshotLength
 
     @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Don't optimize, as tcpdump -O.")
@@ -15,7 +15,8 @@ struct FilterCompileOptions: ParsableArguments {
 
     func compiler(for target: AttachTarget = .socket) throws -> PacketFilterCompiler {
         PacketFilterCompiler(
-            linkType: try Self.linkType(named: linktype), snapshotLength: snaplen, optimizes: !noOptimize,
+            linkType: try Self.linkType(named: linktype),
+            snapshotLength: snaplen == 0 ? PacketFilterCompiler.defaultSnapshotLength : snaplen, optimizes: !noOptimize,
             attachTarget: target)
     }
 

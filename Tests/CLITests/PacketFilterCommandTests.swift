@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `cbpf compile` and `cbpf filter`, checked against tcpdump and the kernel.
@@ -94,5 +95,74 @@ struct PacketFilterCommandTests {
     ])
     func badInputIsExplained(_ arguments: [String], _ mentions: [String]) throws {
         try CLI.fail(arguments, mentioning: mentions)
+    }
+
+    /// The inputs, which crashed the parser: refused at the token that goes past 1,000
+    /// levels (docs/packet-filters.md, Limits).
+    @Test(arguments: [
+        (String(repeating: "(", count: 10_000) + "tcp" + String(repeating: ")", count: 10_000), "1:1001"),
+        (String(repeating: "not ", count: 20_000) + "tcp", "1:4001"),
+        ("len = " + String(repeating: "-", count: 30_000) + "1", "1:1007"),
+        (String(repeating: "ip[", count: 8_000) + "0" + String(repeating: "]", count: 8_000) + " = 1", "1:3001"),
+    ])
+    func deeplyNestedExpressionsAreRefused(_ expression: String, _ position: String) throws {
+        try CLI.fail(["compile", expression], mentioning: [position, "expression nested too deeply (more than 1000 levels)"])
+    }
+
+    /// An expression in 50,000 separate words is read in linear time: the argument parser's time
+    /// was quadratic in the words (16,000 took 9.3 s in a release build, 50,000 over 20 s).
+    @Test func manySeparateWordsTakeLinearTime() throws {
+        let words = ["tcp"] + Array(repeating: ["or", "tcp"], count: 25_000).joined()
+        let clock = ContinuousClock()
+        let start = clock.now
+        // The text is longer than one argument may be (128 KiB), so there is no one-argument run.
+        try CLI.fail(["compile"] + words, mentioning: ["1:7005", "expression nested too deeply"])
+        let elapsed = clock.now - start
+        #expect(elapsed < .seconds(3), "\(elapsed) for 50,000 words")
+    }
+
+    /// Words and options mix as before: the first word after an option may be its value.
+    @Test func separateWordsMixWithOptions() throws {
+        let oneArgument = try CLI.succeed(["compile", "-d", "--linktype", "RAW", "ip and udp port 53"]).standardOutput
+        for arguments in [
+            ["compile", "-d", "--linktype", "RAW", "ip", "and", "udp", "port", "53"],
+            ["compile", "--linktype", "RAW", "ip", "and", "-d", "udp", "port", "53"],
+            ["compile", "ip", "and", "udp", "--linktype=RAW", "port", "53", "-d"],
+            ["compile", "-d", "--linktype", "RAW", "--", "ip", "and", "udp port", "53"],
+        ] {
+            #expect(try CLI.succeed(arguments).standardOutput == oneArgument, "\(arguments)")
+        }
+    }
+
+    /// A pcap header whose link-type field has reserved bits set: refused with the file, the
+    /// field's offset and the type libpcap reads (tcpdump refuses it too), where the type was read
+    /// from the low 16 bits before (0x10001 as EN10MB, 0x7fffffff as 65535).
+    @Test(arguments: [(0x0001_0001, "65537"), (0x7FFF_FFFF, "67108863")] as [(UInt32, String)])
+    func filterRefusesALinkTypeAbove65535(field: UInt32, linkType: String) throws {
+        let header: [UInt32] = [0xA1B2_C3D4, 2 | 4 << 16, 0, 0, 65535, field]
+        let record: [UInt32] = [1, 0, 4, 4]
+        let words = (header + record).flatMap { (value: UInt32) -> [UInt8] in withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        let bytes = words + [1, 2, 3, 4]
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("link-type.pcap", bytes: bytes)
+        try CLI.fail(["filter", "-r", path, "ip"], mentioning: [path, "byte 20", "link type \(linkType)", "does not exist"])
+    }
+
+    /// `--snaplen 0` means 262144, as tcpdump's `-s 0`; and what tcpdump compiles, we compile:
+    /// `len > -1` and `ip[0] = 4294967295` match nothing, which libpcap's optimizer does not prove.
+    @Test func snapshotLengthZeroAndNumbersAsTcpdump() throws {
+        let zero = try CLI.succeed(["compile", "-ddd", "--snaplen", "0", "ip"]).standardOutput
+        #expect(zero == (try CLI.succeed(["compile", "-ddd", "ip"]).standardOutput))
+        if let tcpdump = Paths.tcpdump, let reference = try? ProcessRun.run(tcpdump, ["-s", "0", "-ddd", "ip"]) {
+            #expect(zero == reference.standardOutput)
+        }
+        for expression in ["len > -1", "ip[0] = 4294967295"] {
+            #expect(try CLI.succeed(["compile", expression]).trimmedOutput == "1,6 0 0 0")
+        }
+    }
+
+    @Test func theDeepestExpressionCompiles() throws {
+        let deepest = String(repeating: "(", count: 1000) + "tcp" + String(repeating: ")", count: 1000)
+        #expect(try CLI.succeed(["compile", deepest]).standardOutput == CLI.succeed(["compile", "tcp"]).standardOutput)
     }
 }

@@ -112,6 +112,49 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
         #expect(packet.linkType == .linuxSLL && packet.data == [1, 2, 3, 4] && packet.interfaceIndex == 0)
     }
 
+    /// tcpdump -r on a file holding `bytes`: whether it read the packets (exit status 0), or nil
+    /// without tcpdump.
+    private static func tcpdumpReads(_ bytes: [UInt8]) throws -> Bool? {
+        guard CaptureTcpdump.executable != nil else { return nil }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("link-type-\(getpid())-\(UUID()).pcap")
+        try Data(bytes).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        return CaptureTcpdump.run(["-nr", path.path]).map { $0.status == 0 }
+    }
+
+    /// A link-type field whose type is above 65535 (reserved bits 16-25 set): libpcap reads the
+    /// type from the low 26 bits and tcpdump refuses it ("unknown data link type 65537"); so do
+    /// we, naming the type libpcap reads, the field and its offset.
+    @Test(arguments: [0x0001_0001, 0x7FFF_FFFF, 0x0200_0001, 0x03FF_0001, 0xFFFF_FFFF] as [UInt32])
+    func classicLinkTypesAbove65535AreRefused(field: UInt32) throws {
+        var file = ClassicPcap(order: .littleEndian, linkTypeField: field)
+        file.record(seconds: 1, fraction: 0, first: 4, second: 4, data: [1, 2, 3, 4])
+        let error = try #require(readAll(file.bytes).error)
+        let reference = LibpcapCapture(bytes: file.bytes)
+        #expect(error.reason == .linkTypeTooLarge(reference.linkType, field: field))
+        #expect(error.offset == 20 && reference.linkType == field & 0x03FF_FFFF)
+        #expect(error.description.hasPrefix("byte 20: link type \(field & 0x03FF_FFFF) (link-type field 0x"))
+        if let tcpdumpReads = try Self.tcpdumpReads(file.bytes) { #expect(!tcpdumpReads) }
+    }
+
+    /// The bits above the type that libpcap reads as FCS information (26: an FCS length is
+    /// present; 28-31: the length in 16-bit words) or ignores (27): the type and the FCS length
+    /// are libpcap's, and the packets too.
+    @Test(arguments: [0x0400_0001, 0x1400_0001, 0xF400_0001, 0x1000_0001, 0x0800_0001, 0x0C00_0071, 0x8000_0065]
+        as [UInt32])
+    func classicFCSBitsAsLibpcapReadsThem(field: UInt32) throws {
+        var file = ClassicPcap(order: .bigEndian, linkTypeField: field)
+        file.record(seconds: 1, fraction: 0, first: 4, second: 4, data: [1, 2, 3, 4])
+        let capture = try CaptureFile(bytes: file.bytes)
+        let interface = try #require(capture.makeReader().interfaces.first)
+        let reference = LibpcapCapture(bytes: file.bytes)
+        let fcsPresent = reference.linkTypeExtension & 0x0400_0000 != 0
+        #expect(interface.linkType.rawValue == reference.linkType)
+        #expect(interface.fcsLength == (fcsPresent ? Int(reference.linkTypeExtension >> 28) * 2 : nil))
+        expectSameAsLibpcap(file.bytes, format: .pcap, "link-type field \(field)")
+        if let tcpdumpReads = try Self.tcpdumpReads(file.bytes) { #expect(tcpdumpReads) }
+    }
+
     @Test func classicErrorsSayWhatAndWhere() throws {
         func error(_ bytes: [UInt8]) -> CaptureError? { readAll(bytes).error }
 
@@ -205,6 +248,21 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
     }
 
     // MARK: pcapng
+
+    /// An Interface Description Block's link type is 16 bits; libpcap ignores the 16 reserved
+    /// bits after it, and tcpdump reads the file. So do we: no bits beside the type are read as
+    /// part of it, unlike a pcap header's field.
+    @Test(arguments: [0x0001, 0x8000, 0xFFFF] as [UInt16])
+    func pcapngReservedBitsBesideTheLinkTypeAreIgnored(reserved: UInt16) throws {
+        var file = PcapngBuilder(order: .littleEndian)
+        file.section(order: .littleEndian)
+        file.interface(.ethernet, reserved: reserved)
+        file.enhancedPacket(interface: 0, ticks: 1, data: Array(Self.payload.prefix(60)))
+        let capture = try CaptureFile(bytes: file.bytes)
+        #expect(try capture.packets().map(\.linkType) == [.ethernet])
+        expectSameAsLibpcap(file.bytes, format: .pcapng, "reserved \(reserved)")
+        if let tcpdumpReads = try Self.tcpdumpReads(file.bytes) { #expect(tcpdumpReads) }
+    }
 
     @Test(arguments: [CaptureFile.ByteOrder.littleEndian, .bigEndian])
     func pcapngBlocksAndSections(order: CaptureFile.ByteOrder) throws {

@@ -48,6 +48,8 @@ struct LibpcapCapture {
     var openError: String?
     /// `pcap_datalink`, as a `LINKTYPE_` value.
     var linkType: UInt32 = 0
+    /// `pcap_datalink_ext`: the link-type field's bits beside the type (the FCS length).
+    var linkTypeExtension: UInt32 = 0
     var packets: [Packet] = []
     /// The error that ended reading early, if any.
     var readError: String?
@@ -91,6 +93,7 @@ struct LibpcapCapture {
     private mutating func read(_ handle: OpaquePointer) {
         defer { pcap_close(handle) }
         linkType = Self.linkType(dlt: pcap_datalink(handle))
+        linkTypeExtension = UInt32(bitPattern: pcap_datalink_ext(handle))
         while true {
             var header: UnsafeMutablePointer<pcap_pkthdr>?
             var data: UnsafePointer<UInt8>?
@@ -180,8 +183,11 @@ struct PcapngBuilder {
         block(0x0A0D_0D0A, encode32(0x1A2B_3C4D) + encode16(major) + encode16(minor) + encode64(UInt64.max))
     }
 
-    mutating func interface(_ linkType: LinkType, snapshotLength: UInt32 = 0, options: [(UInt16, [UInt8])] = []) {
-        var body = encode16(UInt16(linkType.rawValue)) + encode16(0) + encode32(snapshotLength)
+    /// An Interface Description Block; `reserved` fills the 16 bits after the link type.
+    mutating func interface(
+        _ linkType: LinkType, reserved: UInt16 = 0, snapshotLength: UInt32 = 0, options: [(UInt16, [UInt8])] = []
+    ) {
+        var body = encode16(UInt16(linkType.rawValue)) + encode16(reserved) + encode32(snapshotLength)
         for (code, value) in options { body += option(code, value) }
         if !options.isEmpty { body += option(0, []) }
         block(1, body)

@@ -188,6 +188,18 @@ struct LanguageTests {
         #expect(compiled > 0)
     }
 
+    /// A long run of hex digits, colons and dots is lexed in linear time: the scanner tried every
+    /// prefix of the rest of the run as an IPv6 address, at every token of it (20,000 bytes of
+    /// `1:1:...` took more than 10 minutes). Refused, as tcpdump refuses it ("bogus ethernet
+    /// address"; we read an IPv6 address and stop at the stray colon after it).
+    @Test(arguments: [String(repeating: "1:", count: 10_000), String(repeating: "1.1:", count: 5_000)])
+    func longAddressLikeRunsLexInLinearTime(_ run: String) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(throws: FilterSyntaxError.self) { try PacketFilterCompiler().compile("host " + run) }
+        #expect(clock.now - start < .seconds(3))
+    }
+
     @Test func swiftDSLPrintsTcpdumpTextAndCompilesAlike() throws {
         let dns = Filter { .udp; .port(53) }
         let web: Filter = .tcp && .dstPort(80)

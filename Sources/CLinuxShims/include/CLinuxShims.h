@@ -84,6 +84,10 @@ static inline long cbpf_gettid(void) {
     return syscall(SYS_gettid);
 }
 
+/// The lowest address of the calling thread's stack, from `pthread_getattr_np` (which needs
+/// `_GNU_SOURCE`), or NULL. For the main thread glibc reads `/proc/self/maps` to answer.
+void *cbpf_thread_stack_low(void);
+
 /// Makes a system call with six arguments. Not inline, so that every call
 /// comes from one instruction address (seccomp_data.instruction_pointer).
 long cbpf_syscall6(long number, unsigned long a0, unsigned long a1, unsigned long a2,

@@ -15,6 +15,9 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         case notACaptureFile(magic: UInt32)
         /// The file ends inside the pcap file header or the first Section Header Block.
         case truncatedFileHeader(needed: Int, available: Int)
+        /// A pcap file header's link-type field gives a type above 65535 (bits 16-25, which are
+        /// reserved, are set): no such link type exists, and tcpdump refuses the file.
+        case linkTypeTooLarge(UInt32, field: UInt32)
         /// A pcap file header's version is not one libpcap reads (2.0 to 2.4, and DG/UX's 543.0).
         case unsupportedPcapVersion(major: UInt16, minor: UInt16)
         /// A Section Header Block's version is not 1.0 or 1.2.
@@ -91,6 +94,9 @@ extension CaptureError.Reason: CustomStringConvertible {
             return "not a pcap or pcapng capture file (it starts with \(Self.hex(magic)))"
         case .truncatedFileHeader(let needed, let available):
             return "truncated file header: needs \(needed) bytes, the file has \(available)"
+        case .linkTypeTooLarge(let linkType, let field):
+            return "link type \(linkType) (link-type field \(Self.hex(field))) does not exist: link types are below "
+                + "65536, and bits 16 to 25 of the field are reserved"
         case .unsupportedPcapVersion(let major, let minor):
             return "unsupported pcap version \(major).\(minor) (libpcap reads 2.0 to 2.4)"
         case .unsupportedPcapngVersion(let major, let minor):

@@ -122,6 +122,12 @@ extension CaptureFile {
         static let nanosecondMagic: UInt32 = 0xA1B2_3C4D
         /// Alexey Kuznetsov's patched libpcap: 8 more bytes in each record header.
         static let kuznetsovMagic: UInt32 = 0xA1B2_CD34
+        /// Where the link-type field is, and the bits of it that hold the type (libpcap 1.10's
+        /// `LT_LINKTYPE`).
+        static let linkTypeOffset = 20
+        static let linkTypeMask: UInt32 = 0x03FF_FFFF
+        /// Link types are 16-bit (pcapng has 16 bits for them); bits 16-25 are reserved.
+        static let largestLinkType: UInt32 = 0xFFFF
 
         var byteOrder: ByteOrder
         var isNanosecond: Bool
@@ -160,12 +166,17 @@ extension CaptureFile {
                 throw CaptureError(.unsupportedPcapVersion(major: major, minor: minor), offset: 4)
             }
             let snapshotLength = load32(bytes, at: 16, byteOrder)
-            // The low 16 bits are the type; bit 26 says whether bits 28-31 give an FCS length
-            // in 16-bit words.
+            // As libpcap 1.10 reads the field: the low 26 bits are the type, bit 26 says whether
+            // bits 28-31 give an FCS length in 16-bit words, bit 27 is ignored.
             let linkTypeField = load32(bytes, at: 20, byteOrder)
+            let linkType = linkTypeField & Self.linkTypeMask
+            guard linkType <= Self.largestLinkType else {
+                // libpcap reads the type, which tcpdump then refuses as an unknown data link type.
+                throw CaptureError(.linkTypeTooLarge(linkType, field: linkTypeField), offset: Self.linkTypeOffset)
+            }
             let fcsLength = linkTypeField & 0x0400_0000 != 0 ? Int(linkTypeField >> 28) * 2 : nil
             interface = Interface(
-                linkType: LinkType(rawValue: linkTypeField & 0xFFFF), snapshotLength: snapshotLength,
+                linkType: LinkType(rawValue: linkType), snapshotLength: snapshotLength,
                 ticksPerSecond: magic == Self.nanosecondMagic ? 1_000_000_000 : 1_000_000, fcsLength: fcsLength)
             isNanosecond = magic == Self.nanosecondMagic
             recordHeaderSize = magic == Self.kuznetsovMagic ? 24 : 16

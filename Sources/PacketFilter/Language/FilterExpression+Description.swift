@@ -2,22 +2,67 @@
 /// parentheses where libpcap's left-to-right reading would group them differently, and
 /// arithmetic fully parenthesized. Parsing the text gives back the same expression.
 extension FilterExpression: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case .primitive(let primitive): primitive.description
-        case .comparison(let left, let relation, let right): "\(left) \(relation.rawValue) \(right)"
-        case .not(let inner): "not \(inner.operandText)"
-        case .and(let first, let second): "\(first) and \(second.operandText)"
-        case .or(let first, let second): "\(first) or \(second.operandText)"
-        }
+    public var description: String { CanonicalText.render(.expression(self)) }
+}
+
+extension FilterArithmetic: CustomStringConvertible {
+    public var description: String { CanonicalText.render(.arithmetic(self)) }
+}
+
+/// Writes the canonical text with a stack of pieces instead of recursion, so that a tree of any
+/// depth prints (the Swift DSL can build trees deeper than ``FilterExpression/maximumDepth``).
+private enum CanonicalText {
+    enum Piece {
+        case text(String)
+        case expression(FilterExpression)
+        /// An operand of `and`, `or` or `not`: parenthesized when it is an `and` or an `or`.
+        case operand(FilterExpression)
+        case arithmetic(FilterArithmetic)
     }
 
-    /// The text as an operand of `and`, `or` or `not`.
-    private var operandText: String {
-        switch self {
-        case .and, .or: "(\(description))"
-        default: description
+    static func render(_ root: Piece) -> String {
+        var text = ""
+        // The last piece is written next, so a node pushes its parts in reverse.
+        var pending = [root]
+        while let piece = pending.popLast() {
+            switch piece {
+            case .text(let part):
+                text += part
+            case .operand(let expression):
+                switch expression {
+                case .and, .or:
+                    text += "("
+                    pending += [.text(")"), .expression(expression)]
+                default:
+                    pending.append(.expression(expression))
+                }
+            case .expression(.primitive(let primitive)):
+                text += primitive.description
+            case .expression(.comparison(let left, let relation, let right)):
+                pending += [.arithmetic(right), .text(" \(relation.rawValue) "), .arithmetic(left)]
+            case .expression(.not(let inner)):
+                text += "not "
+                pending.append(.operand(inner))
+            case .expression(.and(let first, let second)):
+                pending += [.operand(second), .text(" and "), .expression(first)]
+            case .expression(.or(let first, let second)):
+                pending += [.operand(second), .text(" or "), .expression(first)]
+            case .arithmetic(.constant(let value)):
+                text += String(value)
+            case .arithmetic(.length):
+                text += "len"
+            case .arithmetic(.load(let proto, let index, let size)):
+                text += "\(proto.rawValue)["
+                pending += [.text(size == 1 ? "]" : ":\(size)]"), .arithmetic(index)]
+            case .arithmetic(.binary(let op, let left, let right)):
+                text += "("
+                pending += [.text(")"), .arithmetic(right), .text(" \(op.rawValue) "), .arithmetic(left)]
+            case .arithmetic(.negate(let inner)):
+                text += "-"
+                pending.append(.arithmetic(inner))
+            }
         }
+        return text
     }
 }
 
@@ -61,19 +106,6 @@ extension FilterPrimitive: CustomStringConvertible {
             let typeText = "type \(IEEE80211Names.typeText(type))"
             return subtype.map { typeText + " subtype \(IEEE80211Names.subtypeText($0, ofType: type))" } ?? typeText
         case .wirelessDirection(let direction): return "dir \(IEEE80211Names.directionText(direction))"
-        }
-    }
-}
-
-extension FilterArithmetic: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case .constant(let value): String(value)
-        case .length: "len"
-        case .load(let proto, let index, let size):
-            size == 1 ? "\(proto.rawValue)[\(index)]" : "\(proto.rawValue)[\(index):\(size)]"
-        case .binary(let op, let left, let right): "(\(left) \(op.rawValue) \(right))"
-        case .negate(let inner): "-\(inner)"
         }
     }
 }

@@ -250,14 +250,22 @@ struct Lexer {
             ?? groups(separator: nil, count: 3, widths: 4...4)
     }
 
-    /// The longest run of hex digits, colons and dots that is a valid IPv6 address.
+    /// The longest IPv6 text: eight groups of four, the last two written as dotted IPv4.
+    private static let longestIPv6Text = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".utf8.count
+
+    /// The longest run of hex digits, colons and dots that is a valid IPv6 address. Only the bytes
+    /// up to the longest IPv6 text are looked at: trying every prefix of a longer run, at every
+    /// token of it, took quadratic time (`1:1:1:...`, 20,000 bytes: more than 10 minutes).
     private static func ipv6Length(_ s: ArraySlice<UInt8>) -> Int? {
-        let run = s.prefix { isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
-        guard run.contains(UInt8(ascii: ":")) else { return nil }
+        let run = s.prefix(longestIPv6Text).prefix { isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
+        var colons = run.count { $0 == UInt8(ascii: ":") }
+        guard colons > 0 else { return nil }
         var length = run.count
         while length > 1 {
-            if IPv6Address(String(decoding: run.prefix(length), as: UTF8.self)) != nil { return length }
+            // Eight colons at most (`1:2:3:4:5:6:7::`): the parse is slow in debug builds.
+            if colons <= 8, IPv6Address(String(decoding: run.prefix(length), as: UTF8.self)) != nil { return length }
             length -= 1
+            if run[run.startIndex + length] == UInt8(ascii: ":") { colons -= 1 }
         }
         return nil
     }

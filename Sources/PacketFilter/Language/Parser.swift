@@ -4,6 +4,11 @@ import CBPF
 /// precedence and group to the left, a bare address after `and`/`or` inherits the qualifiers of
 /// the primitive before it, and `%` and `^` take everything to their right as their right
 /// operand, as libpcap's yacc precedence table (which leaves them out) makes it.
+///
+/// Nesting is bounded by ``FilterExpression/maximumDepth``: checked on the way down before each
+/// recursion (so the parser's own stack stays small) and on the way up for the tree it builds
+/// (so a long `and` chain, which the parser reads in a loop, cannot make a tree that the later
+/// passes recurse too deeply into).
 struct FilterParser {
     /// libpcap's `struct qual`: what a bare address means in the current position.
     struct Qualifiers {
@@ -17,10 +22,33 @@ struct FilterParser {
         static let none = Qualifiers(proto: nil, direction: nil, address: .none)
     }
 
+    /// An expression parsed so far: the tree, what a bare address after it inherits, and how many
+    /// levels it nests.
+    private struct Parsed {
+        var expression: FilterExpression
+        var qualifiers: Qualifiers
+        var depth: Int
+
+        init(_ expression: FilterExpression, _ qualifiers: Qualifiers, depth: Int = 0) {
+            self.expression = expression
+            self.qualifiers = qualifiers
+            self.depth = depth
+        }
+    }
+
+    /// An arithmetic expression parsed so far and how many levels it nests.
+    private struct ParsedArithmetic {
+        var arithmetic: FilterArithmetic
+        var depth: Int
+    }
+
     private let tokens: [Token]
     private var position = 0
     private let services: ServiceDatabase
     private let addressNames: AddressNameLookup
+    /// The levels open around the current token: parentheses, `not`, unary minus, indexes and
+    /// right operands.
+    private var nesting = 0
 
     init(_ text: String, services: ServiceDatabase = .system, addressNames: AddressNameLookup = .system) throws(FilterSyntaxError) {
         tokens = try Lexer.tokens(text)
@@ -28,12 +56,26 @@ struct FilterParser {
         self.addressNames = addressNames
     }
 
+    /// At least as many levels as the text can nest: each level takes a token that can open one
+    /// (`and`, `or`, `not`, `(`, `[`, an operator or a relation).
+    var levelBound: Int {
+        let opening = tokens.count { token in
+            switch token.kind {
+            case .keyword(.and), .keyword(.or), .keyword(.not): true
+            case .punctuation(let mark): mark != ")" && mark != "]" && mark != ":"
+            default: false
+            }
+        }
+        return min(opening + 1, FilterExpression.maximumDepth + 1)
+    }
+
     /// Parses the whole text; nil for an empty expression, which accepts every packet.
+    /// Recurses up to ``levelBound`` deep: see ``StackSpace``.
     mutating func parse() throws(FilterSyntaxError) -> FilterExpression? {
         if peek.kind == .end { return nil }
-        let (expression, _) = try parseExpression(.none)
+        let parsed = try parseExpression(.none)
         guard peek.kind == .end else { throw unexpected(peek) }
-        return expression
+        return parsed.expression
     }
 
     // MARK: Tokens
@@ -88,6 +130,18 @@ struct FilterParser {
         }
     }
 
+    /// Opens one more level at `token`, which must be closed with `nesting -= 1` (a `defer`).
+    private mutating func enterLevel(at token: Token) throws(FilterSyntaxError) {
+        guard nesting < FilterExpression.maximumDepth else { throw .nestedTooDeeply(at: token.location) }
+        nesting += 1
+    }
+
+    /// `depth`, if it is within the limit: the depth of a node that `token` built.
+    private func checked(_ depth: Int, at token: Token) throws(FilterSyntaxError) -> Int {
+        guard depth <= FilterExpression.maximumDepth else { throw .nestedTooDeeply(at: token.location) }
+        return depth
+    }
+
     /// The error of whichever attempt got further into the text.
     private func furthest(_ errors: FilterSyntaxError...) -> FilterSyntaxError {
         errors.max { ($0.location ?? SourcePosition(line: 0, column: 0)) < ($1.location ?? SourcePosition(line: 0, column: 0)) }!
@@ -95,19 +149,21 @@ struct FilterParser {
 
     // MARK: Expressions
 
-    private mutating func parseExpression(_ inherited: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
-        var (expression, qualifiers) = try parseTerm(inherited)
+    private mutating func parseExpression(_ inherited: Qualifiers) throws(FilterSyntaxError) -> Parsed {
+        var parsed = try parseTerm(inherited)
         while isKeyword(peek, .and, .or) {
-            let isAnd = isKeyword(advance(), .and)
-            let (right, next) = try parseTermOrID(qualifiers)
-            expression = isAnd ? .and(expression, right) : .or(expression, right)
-            qualifiers = next
+            let operatorToken = advance()
+            let right = try parseTermOrID(parsed.qualifiers)
+            let depth = try checked(max(parsed.depth, right.depth) + 1, at: operatorToken)
+            let joined: FilterExpression =
+                isKeyword(operatorToken, .and) ? .and(parsed.expression, right.expression) : .or(parsed.expression, right.expression)
+            parsed = Parsed(joined, right.qualifiers, depth: depth)
         }
-        return (expression, qualifiers)
+        return parsed
     }
 
     /// After `and`/`or`: a full term, or a bare address that inherits `qualifiers`.
-    private mutating func parseTermOrID(_ qualifiers: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+    private mutating func parseTermOrID(_ qualifiers: Qualifiers) throws(FilterSyntaxError) -> Parsed {
         if startsID() {
             switch attempt({ (parser: inout FilterParser) throws(FilterSyntaxError) in try parser.parseID(qualifiers) }) {
             case .success(let result): return result
@@ -139,49 +195,53 @@ struct FilterParser {
         return ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "=", "!=", "<", "<=", ">", ">="].contains(mark)
     }
 
-    private mutating func parseTerm(_ inherited: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+    private mutating func parseTerm(_ inherited: Qualifiers) throws(FilterSyntaxError) -> Parsed {
         let token = peek
         switch token.kind {
         case .keyword(.not):
+            try enterLevel(at: token)
+            defer { nesting -= 1 }
             advance()
-            let (term, qualifiers) = try parseTerm(inherited)
-            return (.not(term), qualifiers)
+            let term = try parseTerm(inherited)
+            return Parsed(.not(term.expression), term.qualifiers, depth: try checked(term.depth + 1, at: token))
         case .punctuation("("):
             let asComparison = attempt { (parser: inout FilterParser) throws(FilterSyntaxError) in try parser.parseComparison() }
-            if case .success(let comparison) = asComparison { return (comparison, .none) }
-            switch attempt({ (parser: inout FilterParser) throws(FilterSyntaxError) -> FilterExpression in
+            if case .success(let comparison) = asComparison { return comparison }
+            switch attempt({ (parser: inout FilterParser) throws(FilterSyntaxError) -> Parsed in
+                try parser.enterLevel(at: token)
+                defer { parser.nesting -= 1 }
                 parser.advance()
-                let (inner, _) = try parser.parseExpression(inherited)
+                let inner = try parser.parseExpression(inherited)
                 try parser.expect(")", after: "to close the \"(\" at \(token.location)")
-                return inner
+                return Parsed(inner.expression, inherited, depth: try parser.checked(inner.depth + 1, at: token))
             }) {
-            case .success(let inner): return (inner, inherited)
+            case .success(let inner): return inner
             case .failure(let error):
                 if case .failure(let comparisonError) = asComparison { throw furthest(error, comparisonError) }
                 throw error
             }
         case .punctuation("-"), .number, .keyword(.len):
-            return (try parseComparison(), .none)
+            return try parseComparison()
         case .keyword(let keyword):
             if let proto = Self.protocolKeyword(keyword) {
                 let next = peek(1)
-                if isPunctuation(next, "[") { return (try parseComparison(), .none) }
+                if isPunctuation(next, "[") { return try parseComparison() }
                 if isKeyword(next, .broadcast, .multicast) || startsHead(next) {
                     return try parseQualified(inherited)
                 }
                 if isKeyword(next, .type, .subtype, .dir) {
                     // libpcap's `pqual p80211`: the protocol qualifier is allowed and ignored.
                     advance()
-                    return (try parseWireless(), .none)
+                    return Parsed(try parseWireless(), .none)
                 }
                 advance()
-                return (try abbreviation(proto, at: token), .none)
+                return Parsed(try abbreviation(proto, at: token), .none)
             }
             if startsHead(token) || isKeyword(token, .broadcast, .multicast) {
                 return try parseQualified(inherited)
             }
-            if isKeyword(token, .type, .subtype, .dir) { return (try parseWireless(), .none) }
-            return (try parseOther(keyword, token), .none)
+            if isKeyword(token, .type, .subtype, .dir) { return Parsed(try parseWireless(), .none) }
+            return Parsed(try parseOther(keyword, token), .none)
         case .identifier("dns") where peek(1).kind == .identifier("qname"):
             advance()
             advance()
@@ -192,7 +252,7 @@ struct FilterParser {
                     at: nameToken.location)
             }
             do {
-                return (.primitive(.dnsQueryName(try DNSName(text))), .none)
+                return Parsed(.primitive(.dnsQueryName(try DNSName(text))), .none)
             } catch {
                 throw FilterSyntaxError(error.message, at: nameToken.location)
             }
@@ -239,7 +299,7 @@ struct FilterParser {
     }
 
     /// `[proto] [dir] [aqual] id`, `[proto] broadcast`, `[proto] multicast`.
-    private mutating func parseQualified(_ inherited: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+    private mutating func parseQualified(_ inherited: Qualifiers) throws(FilterSyntaxError) -> Parsed {
         var qualifiers = Qualifiers(proto: nil, direction: nil, address: .unspecified)
         let protoToken = peek
         if case .keyword(let keyword) = peek.kind, let proto = Self.protocolKeyword(keyword) {
@@ -248,7 +308,7 @@ struct FilterParser {
         }
         if isKeyword(peek, .broadcast, .multicast) {
             let isBroadcast = isKeyword(advance(), .broadcast)
-            return (.primitive(isBroadcast ? .broadcast(qualifiers.proto) : .multicast(qualifiers.proto)), .none)
+            return Parsed(.primitive(isBroadcast ? .broadcast(qualifiers.proto) : .multicast(qualifiers.proto)), .none)
         }
         if isKeyword(peek, .src, .dst) {
             let first = isKeyword(advance(), .src)
@@ -289,26 +349,33 @@ struct FilterParser {
 
     /// libpcap's `id`: an address, `not id`, or a parenthesized list of ids joined by and/or,
     /// all meant with `qualifiers`.
-    private mutating func parseID(_ qualifiers: Qualifiers) throws(FilterSyntaxError) -> (FilterExpression, Qualifiers) {
+    private mutating func parseID(_ qualifiers: Qualifiers) throws(FilterSyntaxError) -> Parsed {
         let token = advance()
         switch token.kind {
         case .keyword(.not):
-            let (inner, next) = try parseID(qualifiers)
-            return (.not(inner), next)
+            try enterLevel(at: token)
+            defer { nesting -= 1 }
+            let inner = try parseID(qualifiers)
+            return Parsed(.not(inner.expression), inner.qualifiers, depth: try checked(inner.depth + 1, at: token))
         case .punctuation("("):
-            var (expression, _) = try parseID(qualifiers)
+            try enterLevel(at: token)
+            defer { nesting -= 1 }
+            var parsed = try parseID(qualifiers)
             while isKeyword(peek, .and, .or) {
-                let isAnd = isKeyword(advance(), .and)
-                let (right, _) = try parseID(qualifiers)
-                expression = isAnd ? .and(expression, right) : .or(expression, right)
+                let operatorToken = advance()
+                let right = try parseID(qualifiers)
+                let depth = try checked(max(parsed.depth, right.depth) + 1, at: operatorToken)
+                let joined: FilterExpression = isKeyword(operatorToken, .and)
+                    ? .and(parsed.expression, right.expression) : .or(parsed.expression, right.expression)
+                parsed = Parsed(joined, qualifiers, depth: depth)
             }
             try expect(")", after: "to close the \"(\" at \(token.location)")
-            return (expression, qualifiers)
+            return Parsed(parsed.expression, qualifiers, depth: try checked(parsed.depth + 1, at: token))
         case .number(let value):
-            return (try numberPrimitive(value, qualifiers, token), qualifiers)
+            return Parsed(try numberPrimitive(value, qualifiers, token), qualifiers)
         case .ipv4(let text):
             if qualifiers.proto == .decnet, !isPunctuation(peek, "/"), !isKeyword(peek, .mask) {
-                return (try decnetPrimitive(text, qualifiers, token), qualifiers)
+                return Parsed(try decnetPrimitive(text, qualifiers, token), qualifiers)
             }
             guard let (value, bits) = parseDottedIPv4(Substring(text)) else {
                 throw FilterSyntaxError("invalid IPv4 address \"\(text)\"", at: token.location)
@@ -319,7 +386,7 @@ struct FilterParser {
                 guard case .number(let length) = lengthToken.kind else {
                     throw FilterSyntaxError("expected a prefix length after \"/\"", at: lengthToken.location)
                 }
-                return (try ipv4Network(value, bits: bits, prefixLength: length, mask: nil, qualifiers, token), qualifiers)
+                return Parsed(try ipv4Network(value, bits: bits, prefixLength: length, mask: nil, qualifiers, token), qualifiers)
             }
             if isKeyword(peek, .mask) {
                 advance()
@@ -328,9 +395,9 @@ struct FilterParser {
                     throw FilterSyntaxError("expected a dotted netmask after \"mask\"", at: maskToken.location)
                 }
                 let maskValue = mask << UInt32(32 - maskBits)
-                return (try ipv4Network(value, bits: bits, prefixLength: nil, mask: (maskValue, maskBits), qualifiers, token), qualifiers)
+                return Parsed(try ipv4Network(value, bits: bits, prefixLength: nil, mask: (maskValue, maskBits), qualifiers, token), qualifiers)
             }
-            return (try addressPrimitive(.ipv4(value, bits: bits), qualifiers, token), qualifiers)
+            return Parsed(try addressPrimitive(.ipv4(value, bits: bits), qualifiers, token), qualifiers)
         case .ipv6(let text):
             guard let address = IPv6Address(text) else {
                 throw FilterSyntaxError("invalid IPv6 address \(text)", at: token.location)
@@ -344,7 +411,7 @@ struct FilterParser {
                 }
                 length = value
             }
-            return (try ipv6Primitive(address, prefixLength: length, qualifiers, token), qualifiers)
+            return Parsed(try ipv6Primitive(address, prefixLength: length, qualifiers, token), qualifiers)
         case .mac(let text):
             guard let bytes = parseEthernetAddress(text) else {
                 throw FilterSyntaxError("invalid Ethernet address \(text)", at: token.location)
@@ -352,9 +419,9 @@ struct FilterParser {
             guard qualifiers.address == .host || qualifiers.address == .unspecified, qualifiers.proto == .link else {
                 throw FilterSyntaxError("ethernet address used in non-ether expression", at: token.location)
             }
-            return (.primitive(.host(.ethernet(bytes), protocol: .link, direction: qualifiers.direction)), qualifiers)
+            return Parsed(.primitive(.host(.ethernet(bytes), protocol: .link, direction: qualifiers.direction)), qualifiers)
         case .identifier(let name):
-            return (try namePrimitive(name, qualifiers, token), qualifiers)
+            return Parsed(try namePrimitive(name, qualifiers, token), qualifiers)
         default:
             throw unexpected(token)
         }
@@ -659,7 +726,7 @@ struct FilterParser {
 
     // MARK: Arithmetic
 
-    private mutating func parseComparison() throws(FilterSyntaxError) -> FilterExpression {
+    private mutating func parseComparison() throws(FilterSyntaxError) -> Parsed {
         let left = try parseArithmetic(minimumPrecedence: 0)
         let token = peek
         let relation: FilterRelation
@@ -675,7 +742,8 @@ struct FilterParser {
         }
         advance()
         let right = try parseArithmetic(minimumPrecedence: 0)
-        return .comparison(left, relation, right)
+        let depth = try checked(max(left.depth, right.depth) + 1, at: token)
+        return Parsed(.comparison(left.arithmetic, relation, right.arithmetic), .none, depth: depth)
     }
 
     /// Binding power of each binary operator, libpcap's `%left` lines. `%` is special: see the
@@ -684,49 +752,64 @@ struct FilterParser {
         "|": 1, "&": 2, "<<": 3, ">>": 3, "+": 4, "-": 4, "*": 5, "/": 5, "%": Int.min, "^": Int.min,
     ]
 
-    private mutating func parseArithmetic(minimumPrecedence: Int) throws(FilterSyntaxError) -> FilterArithmetic {
+    private mutating func parseArithmetic(minimumPrecedence: Int) throws(FilterSyntaxError) -> ParsedArithmetic {
         var left = try parseArithmeticOperand()
         // `%` and `^` have no precedence in libpcap's grammar, so yacc always shifts them: they
         // bind tightest to their left and take the whole rest as their right operand.
         while case .punctuation(let mark) = peek.kind, let precedence = Self.precedence[mark],
             precedence >= minimumPrecedence || precedence == Int.min
         {
-            advance()
-            let right: FilterArithmetic
-            if mark == "%" || mark == "^" {
-                right = try parseArithmetic(minimumPrecedence: 0)
-            } else {
-                right = try parseArithmetic(minimumPrecedence: precedence + 1)
-            }
-            left = .binary(FilterArithmeticOperator(rawValue: mark)!, left, right)
+            let operatorToken = advance()
+            let right = try parseRightOperand(of: operatorToken)
+            left = ParsedArithmetic(
+                arithmetic: .binary(FilterArithmeticOperator(rawValue: mark)!, left.arithmetic, right.arithmetic),
+                depth: try checked(max(left.depth, right.depth) + 1, at: operatorToken))
         }
         return left
     }
 
-    private mutating func parseArithmeticOperand() throws(FilterSyntaxError) -> FilterArithmetic {
+    /// The right operand of a binary operator, one level down.
+    private mutating func parseRightOperand(of operatorToken: Token) throws(FilterSyntaxError) -> ParsedArithmetic {
+        try enterLevel(at: operatorToken)
+        defer { nesting -= 1 }
+        let mark = operatorToken.text
+        guard mark != "%" && mark != "^", let precedence = Self.precedence[mark] else {
+            return try parseArithmetic(minimumPrecedence: 0)
+        }
+        return try parseArithmetic(minimumPrecedence: precedence + 1)
+    }
+
+    private mutating func parseArithmeticOperand() throws(FilterSyntaxError) -> ParsedArithmetic {
         let token = advance()
         switch token.kind {
-        case .number(let value): return .constant(value)
-        case .keyword(.len): return .length
+        case .number(let value): return ParsedArithmetic(arithmetic: .constant(value), depth: 0)
+        case .keyword(.len): return ParsedArithmetic(arithmetic: .length, depth: 0)
         case .punctuation("-"):
+            try enterLevel(at: token)
+            defer { nesting -= 1 }
             // Unary minus binds tighter than every binary operator but `%` and `^`.
             let operand = try parseArithmeticOperand()
             if case .punctuation(let mark) = peek.kind, mark == "%" || mark == "^" {
-                advance()
-                let right = try parseArithmetic(minimumPrecedence: 0)
-                return .negate(.binary(FilterArithmeticOperator(rawValue: mark)!, operand, right))
+                let operatorToken = advance()
+                let right = try parseRightOperand(of: operatorToken)
+                let binary = FilterArithmetic.binary(FilterArithmeticOperator(rawValue: mark)!, operand.arithmetic, right.arithmetic)
+                return ParsedArithmetic(arithmetic: .negate(binary), depth: try checked(max(operand.depth, right.depth) + 2, at: token))
             }
-            return .negate(operand)
+            return ParsedArithmetic(arithmetic: .negate(operand.arithmetic), depth: try checked(operand.depth + 1, at: token))
         case .punctuation("("):
+            try enterLevel(at: token)
+            defer { nesting -= 1 }
             let inner = try parseArithmetic(minimumPrecedence: 0)
             try expect(")", after: "to close the \"(\" at \(token.location)")
-            return inner
+            return ParsedArithmetic(arithmetic: inner.arithmetic, depth: try checked(inner.depth + 1, at: token))
         case .keyword(let keyword):
             guard let proto = Self.protocolKeyword(keyword) else { break }
             guard FilterProtocol.loadable.contains(proto) else {
                 throw FilterSyntaxError("\"\(token.text)[...]\" is not supported by this compiler", at: token.location)
             }
             try expect("[", after: "after \"\(token.text)\"")
+            try enterLevel(at: token)
+            defer { nesting -= 1 }
             let index = try parseArithmetic(minimumPrecedence: 0)
             var size = 1
             if isPunctuation(peek, ":") {
@@ -738,7 +821,8 @@ struct FilterParser {
                 size = Int(value)
             }
             try expect("]", after: "to close \"\(token.text)[\"")
-            return .load(proto, index: index, size: size)
+            return ParsedArithmetic(
+                arithmetic: .load(proto, index: index.arithmetic, size: size), depth: try checked(index.depth + 1, at: token))
         default:
             break
         }

@@ -1,0 +1,35 @@
+import CBPF
+
+extension FilterExpression {
+    /// How many levels an expression may nest; deeper ones are refused with "expression nested too
+    /// deeply", whether they come as text or as a tree (the Swift DSL).
+    ///
+    /// Each `not`, `and`, `or`, comparison, arithmetic operator, unary minus and `proto[...]` is a
+    /// level above what it contains, and so is each pair of parentheses in the text: `not (tcp)`
+    /// nests 2 levels, `a or b or c` 2 (the chain is a tree: `(a or b) or c`). The compiler's
+    /// passes recurse once per level, so the limit keeps them within a small thread's stack.
+    /// It is far above any real filter; tcpdump stops at about 10,000 (its parser's stack).
+    public static let maximumDepth = 1000
+
+    /// How many levels the tree nests, counted as ``maximumDepth`` counts them (without
+    /// parentheses, which the tree does not keep), or nil when that is more than `limit`. Walks
+    /// the tree without recursion, so any tree can be asked.
+    func nestingDepth(atMost limit: Int) -> Int? {
+        var deepest = 0
+        var pending = [(node: FilterTreeNode.expression(self), depth: 0)]
+        while let (node, depth) = pending.popLast() {
+            if depth > limit { return nil }
+            deepest = max(deepest, depth)
+            pending += node.children.map { ($0, depth + 1) }
+        }
+        return deepest
+    }
+}
+
+extension FilterSyntaxError {
+    /// An expression deeper than ``FilterExpression/maximumDepth``, found at `location` (the
+    /// token that went one level too deep), or in a tree that has no text.
+    static func nestedTooDeeply(at location: SourcePosition?) -> FilterSyntaxError {
+        FilterSyntaxError("expression nested too deeply (more than \(FilterExpression.maximumDepth) levels)", at: location)
+    }
+}
