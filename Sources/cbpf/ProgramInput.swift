@@ -2,12 +2,6 @@ import ArgumentParser
 import CBPF
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 /// A program given on the command line: a tc-style bytecode string (`4,40 0 0 12,...`),
 /// tcpdump's `-ddd` or `-dd` output, or `-` to read any of those from standard input.
 struct ProgramInput: ParsableArguments {
