@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "cbpf",
             dependencies: [
-                "CBPF", "CBPFFuzz", "Seccomp", "PacketFilter",
+                "CBPF", "CBPFFuzz", "Seccomp", "PacketFilter", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,17 @@
+import SystemPackage
+
+/// A system call that failed, named as the user would look it up, with the kernel's answer:
+/// `setsockopt(SO_ATTACH_FILTER): Operation not permitted`.
+public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The call and, where it selects one, the option or request: `setsockopt(SO_LOCK_FILTER)`.
+    public var call: String
+    /// What the kernel answered.
+    public var errno: Errno
+
+    public init(_ call: String, _ errno: Errno) {
+        self.call = call
+        self.errno = errno
+    }
+
+    public var description: String { "\(call): \(errno)" }
+}
