@@ -32,10 +32,11 @@ struct FilterCompileOptions: ParsableArguments {
     /// Compiles the words of a tcpdump expression, joined by spaces as tcpdump joins them.
     func compile(_ words: [String], for target: AttachTarget = .socket) throws -> Program {
         let compiler = try compiler(for: target)
+        let expression = words.joined(separator: " ")
         do {
-            return try compiler.compile(words.joined(separator: " "))
+            return try compiler.compile(expression)
         } catch {
-            throw InputError("filter expression \"\(words.joined(separator: " "))\": \(error)")
+            throw InputError("filter expression \(quotedExcerpt(expression)): \(error)")
         }
     }
 }
