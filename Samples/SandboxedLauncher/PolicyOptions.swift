@@ -96,7 +96,7 @@ struct PolicyOptions: ParsableArguments {
         for name in arch.split(separator: ",").map(\.trimmed) where !name.isEmpty {
             guard let architecture = SeccompArchitecture(name: name) else {
                 let known = (["native"] + SeccompArchitecture.all.map(\.name)).joined(separator: ", ")
-                throw ValidationError("--arch: unknown architecture \"\(name)\": expected one of \(known)")
+                throw ValidationError("--arch: unknown architecture \(quotedExcerpt(name)): expected one of \(known)")
             }
             guard architecture.isSupportedByLibseccomp else {
                 throw ValidationError(
@@ -123,7 +123,7 @@ struct PolicyOptions: ParsableArguments {
             if word.hasPrefix("@") {
                 guard let group = SyscallGroup(named: word) else {
                     let known = SyscallGroup.all.map(\.description).joined(separator: " ")
-                    throw ValidationError("--allow: unknown group \"\(word)\": systemd's groups are \(known)")
+                    throw ValidationError("--allow: unknown group \(quotedExcerpt(word)): systemd's groups are \(known)")
                 }
                 targets.append(.group(group))
             } else if let number = Int32(word) {

@@ -24,7 +24,7 @@ struct FilterCompileOptions: ParsableArguments {
         let supported = PacketFilterCompiler.supportedLinkTypes
         guard let type = LinkType(name: name), supported.contains(type) else {
             throw InputError(
-                "--linktype: unsupported link type \"\(name)\"; use one of \(supported.compactMap(\.name).joined(separator: ", "))")
+                "--linktype: unsupported link type \(quotedExcerpt(name)); use one of \(supported.compactMap(\.name).joined(separator: ", "))")
         }
         return type
     }

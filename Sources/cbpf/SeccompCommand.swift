@@ -146,7 +146,7 @@ struct PolicyInput: ParsableArguments {
                 names.insert(name)
             } else {
                 let guess = closestCapability(to: name).map { " (did you mean \($0)?)" } ?? ""
-                unknown.append("\"\(word)\"\(guess)")
+                unknown.append("\(quotedExcerpt(word))\(guess)")
             }
         }
         guard unknown.isEmpty else {
@@ -193,7 +193,7 @@ func unknownArchitecture(_ name: String, acceptsNumbers: Bool = false) -> InputE
     let names = acceptsNumbers
         ? AuditArchitecture.byName.map(\.name) : ["native"] + SeccompArchitecture.all.map(\.name)
     return InputError(
-        "--arch: unknown architecture \"\(name)\": expected one of \(names.joined(separator: ", "))"
+        "--arch: unknown architecture \(quotedExcerpt(name)): expected one of \(names.joined(separator: ", "))"
             + (acceptsNumbers ? ", or an AUDIT_ARCH_* value such as 0xc000003e" : " (or amd64, arm64, i386)"))
 }
 

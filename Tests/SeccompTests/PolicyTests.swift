@@ -80,6 +80,9 @@ struct SeccompPolicyTests {
         }
         let policy = SeccompPolicy(defaultAction: .errno(1), architectures: [.x86_64]) { Allow("read\u{0}garbage") }
         #expect(throws: SeccompPolicyError.self) { try policy.resolve() }
+        // The message shows the NUL escaped, so a terminal prints all of the name.
+        let error = SyscallResolutionError.unknownSyscall(name: "read\u{0}garbage", architecture: .x86_64, libseccomp: .current)
+        #expect(error.description.hasPrefix(#"unknown system call "read\0garbage" for x86_64"#))
     }
 
     @Test func rawNumbersGetTheX32Bit() throws {

@@ -435,7 +435,7 @@ private struct PolicyParser {
             let directives = context == "a line" ? " or a directive (default, arch, foreign-arch, unknown-syscalls)" : ""
             throw PolicyFormatError(
                 line: line, column: token.column,
-                what: "unknown action \"\(word)\"" + (context == "a line" ? "" : " after \(context)"),
+                what: "unknown action \(quotedExcerpt(word))" + (context == "a line" ? "" : " after \(context)"),
                 why: Self.actionList + directives
             )
         }
@@ -470,7 +470,7 @@ private struct PolicyParser {
         if word.hasPrefix("@") {
             guard let group = SyscallGroup(named: word) else {
                 throw PolicyFormatError(
-                    line: line, column: token.column, what: "unknown group \"\(word)\"",
+                    line: line, column: token.column, what: "unknown group \(quotedExcerpt(word))",
                     why: "expected one of " + SyscallGroup.all.map(\.description).joined(separator: ", ")
                 )
             }
@@ -479,7 +479,7 @@ private struct PolicyParser {
         if let first = word.first, first.isNumber || first == "-" {
             guard let value = Self.number(word), value <= UInt64(Int32.max) else {
                 throw PolicyFormatError(
-                    line: line, column: token.column, what: "invalid system call number \"\(word)\"",
+                    line: line, column: token.column, what: "invalid system call number \(quotedExcerpt(word))",
                     why: "numbers are from 0 to \(Int32.max)"
                 )
             }
@@ -488,7 +488,7 @@ private struct PolicyParser {
         let valid = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
         guard valid else {
             throw PolicyFormatError(
-                line: line, column: token.column, what: "invalid system call name \"\(word)\"",
+                line: line, column: token.column, what: "invalid system call name \(quotedExcerpt(word))",
                 why: "names are letters, digits and _, groups start with @"
             )
         }
@@ -513,7 +513,7 @@ private struct PolicyParser {
         }
         guard let argument = Int(name), (0 ... 5).contains(argument), name.allSatisfy(\.isNumber) else {
             throw PolicyFormatError(
-                line: line, column: operand.column, what: "invalid argument \"\(word)\"",
+                line: line, column: operand.column, what: "invalid argument \(quotedExcerpt(word))",
                 why: "arguments are arg0 to arg5, optionally followed by .lo32 to compare the low 32 bits"
             )
         }
