@@ -76,7 +76,8 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         """
         The architectures the filter covers, comma-separated (native, x86_64, x86, x32, aarch64, ...). \
-        Calls of any other convention are killed. Must include this machine's.
+        Calls of any other convention get the policy's foreign-architecture action (KILL_PROCESS \
+        unless the policy says otherwise). Must include this machine's.
         """, valueName: "arch"))
     var arch: String?
 
@@ -109,7 +110,8 @@ struct PolicyOptions: ParsableArguments {
         guard result.contains(native) else {
             throw ValidationError(
                 "--arch \(arch) leaves out this machine's architecture, \(native): the command's own "
-                    + "system calls would get the foreign-architecture action (KILL) and it could not even start")
+                    + "system calls would get the foreign-architecture action (KILL_PROCESS unless the policy says otherwise) "
+                    + "and it could not even start")
         }
         return result
     }
