@@ -91,17 +91,15 @@ func parseSystemCallArguments(_ text: String?) throws -> [UInt64] {
                     + "or leave out the arguments at the end")
         }
         guard let value = parseUnsigned64(trimmed) else {
-            throw InputError("--args \(quotedExcerpt(text)): argument \(index) \(quotedExcerpt(field)) is not a 64-bit number")
+            throw InputError("--args \(quotedExcerpt(text)): argument \(index) \(quotedExcerpt(field)) is not a 64-bit number "
+                + "(decimal, 0x, 0o or 0b, optionally negative; no leading zero, which C would read as octal)")
         }
         return value
     }
 }
 
 func parseUnsigned64(_ text: String) -> UInt64? {
-    let lowered = text.lowercased()
-    if lowered.hasPrefix("0x") { return UInt64(lowered.dropFirst(2), radix: 16) }
-    if lowered.hasPrefix("-"), let negative = Int64(lowered) { return UInt64(bitPattern: negative) }
-    return UInt64(lowered)
+    try? parseInteger(text, style: .prefixed)
 }
 
 func parseHex(_ text: String) throws -> [UInt8] {

@@ -547,6 +547,8 @@ struct SeccompPolicyTests {
 
     static let syntaxErrors: [(text: String, line: Int, column: Int, what: String)] = [
         ("default allow\nalow read", 2, 1, "unknown action \"alow\""),
+        // C reads 010 as 8, so the format takes neither meaning.
+        ("default allow\nallow read arg0 == 010", 2, 20, "invalid value \"010\""),
         ("default allow\nallow @nonsense", 2, 7, "unknown group \"@nonsense\""),
         ("default allow\nallow read arg6 == 1", 2, 12, "invalid argument \"arg6\""),
         ("default allow\nallow read arg0 & 4 != 1", 2, 21, "!= after a mask"),

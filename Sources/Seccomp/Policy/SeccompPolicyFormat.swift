@@ -564,7 +564,7 @@ private struct PolicyParser {
         guard let word = token.word, let value = Self.number(word) else {
             throw PolicyFormatError(
                 line: line, column: token.column, what: "invalid \(role) \"\(token.text)\"",
-                why: "expected a 64-bit number: decimal, 0x hexadecimal, 0o octal or 0b binary, optionally negative"
+                why: "expected a 64-bit number: decimal, 0x hexadecimal, 0o octal or 0b binary, optionally negative (no leading zero: C reads 010 as 8, so write 0o10 or 10)"
             )
         }
         if width == .low32, !ArgumentCondition.fitsIn32Bits(value) {
@@ -588,21 +588,9 @@ private struct PolicyParser {
     }
 
     /// A 64-bit number: decimal, `0x`, `0o`, `0b`, with an optional leading `-` (two's complement).
+    /// A decimal with a leading zero (`010`) is refused: C would read it as octal.
     static func number(_ text: String) -> UInt64? {
-        var digits = Substring(text.lowercased())
-        let negative = digits.hasPrefix("-")
-        if negative { digits = digits.dropFirst() }
-        var radix = 10
-        for (prefix, base) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) {
-            radix = base
-            digits = digits.dropFirst(2)
-        }
-        guard !digits.isEmpty, !digits.contains("_"), let magnitude = UInt64(digits, radix: radix) else { return nil }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return 0 &- magnitude
-        }
-        return magnitude
+        try? parseInteger(text, style: .prefixed)
     }
 
     // MARK: Validation errors
