@@ -51,7 +51,7 @@ enum ProgramTarget {
             padded[offset..<(offset + 8)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
         }
         return SeccompData(
-            number: Int32(truncatingIfNeeded: word(0)), architecture: UInt32(truncatingIfNeeded: word(0) >> 32),
+            number: Int32(truncatingIfNeeded: word(0)), architecture: AuditArchitecture(rawValue: UInt32(truncatingIfNeeded: word(0) >> 32)),
             instructionPointer: word(8), arguments: (0..<6).map { word(16 + 8 * $0) })
     }
 }

@@ -32,7 +32,7 @@ enum SeccompTargets {
             propertyFailed("the compiled filter does not verify for seccomp")
         }
         for architecture in resolved.architectures {
-            let audit = architecture.architecture.auditArchitecture.rawValue
+            let audit = architecture.architecture.auditArchitecture
             var numbers = Set<Int32>([0, -1, Int32.max])
             var values = Set<UInt64>([0, UInt64.max])
             for syscall in architecture.syscalls.prefix(32) {

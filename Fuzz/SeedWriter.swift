@@ -78,7 +78,7 @@ struct SeedWriter {
         for (index, text) in Self.policies.enumerated() {
             guard let policy = try? SeccompPolicyFormat.parse(text), let program = try? SeccompCompiler().compile(policy)
             else { continue }
-            let data = SeccompData(number: 1, architecture: AuditArchitecture.x86_64.rawValue).bytes
+            let data = SeccompData(number: 1, architecture: .x86_64).bytes
             write("program", "seccomp-\(index)", [1, UInt8(data.count)] + data + program.bytes)
             write("seccomp-policy", "handwritten-\(index)", Array(SeccompPolicyFormat.format(policy).utf8))
         }

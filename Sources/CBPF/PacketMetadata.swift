@@ -54,13 +54,13 @@ public struct SeccompData: Hashable, Sendable {
     /// The system call number.
     public var number: Int32
     /// The `AUDIT_ARCH_*` value of the calling convention.
-    public var architecture: UInt32
+    public var architecture: AuditArchitecture
     /// The address of the instruction after the system call.
     public var instructionPointer: UInt64
     /// The six arguments.
     public var arguments: [UInt64]
 
-    public init(number: Int32, architecture: UInt32, instructionPointer: UInt64 = 0, arguments: [UInt64] = []) {
+    public init(number: Int32, architecture: AuditArchitecture, instructionPointer: UInt64 = 0, arguments: [UInt64] = []) {
         self.number = number
         self.architecture = architecture
         self.instructionPointer = instructionPointer
@@ -72,7 +72,7 @@ public struct SeccompData: Hashable, Sendable {
         var out = [UInt8]()
         out.reserveCapacity(Int(Limits.seccompDataSize))
         withUnsafeBytes(of: number) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: architecture) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: architecture.rawValue) { out.append(contentsOf: $0) }
         withUnsafeBytes(of: instructionPointer) { out.append(contentsOf: $0) }
         for argument in arguments {
             withUnsafeBytes(of: argument) { out.append(contentsOf: $0) }

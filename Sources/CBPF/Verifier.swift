@@ -51,7 +51,10 @@ public enum VerificationRule: Hashable, Sendable {
         case .uninitializedScratchRead(let slot): "M[\(slot)] may be read before it is written on some path"
         case .seccompLoadOutOfBounds(let k):
             "seccomp loads must be 32-bit aligned words inside seccomp_data (offset \(k))"
-        case .notAllowedInSeccomp: "seccomp filters may not use this instruction"
+        case .notAllowedInSeccomp:
+            "seccomp filters may not use this instruction: they read only seccomp_data, with 32-bit "
+                + "loads at fixed offsets (ld [0] to ld [60]) and ld len; byte, halfword, X-relative and "
+                + "ancillary loads, ldx msh and the modulo operation are refused (seccomp_check_filter)"
         case .translatedJumpOutOfRange(let offset) where offset < 0:
             "the kernel translates the program to eBPF and this jump would be emitted at eBPF "
                 + "instruction \(-offset - 1), past the 32767 that its 16-bit offsets can reach"

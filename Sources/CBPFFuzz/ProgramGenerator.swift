@@ -30,7 +30,7 @@ public struct SystemCallProbe: Hashable, Sendable {
     /// What a filter sees for this call.
     public func seccompData(architecture: UInt32, instructionPointer: UInt64) -> SeccompData {
         SeccompData(
-            number: number, architecture: architecture, instructionPointer: instructionPointer,
+            number: number, architecture: AuditArchitecture(rawValue: architecture), instructionPointer: instructionPointer,
             arguments: arguments)
     }
 }

@@ -148,9 +148,9 @@ struct DemoCommand: ParsableCommand {
         print(BPFAsmFormat.disassemble(filter))
         let interpreter = try Interpreter(filter, for: .seccomp)
         let calls: [(String, SeccompData)] = [
-            ("getpid() on x86_64", SeccompData(number: 39, architecture: AuditArchitecture.x86_64.rawValue)),
-            ("read() on x86_64", SeccompData(number: 0, architecture: AuditArchitecture.x86_64.rawValue)),
-            ("getpid() on x86 (foreign)", SeccompData(number: 20, architecture: AuditArchitecture.x86.rawValue)),
+            ("getpid() on x86_64", SeccompData(number: 39, architecture: .x86_64)),
+            ("read() on x86_64", SeccompData(number: 0, architecture: .x86_64)),
+            ("getpid() on x86 (foreign)", SeccompData(number: 20, architecture: .x86)),
         ]
         for (name, data) in calls {
             print(pad(name, 28) + "\(SeccompAction(returnValue: interpreter.run(seccomp: data)))")

@@ -65,7 +65,7 @@ struct RunCommand: ParsableCommand {
             guard let value = parseUnsigned64(text) else { throw InputError("--ip \(quotedExcerpt(text)) is not a number") }
             return value
         } ?? 0
-        return SeccompData(number: number, architecture: architecture.rawValue,
+        return SeccompData(number: number, architecture: architecture,
                            instructionPointer: pointer, arguments: arguments)
     }
 }

@@ -84,7 +84,7 @@ struct InstallerTests {
     @Test func argumentWordsDecideAsWritten() async throws {
         let interpreter = try Interpreter(argumentFilter, for: .seccomp)
         for (arguments, expected) in argumentCases {
-            let data = SeccompData(number: Int32(Call.unused), architecture: native.rawValue, arguments: arguments)
+            let data = SeccompData(number: Int32(Call.unused), architecture: native, arguments: arguments)
             let decision = SeccompAction(returnValue: interpreter.run(seccomp: data))
             #expect(decision == expected, "interpreter: \(hex(arguments))")
         }
@@ -98,6 +98,23 @@ struct InstallerTests {
                     case .success(let value): .errno(UInt16(truncatingIfNeeded: value))  // as ERRNO(0) would
                     }
                 #expect(observed == expected, "kernel: \(hex(arguments)) gave \(observed), expected \(expected)")
+            }
+        }
+    }
+
+    /// The builder's named `seccomp_data` fields and seccomp returns, read by the kernel: arg1's
+    /// high and low words are where the names say on this machine.
+    @Test func builderNamedFieldsReadWhatTheKernelPasses() async throws {
+        let interpreter = try Interpreter(namedFieldFilter(), for: .seccomp)
+        for (argument, errno) in namedFieldCases {
+            let data = SeccompData(number: Int32(Call.unused), architecture: native, arguments: [0, argument])
+            #expect(interpreter.run(seccomp: data) == SeccompAction.errno(errno).returnValue)
+        }
+        await #expect(processExitsWith: .success) {
+            try SeccompInstaller().install(namedFieldFilter())
+            for (argument, errno) in namedFieldCases {
+                let result = systemCall(Call.unused, 0, argument)
+                #expect(result == .failure(Errno(rawValue: Int32(errno))), "arg1 \(hex([argument])) gave \(result)")
             }
         }
     }
@@ -308,7 +325,7 @@ struct InstallerTests {
                 #expect(notification.pid == workerThread, "pid \(notification.pid), the worker is \(workerThread)")
                 #expect(notification.data.number == Int32(call.number), "number \(notification.data.number)")
                 #expect(
-                    notification.data.architecture == native.rawValue, "architecture \(notification.data.architecture)")
+                    notification.data.architecture == native, "architecture \(notification.data.architecture)")
                 #expect(
                     Array(notification.data.arguments.prefix(2)) == call.arguments,
                     "arguments \(hex(notification.data.arguments))")
@@ -365,6 +382,31 @@ private func filter(_ rules: [(number: Int, action: SeccompAction)]) -> Program 
 /// For the unused call: arg0 == 0x1_0000_0000 → ERRNO(10); arg0 == 0xffff_ffff → ERRNO(20);
 /// arg0 == 0 → ERRNO(30); otherwise arg1's bit 63 set → ERRNO(40); otherwise ALLOW.
 /// Little-endian: an argument's low word is at 16 + 8i, its high word at 20 + 8i.
+/// ERRNO(11) when arg1 is 0x1_0000_0002, else ERRNO(12), for the unused number; written with
+/// the builder's named fields.
+private func namedFieldFilter() throws -> Program {
+    try Program {
+        Load.seccomp(.arch)
+        Jump(if: .equal, native.rawValue, else: "kill")
+        Load.seccomp(.nr)
+        Jump(if: .equal, UInt32(Call.unused), else: "allow")
+        Load.seccomp(.arg(1, .high))
+        Jump(if: .equal, 1, else: "other")
+        Load.seccomp(.arg(1, .low))
+        Jump(if: .equal, 2, else: "other")
+        Return(.errno(11))
+        Label("other")
+        Return(.errno(12))
+        Label("allow")
+        Return(.allow)
+        Label("kill")
+        Return(.killProcess)
+    }
+}
+
+/// arg1 and the errno it gets from ``namedFieldFilter()``.
+private let namedFieldCases: [(UInt64, UInt16)] = [(0x1_0000_0002, 11), (0x2_0000_0001, 12), (2, 12), (0x1_0000_0000, 12)]
+
 private let argumentFilter = Program([
     /* 0 */ .loadAbsolute(.word, offset: 4),
     /* 1 */ .conditionalJump(.equal, .constant(native.rawValue), ifTrue: 1, ifFalse: 0),

@@ -184,7 +184,7 @@ struct OracleProbe: Hashable, CustomStringConvertible {
         let hostBigEndian = UInt16(bigEndian: 1) == 1
         let swap = bigEndian != hostBigEndian
         let arguments = self.arguments.map { swap ? $0 << 32 | $0 >> 32 : $0 }
-        return SeccompData(number: number, architecture: architecture, arguments: arguments).bytes
+        return SeccompData(number: number, architecture: AuditArchitecture(rawValue: architecture), arguments: arguments).bytes
     }
 }
 
@@ -285,7 +285,7 @@ func compareDecisions(
     var mismatches = [OracleMismatch]()
     for probe in probes {
         let expected = resolved.action(
-            for: SeccompData(number: probe.number, architecture: probe.architecture, arguments: probe.arguments)
+            for: SeccompData(number: probe.number, architecture: AuditArchitecture(rawValue: probe.architecture), arguments: probe.arguments)
         ).returnValue
         let bytes = probe.bytes
         for (name, interpreter) in interpreters {

@@ -115,7 +115,7 @@ struct OCIProfileTests {
         #expect(!ruleNames(policy).contains("mount"))
 
         let resolved = try policy.resolve()
-        let x86_64 = AuditArchitecture.x86_64.rawValue
+        let x86_64 = AuditArchitecture.x86_64
         func action(_ name: String, _ arguments: [UInt64] = []) throws -> SeccompAction {
             guard case .number(let number) = try SeccompArchitecture.x86_64.resolve(name) else {
                 throw OCITestError("\(name) has no number on x86_64")
@@ -149,7 +149,7 @@ struct OCIProfileTests {
         #expect(resolved.action(for: SeccompData(number: 0x4000_0000, architecture: x86_64)) == .allow)
         // x86: socket (359) is checked; socketcall(SYS_SOCKET, ...) is allowed whatever the family,
         // as the socket entries allow it and Docker allows socketcall anyway.
-        let x86 = AuditArchitecture.x86.rawValue
+        let x86 = AuditArchitecture.x86
         #expect(resolved.action(for: SeccompData(number: 3, architecture: x86)) == .allow)
         #expect(resolved.action(for: SeccompData(number: 359, architecture: x86, arguments: [2])) == .allow)
         #expect(resolved.action(for: SeccompData(number: 359, architecture: x86, arguments: [40])) == .errno(1))
@@ -230,7 +230,7 @@ struct OCIProfileTests {
         let added = ruleNames(admin).subtracting(ruleNames(base))
         #expect(added.isSuperset(of: ["mount", "umount2", "unshare", "setns", "bpf", "fanotify_init"]))
         let resolved = try admin.resolve()
-        let audit = AuditArchitecture.x86_64.rawValue
+        let audit = AuditArchitecture.x86_64
         // clone is allowed whatever the flags, and clone3 no longer fails with ENOSYS.
         #expect(resolved.action(for: SeccompData(number: 56, architecture: audit, arguments: [0x1000_0000])) == .allow)
         #expect(resolved.action(for: SeccompData(number: 435, architecture: audit)) == .allow)
@@ -290,7 +290,7 @@ struct OCIProfileTests {
         #expect(Set(unavailable).isSuperset(of: ["alarm", "time", "socketcall", "ipc", "waitpid"]))
         // Both architectures resolve; arm numbers socket 281 directly.
         let resolved = try policy.resolve()
-        let arm = AuditArchitecture.arm.rawValue
+        let arm = AuditArchitecture.arm
         #expect(resolved.action(for: SeccompData(number: 281, architecture: arm, arguments: [2])) == .allow)
         #expect(resolved.action(for: SeccompData(number: 281, architecture: arm, arguments: [40])) == .errno(1))
     }

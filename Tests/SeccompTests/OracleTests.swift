@@ -321,7 +321,7 @@ struct LibseccompQuirkTests {
         throws -> SeccompAction
     {
         try SeccompPolicy(parsing: text).resolve().action(
-            for: SeccompData(number: number, architecture: architecture.rawValue, arguments: arguments))
+            for: SeccompData(number: number, architecture: architecture, arguments: arguments))
     }
 
     /// Rule order means nothing to libseccomp: the first unconditional rule of a call wins over

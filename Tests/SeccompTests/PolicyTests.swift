@@ -268,7 +268,7 @@ struct SeccompPolicyTests {
             Allow(.number(1000))
         }
         let resolved = try policy.resolve()
-        let audit = AuditArchitecture.x86_64.rawValue
+        let audit = AuditArchitecture.x86_64
         func action(_ number: Int32, _ arguments: [UInt64] = []) -> SeccompAction {
             resolved.action(for: SeccompData(number: number, architecture: audit, arguments: arguments))
         }
@@ -281,7 +281,7 @@ struct SeccompPolicyTests {
         // An x32 call to an x86_64-only policy is foreign.
         #expect(action(0x4000_0000) == .killProcess)
         // Another architecture is foreign.
-        #expect(resolved.action(for: SeccompData(number: 0, architecture: AuditArchitecture.aarch64.rawValue))
+        #expect(resolved.action(for: SeccompData(number: 0, architecture: .aarch64))
             == .killProcess)
         let socket = try #require(resolved.architectures[0].syscall(number: 41))
         #expect(socket.name == "socket")
@@ -294,7 +294,7 @@ struct SeccompPolicyTests {
             Fail(.EPERM, .write)
         }
         let resolved = try policy.resolve()
-        let audit = AuditArchitecture.x86_64.rawValue
+        let audit = AuditArchitecture.x86_64
         #expect(resolved.action(for: SeccompData(number: 0, architecture: audit)) == .allow)
         #expect(resolved.action(for: SeccompData(number: 0x4000_0000, architecture: audit)) == .allow)
         #expect(resolved.action(for: SeccompData(number: 0x4000_0001, architecture: audit)) == .errno(1))
@@ -311,7 +311,7 @@ struct SeccompPolicyTests {
             ResolvedRule(
                 action: .allow, conditions: [ArgumentCondition(argument: 0, .equal, 1, width: .low32)], ruleIndex: 0)
         ])
-        let audit = AuditArchitecture.x86.rawValue
+        let audit = AuditArchitecture.x86
         let resolved = try policy.resolve()
         #expect(resolved.action(for: SeccompData(number: 102, architecture: audit, arguments: [1])) == .allow)
         #expect(resolved.action(for: SeccompData(number: 102, architecture: audit, arguments: [3])) == .killProcess)

@@ -52,7 +52,7 @@ extension SeccompData {
         let hostIsBigEndian = UInt16(bigEndian: 1) == 1
         let swapsHalves = architecture.isBigEndian != hostIsBigEndian
         self.init(
-            number: number, architecture: architecture.auditArchitecture.rawValue,
+            number: number, architecture: architecture.auditArchitecture,
             arguments: swapsHalves ? arguments.map { $0 << 32 | $0 >> 32 } : arguments
         )
     }

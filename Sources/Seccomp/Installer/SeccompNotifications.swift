@@ -102,7 +102,7 @@ public struct SeccompNotificationListener: Hashable, Sendable {
         return SeccompNotification(
             id: notification.id, pid: pid_t(bitPattern: notification.pid), flags: notification.flags,
             data: SeccompData(
-                number: data.nr, architecture: data.arch, instructionPointer: data.instruction_pointer,
+                number: data.nr, architecture: AuditArchitecture(rawValue: data.arch), instructionPointer: data.instruction_pointer,
                 arguments: arguments))
     }
 

@@ -23,9 +23,9 @@ public struct ResolvedSeccompPolicy: Hashable, Sendable {
     /// chooses between x86_64 and x32 (``SeccompArchitecture/isX32Number(_:coversX86_64:)``).
     /// A call in no covered convention gets ``foreignArchitectureAction``.
     public func action(for data: SeccompData) -> SeccompAction {
-        let candidates = architectures.filter { $0.architecture.auditArchitecture.rawValue == data.architecture }
+        let candidates = architectures.filter { $0.architecture.auditArchitecture == data.architecture }
         let chosen: ArchitecturePolicy?
-        if data.architecture == AuditArchitecture.x86_64.rawValue {
+        if data.architecture == .x86_64 {
             let isX32 = SeccompArchitecture.isX32Number(
                 UInt32(bitPattern: data.number),
                 coversX86_64: candidates.contains { !$0.architecture.usesX32SyscallBit })
