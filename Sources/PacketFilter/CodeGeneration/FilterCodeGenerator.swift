@@ -146,7 +146,7 @@ struct FilterCodeGenerator {
         case .interfaceIndex(let index):
             // SLL2 records the interface; elsewhere a live socket asks the kernel.
             if link.type == .linuxSLL2 { return .compare(.word, at: 4, index) }
-            guard link.source == .live else {
+            guard link.source == .live || link.isInetSocket else {
                 throw FilterSyntaxError("ifindex not supported on \(link.type.summary ?? link.type.description) when reading savefiles")
             }
             return .test([.loadAncillary(.interfaceIndex, size: .word)], .equal, .constant(index))
