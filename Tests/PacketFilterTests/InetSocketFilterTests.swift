@@ -14,34 +14,39 @@ import Testing
 struct InetSocketFilterTests {
     static let port: UInt16 = 5300
 
-    /// An AF_INET socket: IPv4 from a 127/8 and a 10/8 source, two payloads each.
+    /// An AF_INET socket: IPv4 from 127.0.0.1:5353 and 10.1.2.3, payloads starting 0x00 and
+    /// 0x80 from each; how many arrive is worked out by hand.
     @Test(arguments: [
-        "src net 10.0.0.0/8 and udp[8:2] & 0x8000 == 0", "udp port 53", "udp dst port 5300", "udp src port 5353",
-        "ip and udp[8] == 0x80", "not src host 127.0.0.1", "ip[8] == 64 and ip[9] == 17", "ifindex 1", "ip6",
-        "ip multicast or udp[4:2] > 9",
+        ("src net 10.0.0.0/8 and udp[8:2] & 0x8000 == 0", 1), ("udp port 53", 0), ("udp dst port 5300", 4),
+        ("udp src port 5353", 2), ("ip and udp[8] == 0x80", 2), ("not src host 127.0.0.1", 2),
+        ("ip[8] == 64 and ip[9] == 17", 4), ("ifindex 1", 4), ("ip6", 0), ("ip multicast or udp[4:2] > 9", 4),
+        // A word load that starts in the IP header and ends in the UDP header's source port.
+        ("ip[18:4] & 0xffff == 5353", 2),
     ])
-    func ipv4Socket(expression: String) throws {
-        try check(
+    func ipv4Socket(expression: String, arrivals: Int) throws {
+        #expect(try check(
             expression, receiver: SocketAddress(host: "0.0.0.0", port: Self.port),
             senders: [SocketAddress(host: "127.0.0.1", port: 5353), SocketAddress(host: "10.1.2.3", port: 0)],
-            destinations: [SocketAddress(host: "127.0.0.1", port: Self.port)])
+            destinations: [SocketAddress(host: "127.0.0.1", port: Self.port)]).count == arrivals)
     }
 
     /// An AF_INET6 socket on `::`, which also receives IPv4 (as IPv4-mapped addresses): IPv6
-    /// from ::1 and IPv4 from 127.0.0.1 and 10.1.2.3.
+    /// from [::1]:5353 and IPv4 from 127.0.0.1 and 10.1.2.3:5353, two payloads each.
     @Test(arguments: [
-        "src net 10.0.0.0/8 and udp[8:2] & 0x8000 == 0", "src host ::1", "ip6 and udp dst port 5300",
-        "src host ::ffff:10.1.2.3", "src net ::ffff:127.0.0.0/104", "ip6 and udp[8] == 0x80", "udp src port 5353",
-        "ip6[7] == 64 and ip6[6] == 17", "dst host ::1 or dst host 127.0.0.1", "udp port 53",
+        ("src net 10.0.0.0/8 and udp[8:2] & 0x8000 == 0", 1), ("src host ::1", 2), ("ip6 and udp dst port 5300", 2),
+        ("src host ::ffff:10.1.2.3", 2), ("src net ::ffff:127.0.0.0/104", 2), ("ip6 and udp[8] == 0x80", 1),
+        ("udp src port 5353", 4), ("ip6[7] == 64 and ip6[6] == 17", 2), ("dst host ::1 or dst host 127.0.0.1", 6),
+        ("udp port 53", 0),
     ])
-    func ipv6Socket(expression: String) throws {
-        try check(
+    func ipv6Socket(expression: String, arrivals: Int) throws {
+        #expect(try check(
             expression, receiver: SocketAddress(host: "::", port: Self.port),
             senders: [
                 SocketAddress(host: "::1", port: 5353), SocketAddress(host: "127.0.0.1", port: 0),
                 SocketAddress(host: "10.1.2.3", port: 5353),
             ],
-            destinations: [SocketAddress(host: "::1", port: Self.port), SocketAddress(host: "127.0.0.1", port: Self.port)])
+            destinations: [SocketAddress(host: "::1", port: Self.port), SocketAddress(host: "127.0.0.1", port: Self.port)]
+        ).count == arrivals)
     }
 
     /// The filter's return value cuts the datagram: 8 bytes of UDP header are kept whatever it
@@ -99,19 +104,42 @@ struct InetSocketFilterTests {
         #expect(connected == connects, "\(expression)")
     }
 
+    /// `dns qname` on a resolver's socket (port 53, both families): queries for the name, in
+    /// any case, arrive; other names, responses and names with a compression pointer don't.
+    @Test(arguments: ["dns qname \"example.com\"", "dns qname \"*.example.com\""])
+    func dnsQueryNameOnAResolverSocket(expression: String) throws {
+        func query(_ labels: [String], response: Bool = false) -> [UInt8] {
+            [0x12, 0x34, response ? 0x81 : 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+                + labels.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0, 0, 1, 0, 1]
+        }
+        let pointer: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3] + Array("www".utf8) + [0xc0, 12, 0, 1, 0, 1]
+        let received = try check(
+            expression, receiver: SocketAddress(host: "::", port: 53),
+            senders: [SocketAddress(host: "::1", port: 0), SocketAddress(host: "127.0.0.1", port: 0)],
+            destinations: [SocketAddress(host: "::1", port: 53), SocketAddress(host: "127.0.0.1", port: 53)],
+            bodies: [
+                query(["example", "com"]), query(["A", "Example", "COM"]), query(["example", "org"]),
+                query(["example", "com"], response: true), pointer,
+            ])
+        // `*.` means one or more labels in front: the domain itself is not among them.
+        let expected = expression.contains("*") ? query(["A", "Example", "COM"]) : query(["example", "com"])
+        #expect(received.map { Array($0.dropLast()) } == [expected, expected])
+    }
+
     /// Sends two payloads from each sender to each destination of its family, and checks each
     /// datagram against our interpreter run on the packet as captured on the loopback.
+    @discardableResult
     func check(
         _ expression: String, snapshotLength: UInt32 = PacketFilterCompiler.defaultSnapshotLength,
-        receiver bound: SocketAddress, senders: [SocketAddress], destinations: [SocketAddress]
-    ) throws {
+        receiver bound: SocketAddress, senders: [SocketAddress], destinations: [SocketAddress],
+        bodies: [[UInt8]] = [[0x00, 0x01, 0x02, 0x03, 0x04], [0x80, 0x01, 0x02, 0x03, 0x04]]
+    ) throws -> [[UInt8]] {
         let program = try PacketFilterCompiler(snapshotLength: snapshotLength, source: .inetSocket).compile(expression)
         let interpreter = try Interpreter(program)
         let namespace = try TestNamespace()
         defer { namespace.delete() }
         try namespace.run("ip", "address", "add", "10.1.2.3/8", "dev", "lo")
-        // Each datagram's last byte is its tag; the first two bytes are what `udp[8...]` reads.
-        let bodies: [[UInt8]] = [[0x00, 0x01, 0x02, 0x03, 0x04], [0x80, 0x01, 0x02, 0x03, 0x04]]
+        // Each datagram's last byte is its tag, after the body that `udp[8...]` reads.
         var sent = [[UInt8]]()  // payloads, in order; a payload's tag is its index
         let (received, frames) = try namespace.inside { () throws -> ([[UInt8]], [[UInt8]]) in
             let capture = try TestSocket.packetCapture(interface: "lo")
@@ -152,6 +180,7 @@ struct InetSocketFilterTests {
         }
         #expect(received == expected, "\(expression): the kernel delivered \(received), the interpreter's verdicts \(verdicts.sorted { $0.key < $1.key }.map(\.value)) say \(expected)")
         print("[inet socket] \(bound) \(expression): \(received.count) of \(sent.count) delivered, as the interpreter says")
+        return received
     }
 }
 
