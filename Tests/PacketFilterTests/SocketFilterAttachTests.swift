@@ -158,4 +158,28 @@ struct SocketFilterAttachTests {
             #expect(counts == expected, "payload \(payload): frames per socket \(counts), the program chose \(choice)")
         }
     }
+
+    /// A fanout program sees an outgoing frame from the Ethernet header and an incoming one from
+    /// the IP header: with two sockets, `ldb [0]` sends the outgoing copy of each loopback frame
+    /// (a zeroed Ethernet header, 0 % 2) to socket 0 and the incoming one (0x45 % 2) to socket 1.
+    @Test func fanoutSeesIncomingFramesFromTheNetworkHeader() throws {
+        let namespace = try TestNamespace()
+        defer { namespace.delete() }
+        let selector = Program([.loadAbsolute(.byte, offset: 0), .returnA])
+        let payload: [UInt8] = [0xfa, 0xce]
+        let frames = try namespace.inside { () throws -> [[[UInt8]]] in
+            var sockets = [TestSocket]()
+            for _ in 0..<2 {
+                let socket = try TestSocket.packetCapture(interface: "lo")
+                try PacketFanout.join(socket.descriptor, group: 78, selector: selector)
+                sockets.append(socket)
+            }
+            let sender = try TestSocket.udp(AF_INET)
+            for _ in 0..<3 { try sender.send(payload, to: SocketAddress(host: "127.0.0.1", port: 5500)) }
+            return try sockets.map { try $0.receiveAll(milliseconds: 100) }
+        }
+        // The datagrams' frames; the ICMP port-unreachable errors that quote them are longer.
+        let datagrams = frames.map { $0.filter { $0.count == 14 + 20 + 8 + 2 && Array($0.suffix(2)) == payload }.count }
+        #expect(datagrams == [3, 3])
+    }
 }
