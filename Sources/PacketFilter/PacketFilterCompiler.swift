@@ -64,6 +64,9 @@ public struct PacketFilterCompiler: Sendable {
         guard attachTarget != .seccomp else {
             throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
         }
+        guard source != .inetSocket || attachTarget == .socket else {
+            throw FilterSyntaxError("a filter for an inet socket attaches to the socket, not to \(attachTarget.rawValue)")
+        }
         try checkSnapshotLength()
         let link = try LinkLayer(linkType, source: source)
         guard let expression else {

@@ -202,3 +202,65 @@ struct LoopbackDatagram {
         transport = Array(frame[transportStart...])
     }
 }
+
+/// What the compiler refuses for an inet socket, without a kernel: each primitive that needs a
+/// link layer or a protocol other than IP, by name.
+@Suite struct InetSocketCompileTests {
+    @Test(arguments: [
+        ("ether host 1:2:3:4:5:6", "'ether host' needs a link-layer header"),
+        ("ether dst 1:2:3:4:5:6", "'ether host' needs a link-layer header"),
+        ("ether proto 0x800", "'ether proto' needs a link-layer header"),
+        ("ether broadcast", "'ether broadcast' needs a link-layer header"),
+        ("multicast", "'ether multicast' needs a link-layer header"),
+        ("ether[0] == 1", "'ether[...]' needs a link-layer header"),
+        ("vlan 10", "'vlan' needs a link-layer header"), ("mpls", "'mpls' needs a link-layer header"),
+        ("pppoes", "'pppoes' needs a link-layer header"), ("pppoed", "'pppoed' needs a link-layer header"),
+        ("llc", "'llc' needs a link-layer header"), ("wlan type mgt", "'wlan type' needs a link-layer header"),
+        ("arp", "'arp' cannot match on an inet socket"), ("rarp host 1.2.3.4", "'rarp' cannot match"),
+        ("decnet host 1.2", "'decnet' cannot match"), ("stp", "'stp' cannot match"), ("iso", "'iso' cannot match"),
+        ("arp[6:2] == 1", "'arp' cannot match"), ("len > 100", "'len' is refused on an inet socket"),
+        ("less 100", "'less' is refused"), ("greater 100", "'greater' is refused"),
+        ("inbound", "'inbound' cannot apply"), ("outbound", "'outbound' cannot apply"),
+        ("geneve", "'geneve' is not supported on an inet socket"), ("vxlan 5", "'vxlan' is not supported"),
+        ("ip protochain 17", "'protochain' is not supported on an inet socket"),
+    ])
+    func linkLayerPrimitivesAreRefusedByName(expression: String, message: String) {
+        #expect {
+            _ = try PacketFilterCompiler(source: .inetSocket).compile(expression)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    /// IPv4 `host` tests no ARP or RARP there (they cannot be), and the link type is not used.
+    @Test func hostIsIPOnlyAndTheLinkTypeIsIgnored() throws {
+        let host = try PacketFilterCompiler(source: .inetSocket).compile("host 10.1.2.3")
+        #expect(host == (try PacketFilterCompiler(source: .inetSocket).compile("ip host 10.1.2.3")))
+        #expect(host == (try PacketFilterCompiler(linkType: .linuxSLL2, source: .inetSocket).compile("host 10.1.2.3")))
+        #expect(throws: FilterSyntaxError.self) {
+            try PacketFilterCompiler(source: .inetSocket, attachTarget: .iptables).compile("udp")
+        }
+    }
+
+    /// A header-relative load may start in the bytes before the packet and end inside it, as
+    /// the kernel allows from `skb->head`, and fails where neither has the bytes.
+    @Test func interpreterLoadsAcrossThePacketStart() throws {
+        var metadata = PacketMetadata()
+        metadata.bytesBeforePacket = [0x45, 0x00, 0xab, 0xcd]
+        metadata.networkHeaderOffset = -4
+        let packet: [UInt8] = [0x12, 0x34]
+        func load(_ offset: UInt32, _ size: LoadSize) throws -> UInt32 {
+            try Interpreter(Program([.loadAbsolute(size, offset: SpecialOffset.network + offset), .returnA])).run(packet: packet, metadata: metadata)
+        }
+        #expect(try load(2, .word) == 0xabcd_1234)
+        #expect(try load(0, .byte) == 0x45)
+        #expect(try load(4, .halfword) == 0x1234)
+        #expect(try load(3, .word) == 0)  // runs past the packet's end
+        metadata.networkHeaderOffset = -5
+        #expect(try load(0, .byte) == 0)  // starts before the bytes there are
+        // Indirect loads at negative offsets take the same path.
+        metadata.networkHeaderOffset = -4
+        let indirect = try Interpreter(Program([.loadImmediate(.x, 2), .loadIndirect(.word, offset: SpecialOffset.network), .returnA]))
+        #expect(indirect.run(packet: packet, metadata: metadata) == 0xabcd_1234)
+    }
+}
