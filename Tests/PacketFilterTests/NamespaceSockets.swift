@@ -60,6 +60,11 @@ final class TestSocket {
         descriptor = FileDescriptor(rawValue: raw)
     }
 
+    /// Takes over `descriptor`, which it closes.
+    init(adopting descriptor: FileDescriptor) {
+        self.descriptor = descriptor
+    }
+
     static func udp(_ family: Int32) throws -> TestSocket {
         try TestSocket(family: family, type: Int32(SOCK_DGRAM.rawValue))
     }

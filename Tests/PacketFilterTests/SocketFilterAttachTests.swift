@@ -182,4 +182,38 @@ struct SocketFilterAttachTests {
         let datagrams = frames.map { $0.filter { $0.count == 14 + 20 + 8 + 2 && Array($0.suffix(2)) == payload }.count }
         #expect(datagrams == [3, 3])
     }
+
+    /// docs/attach.md's worked example, as written there, on a socket bound to [::]:53: only
+    /// the query from 10/8 arrives, and the locked filter cannot be removed.
+    @Test func workedExampleFromTheDocs() throws {
+        let namespace = try TestNamespace()
+        defer { namespace.delete() }
+        try namespace.run("ip", "address", "add", "10.1.2.3/8", "dev", "lo")
+        let (received, refusal) = try namespace.inside { () throws -> ([[UInt8]], String) in
+            let descriptor = FileDescriptor(rawValue: socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0))
+            let receiver = TestSocket(adopting: descriptor)  // closes it afterwards
+            let bound = SocketAddress(host: "::", port: 53).withSockaddr { bind(descriptor.rawValue, $0, $1) }
+            guard bound == 0 else { throw SystemCallError("bind", Errno(rawValue: errno)) }
+            let program = try PacketFilterCompiler(source: .inetSocket)
+                .compile("src net 10.0.0.0/8 and udp[10] & 0x80 == 0")  // DNS queries (QR = 0) from 10/8
+            try SocketFilter.attach(program, to: descriptor)
+            try SocketFilter.lock(descriptor)  // later code in this process cannot widen it
+            let attached = try SocketFilter.attachedFilter(of: descriptor)
+            #expect(attached == program.raw)
+            var refusal = ""
+            do {
+                try SocketFilter.detach(from: descriptor)
+            } catch {
+                refusal = "\(error)"
+            }
+            for (source, flags) in [("10.1.2.3", UInt8(0x01)), ("10.1.2.3", 0x81), ("127.0.0.1", 0x01)] {
+                let sender = try TestSocket.udp(AF_INET)
+                try sender.bind(SocketAddress(host: source, port: 0))
+                try sender.send([0x12, 0x34, flags, 0x00], to: SocketAddress(host: "127.0.0.1", port: 53))  // ID, flags
+            }
+            return (try receiver.receiveAll(milliseconds: 100), refusal)
+        }
+        #expect(received == [[0x12, 0x34, 0x01, 0x00]])
+        #expect(refusal == "setsockopt(SO_DETACH_FILTER): Operation not permitted")
+    }
 }
