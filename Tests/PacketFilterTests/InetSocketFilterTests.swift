@@ -1,6 +1,5 @@
 import Attach
 import CBPF
-import CLinuxShims
 import Foundation
 import Glibc
 import PacketFilter

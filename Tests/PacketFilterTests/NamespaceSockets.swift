@@ -1,22 +1,11 @@
 import Attach
-import CLinuxShims
 import Foundation
 import Glibc
 
 extension TestNamespace {
-    /// Runs `body` with the calling thread in this namespace: the sockets it opens live there
-    /// for good, and the thread goes back to its own namespace afterwards, even on failure.
+    /// Runs `body` with the calling thread in this namespace: the sockets it opens live there.
     func inside<T>(_ body: () throws -> T) throws -> T {
-        let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard home >= 0 else { throw SystemCallError("open(/proc/thread-self/ns/net)", Errno(rawValue: errno)) }
-        defer { close(home) }
-        let target = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-        guard target >= 0 else { throw SystemCallError("open(/run/netns/\(name))", Errno(rawValue: errno)) }
-        defer { close(target) }
-        guard cbpf_enter_network_namespace(target) == 0 else { throw SystemCallError("setns", Errno(rawValue: errno)) }
-        // A thread left in the test namespace would run later tests there: stop rather than go on.
-        defer { precondition(cbpf_enter_network_namespace(home) == 0, "cannot return to the test's own namespace") }
-        return try body()
+        try NetworkNamespace.run(at: "/run/netns/\(name)", body)
     }
 }
 
@@ -83,7 +72,8 @@ final class TestSocket {
 
     /// The next datagram or frame, or nil when none comes within `milliseconds`.
     func receive(milliseconds: Int = 200) throws -> [UInt8]? {
-        guard cbpf_set_receive_timeout(descriptor.rawValue, milliseconds * 1000) == 0 else {
+        var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: milliseconds % 1000 * 1000)
+        guard setsockopt(descriptor.rawValue, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
             throw SystemCallError("setsockopt(SO_RCVTIMEO)", Errno(rawValue: errno))
         }
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -108,9 +98,18 @@ final class TestSocket {
         let socket = try TestSocket(family: AF_PACKET, type: Int32(SOCK_RAW.rawValue))
         let index = if_nametoindex(interface)
         guard index != 0 else { throw SystemCallError("if_nametoindex(\(interface))", Errno(rawValue: errno)) }
-        guard cbpf_bind_packet_socket(socket.descriptor.rawValue, Int32(index)) == 0 else {
-            throw SystemCallError("bind(AF_PACKET)", Errno(rawValue: errno))
+        // struct sockaddr_ll { u16 family; be16 protocol; i32 ifindex; u16 hatype; u8 pkttype,
+        // halen; u8 addr[8]; }, bound to ETH_P_ALL (3): Glibc does not import it.
+        var address = [UInt8](repeating: 0, count: 20)
+        address.withUnsafeMutableBytes {
+            $0.storeBytes(of: UInt16(AF_PACKET), toByteOffset: 0, as: UInt16.self)
+            $0.storeBytes(of: UInt16(3).bigEndian, toByteOffset: 2, as: UInt16.self)
+            $0.storeBytes(of: Int32(index), toByteOffset: 4, as: Int32.self)
         }
+        let bound = address.withUnsafeBytes {
+            Glibc.bind(socket.descriptor.rawValue, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+        }
+        guard bound == 0 else { throw SystemCallError("bind(AF_PACKET)", Errno(rawValue: errno)) }
         return socket
     }
 }

@@ -216,4 +216,24 @@ struct SocketFilterAttachTests {
         #expect(received == [[0x12, 0x34, 0x01, 0x00]])
         #expect(refusal == "setsockopt(SO_DETACH_FILTER): Operation not permitted")
     }
+
+    /// `NetworkNamespace.run` moves the thread there and back, also when the body throws, and
+    /// names the file it cannot open.
+    @Test func networkNamespaceRunReturnsHome() throws {
+        let namespace = try TestNamespace()
+        defer { namespace.delete() }
+        func current() throws -> String {
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/net")
+        }
+        let home = try current()
+        let inside = try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { try current() }
+        #expect(inside != home)
+        #expect(try current() == home)
+        struct Thrown: Error {}
+        #expect(throws: Thrown.self) { try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { throw Thrown() } }
+        #expect(try current() == home)
+        #expect(throws: SystemCallError("open(/run/netns/no-such-namespace)", .noSuchFileOrDirectory)) {
+            try NetworkNamespace.run(at: "/run/netns/no-such-namespace") {}
+        }
+    }
 }
