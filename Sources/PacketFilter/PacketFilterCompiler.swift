@@ -167,8 +167,8 @@ public enum PacketSource: Hashable, Sendable {
     /// the kernel runs it with the packet starting at the transport header, so transport fields
     /// are at offset 0 and IPv4 or IPv6 fields are reached through `SKF_NET_OFF`; the family is
     /// told by the IP version. There is no link layer: the link type is not used, and primitives
-    /// that need one (`ether`, `arp`, `vlan`, `len`, ...) are refused. `ip6 host ::ffff:a.b.c.d`
-    /// also matches IPv4 from a.b.c.d, as an AF_INET6 socket reports it.
+    /// that need one (`ether`, `arp`, `vlan`, `len`, ...) are refused. `host ::ffff:a.b.c.d`
+    /// (without `ip6`) also matches IPv4 from a.b.c.d, as an AF_INET6 socket reports it.
     case inetSocket
 }
 

@@ -33,7 +33,7 @@ struct InetSocketFilterTests {
     /// from [::1]:5353 and IPv4 from 127.0.0.1 and 10.1.2.3:5353, two payloads each.
     @Test(arguments: [
         ("src net 10.0.0.0/8 and udp[8:2] & 0x8000 == 0", 1), ("src host ::1", 2), ("ip6 and udp dst port 5300", 2),
-        ("src host ::ffff:10.1.2.3", 2), ("src net ::ffff:127.0.0.0/104", 2), ("ip6 and udp[8] == 0x80", 1),
+        ("src host ::ffff:10.1.2.3", 2), ("ip6 src host ::ffff:10.1.2.3", 0), ("src net ::ffff:127.0.0.0/104", 2), ("ip6 and udp[8] == 0x80", 1),
         ("udp src port 5353", 4), ("ip6[7] == 64 and ip6[6] == 17", 2), ("dst host ::1 or dst host 127.0.0.1", 6),
         ("udp port 53", 0),
     ])

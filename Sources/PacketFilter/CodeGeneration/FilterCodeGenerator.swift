@@ -459,7 +459,7 @@ struct FilterCodeGenerator {
             let tests = (0..<4).map { Condition.compare(.word, at: base + 4 * UInt32($0), words[$0] & masks[$0], mask: masks[$0]) }
             return .and(carries, Condition.all(tests))
         }
-        guard link.isInetSocket, let mapped = try mappedIPv4(address, prefixLength: prefixLength, direction: direction) else {
+        guard link.isInetSocket, proto == nil, let mapped = try mappedIPv4(address, prefixLength: prefixLength, direction: direction) else {
             return test
         }
         return .or(test, mapped)

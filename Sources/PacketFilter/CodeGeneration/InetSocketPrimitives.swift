@@ -69,7 +69,7 @@ extension FilterCodeGenerator {
         }
     }
 
-    /// An IPv6 host or network inside `::ffff:0:0/96` also matches IPv4 packets from or to the
+    /// An IPv6 host or network inside `::ffff:0:0/96`, without `ip6`, also matches IPv4 packets from or to the
     /// embedded address: an AF_INET6 socket receives IPv4 traffic with such addresses, and
     /// reports its peers in that form, but the kernel hands the filter the IPv4 header.
     func mappedIPv4(_ address: IPv6Address, prefixLength: UInt32, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition? {
