@@ -577,11 +577,28 @@ extension Interpreter {
     static func loadBelowZero(_ offset: Int, _ size: Int, packet: UnsafeRawBufferPointer, metadata: PacketMetadata)
         -> UInt32?
     {
-        if offset >= -0x10_0000 { return load(packet, metadata.networkHeaderOffset &+ offset + 0x10_0000, size) }
+        if offset >= -0x10_0000 {
+            return loadAround(packet, metadata.networkHeaderOffset &+ offset + 0x10_0000, size, metadata)
+        }
         if offset >= -0x20_0000, let header = metadata.linkLayerHeaderOffset {
-            return load(packet, header &+ offset + 0x20_0000, size)
+            return loadAround(packet, header &+ offset + 0x20_0000, size, metadata)
         }
         return nil
+    }
+
+    /// A header-relative load, which may start in `metadata.bytesBeforePacket` (offsets below 0)
+    /// and run on into the packet, as the kernel's check from `skb->head` to the tail allows.
+    static func loadAround(_ packet: UnsafeRawBufferPointer, _ offset: Int, _ size: Int, _ metadata: PacketMetadata)
+        -> UInt32?
+    {
+        if offset >= 0 { return load(packet, offset, size) }
+        let before = metadata.bytesBeforePacket
+        guard offset >= -before.count, offset <= packet.count &- size else { return nil }
+        var value: UInt32 = 0
+        for index in offset..<(offset + size) {
+            value = value << 8 | UInt32(index < 0 ? before[before.count + index] : packet[index])
+        }
+        return value
     }
 
     /// A big-endian load of 1, 2 or 4 bytes, or nil outside the packet.
@@ -603,11 +620,11 @@ extension Interpreter {
     ) -> (a: UInt32, x: UInt32, finished: Bool) {
         // bpf_internal_load_pointer_neg_helper: header-relative loads.
         func network(_ size: Int) -> UInt32? {
-            load(packet, metadata.networkHeaderOffset &+ Int(step.k), size)
+            loadAround(packet, metadata.networkHeaderOffset &+ Int(step.k), size, metadata)
         }
         func link(_ size: Int) -> UInt32? {
             guard let header = metadata.linkLayerHeaderOffset else { return nil }
-            return load(packet, header &+ Int(step.k), size)
+            return loadAround(packet, header &+ Int(step.k), size, metadata)
         }
         let failed = (a: UInt32(0), x: x, finished: true)
         func loaded(_ value: UInt32?) -> (a: UInt32, x: UInt32, finished: Bool) {

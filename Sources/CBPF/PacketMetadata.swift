@@ -41,10 +41,16 @@ public struct PacketMetadata: Hashable, Sendable {
     public var payloadOffset: UInt32 = 0
     /// The value `ld #rand` returns; the kernel draws a new one each time.
     public var random: UInt32 = 0
-    /// Offset of the network header from the first byte of the packet (`SKF_NET_OFF`).
+    /// Offset of the network header from the first byte of the packet (`SKF_NET_OFF`). Negative
+    /// when the header is among ``bytesBeforePacket``: on a UDP or TCP socket the packet starts
+    /// at the transport header and this is minus the IP header's length.
     public var networkHeaderOffset: Int = 0
     /// Offset of the link-layer header, or `nil` when it is not set (`SKF_LL_OFF` loads fail).
     public var linkLayerHeaderOffset: Int? = nil
+    /// The bytes just before the packet's first byte, which only `SKF_NET_OFF` and `SKF_LL_OFF`
+    /// loads reach (the kernel lets them read from `skb->head`): on a UDP or TCP socket, the IP
+    /// header the kernel has already stepped over. Loads that start before these fail.
+    public var bytesBeforePacket: [UInt8] = []
 
     public init() {}
 }

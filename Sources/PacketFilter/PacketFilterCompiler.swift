@@ -19,7 +19,9 @@ public struct PacketFilterCompiler: Sendable {
     public var source: PacketSource
     /// The attach point the program is for: a socket (the default, and AF_PACKET capture), a tc
     /// `cls_bpf` classifier or an iptables `xt_bpf` match, which takes at most 64 instructions.
-    /// (An `xt_bpf` match sees packets from the network header: compile for the RAW link type.)
+    /// (An `xt_bpf` match sees packets from the network header: compile for the RAW link type;
+    /// a UDP or TCP socket's filter sees them from the transport header: use
+    /// ``PacketSource/inetSocket``.)
     public var attachTarget: AttachTarget
     /// Where `ether host NAME` and `net NAME` find their names: the system's databases, as
     /// libpcap, unless set.
@@ -61,6 +63,9 @@ public struct PacketFilterCompiler: Sendable {
     public func compile(_ expression: FilterExpression?) throws(FilterSyntaxError) -> Program {
         guard attachTarget != .seccomp else {
             throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
+        }
+        guard source != .inetSocket || attachTarget == .socket else {
+            throw FilterSyntaxError("a filter for an inet socket attaches to the socket, not to \(attachTarget.rawValue)")
         }
         try checkSnapshotLength()
         let link = try LinkLayer(linkType, source: source)
@@ -158,6 +163,13 @@ public enum PacketSource: Hashable, Sendable {
     /// A capture file written in this byte order: `inbound`, `outbound` and `ifindex` need the
     /// link-layer header to say, and NULL's IPv6 is any BSD's AF_INET6.
     case captureFile(bigEndian: Bool)
+    /// A filter on a UDP or TCP socket (`SO_ATTACH_FILTER` on an AF_INET or AF_INET6 socket):
+    /// the kernel runs it with the packet starting at the transport header, so transport fields
+    /// are at offset 0 and IPv4 or IPv6 fields are reached through `SKF_NET_OFF`; the family is
+    /// told by the IP version. There is no link layer: the link type is not used, and primitives
+    /// that need one (`ether`, `arp`, `vlan`, `len`, ...) are refused. `host ::ffff:a.b.c.d`
+    /// (without `ip6`) also matches IPv4 from a.b.c.d, as an AF_INET6 socket reports it.
+    case inetSocket
 }
 
 extension FilterExpression {

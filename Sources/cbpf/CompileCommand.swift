@@ -13,11 +13,11 @@ struct FilterCompileOptions: ParsableArguments {
     @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Don't optimize, as tcpdump -O.")
     var noOptimize = false
 
-    func compiler(for target: AttachTarget = .socket) throws -> PacketFilterCompiler {
+    func compiler(for target: AttachTarget = .socket, source: PacketSource = .live) throws -> PacketFilterCompiler {
         PacketFilterCompiler(
             linkType: try Self.linkType(named: linktype),
             snapshotLength: snaplen == 0 ? PacketFilterCompiler.defaultSnapshotLength : snaplen, optimizes: !noOptimize,
-            attachTarget: target)
+            source: source, attachTarget: target)
     }
 
     static func linkType(named name: String) throws -> LinkType {
@@ -30,8 +30,8 @@ struct FilterCompileOptions: ParsableArguments {
     }
 
     /// Compiles the words of a tcpdump expression, joined by spaces as tcpdump joins them.
-    func compile(_ words: [String], for target: AttachTarget = .socket) throws -> Program {
-        let compiler = try compiler(for: target)
+    func compile(_ words: [String], for target: AttachTarget = .socket, source: PacketSource = .live) throws -> Program {
+        let compiler = try compiler(for: target, source: source)
         let expression = words.joined(separator: " ")
         do {
             return try compiler.compile(expression)
@@ -63,6 +63,12 @@ struct CompileCommand: ParsableCommand {
         """)
     var target: AttachTarget = .socket
 
+    @Flag(help: """
+        Compile for a UDP or TCP socket's own filter, which sees packets from the transport \
+        header: IP fields through SKF_NET_OFF, no link layer.
+        """)
+    var inetSocket = false
+
     @Argument(help: "The filter expression, in one or several words.")
     var expression: [String] = []
 
@@ -73,9 +79,16 @@ struct CompileCommand: ParsableCommand {
         if target == .seccomp {
             throw ValidationError("--target: packet filters attach to socket, cls_bpf or xt_bpf, not seccomp")
         }
+        if inetSocket && target != .socket {
+            throw ValidationError("--inet-socket: a UDP or TCP socket's filter attaches as a socket filter, not to \(target.rawValue)")
+        }
+        if inetSocket && options.linktype != "EN10MB" {
+            throw ValidationError("--inet-socket: --linktype does not apply, the packets start at the transport header")
+        }
     }
 
     func run() throws {
-        print(output.render(try options.compile(expression, for: target)), terminator: "")
+        let source: PacketSource = inetSocket ? .inetSocket : .live
+        print(output.render(try options.compile(expression, for: target, source: source)), terminator: "")
     }
 }

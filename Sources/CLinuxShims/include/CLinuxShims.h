@@ -236,4 +236,68 @@ struct cbpf_fuzz_reply {
 /// code. Returns the helper's pid, or -1 with errno.
 pid_t cbpf_fuzz_helper_spawn(int *descriptor);
 
+
+// Socket filters: locking, reading back, reuseport groups and packet fanout (Attach, SocketFilter).
+#include <linux/sched.h>
+
+/// The corresponding C call is `setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &value, sizeof value)`.
+static inline int cbpf_lock_socket_filter(int fd, int value) {
+    return setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &value, sizeof value);
+}
+
+/// Copies the socket's classic filter, as it was attached, into `filter` (room for `*count`
+/// instructions) and sets `*count` to its length; with `*count` 0 it only sets the length (0
+/// without a filter). The corresponding C call is
+/// `getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, filter, count)`: the length counts instructions.
+static inline int cbpf_get_socket_filter(int fd, struct sock_filter *filter, unsigned int *count) {
+    socklen_t length = *count;
+    int result = getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, filter, &length);
+    if (result == 0) *count = length;
+    return result;
+}
+
+/// Selects the member of the socket's `SO_REUSEPORT` group that gets each packet. The
+/// corresponding C call is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, ...)`.
+static inline int cbpf_attach_reuseport_filter(int fd, struct sock_filter *filter, unsigned short count) {
+    struct sock_fprog prog = { .len = count, .filter = filter };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+}
+
+/// The corresponding C call is `setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0, 0)`.
+static inline int cbpf_detach_reuseport_filter(int fd) {
+    int unused = 0;
+    return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof unused);
+}
+
+/// The corresponding C call is `setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &1, sizeof(int))`.
+static inline int cbpf_set_reuse_port(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+}
+
+/// `PACKET_FANOUT_CBPF`, the fanout mode whose classic program picks the socket.
+static const unsigned short cbpf_packet_fanout_cbpf = PACKET_FANOUT_CBPF;
+static const unsigned short cbpf_packet_fanout_flag_rollover = PACKET_FANOUT_FLAG_ROLLOVER;
+static const unsigned short cbpf_packet_fanout_flag_defrag = PACKET_FANOUT_FLAG_DEFRAG;
+
+/// Joins the packet socket to fanout group `group` in `mode` with `flags`. The corresponding C
+/// call is `setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &(group | (mode | flags) << 16), ...)`.
+static inline int cbpf_join_packet_fanout(int fd, unsigned short group, unsigned short mode, unsigned short flags) {
+    int argument = (int)group | ((int)(mode | flags) << 16);
+    return setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &argument, sizeof argument);
+}
+
+/// Sets the program of the socket's `PACKET_FANOUT_CBPF` group. The corresponding C call is
+/// `setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog)`.
+static inline int cbpf_set_packet_fanout_filter(int fd, struct sock_filter *filter, unsigned short count) {
+    struct sock_fprog prog = { .len = count, .filter = filter };
+    return setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog);
+}
+
+/// Moves the calling thread into the network namespace `fd` refers to (tests open sockets in
+/// their own namespaces). The corresponding C call is `setns(fd, CLONE_NEWNET)`.
+static inline int cbpf_enter_network_namespace(int fd) {
+    return (int)syscall(SYS_setns, fd, CLONE_NEWNET);
+}
+
 #endif

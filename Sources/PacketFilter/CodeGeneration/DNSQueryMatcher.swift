@@ -16,6 +16,7 @@ struct DNSQueryMatcher {
         guard !link.hasVariableOffsets else {
             throw FilterSyntaxError("'dns qname' is not supported inside a geneve or vxlan tunnel")
         }
+        if link.isInetSocket { return try inetSocketCondition() }
         let net = link.networkOffset.constant
         // IPv4: the UDP header sits after a variable-length IP header, so every later load is
         // relative to X; `positionX` points X at the first byte of the question name.
@@ -45,6 +46,22 @@ struct DNSQueryMatcher {
             nameMatches(positionX: positionX6),
         ])
         return .or(ipv4, ipv6)
+    }
+
+    /// On a UDP socket the UDP header is at offset 0 for both IP versions; the IP header only
+    /// says that the transport is UDP.
+    private func inetSocketCondition() throws(FilterSyntaxError) -> Condition {
+        let net = link.networkOffset
+        let isUDP = Condition.or(
+            .and(try link.carries(LinkLayer.etherTypeIPv4), .compare(.byte, at: net + 9, IPProtocol.udp)),
+            .and(try link.carries(LinkLayer.etherTypeIPv6), .compare(.byte, at: net + 6, IPProtocol.udp)))
+        return .all([
+            isUDP,
+            .compare(.halfword, at: .fixed(2), Self.dnsPort),
+            .not(.compare(.byte, at: .fixed(Self.udpHeaderLength + 2), .bitsSet, 0x80)),
+            .not(.compare(.halfword, at: .fixed(Self.udpHeaderLength + 4), 0)),
+            nameMatches(positionX: [.loadImmediate(.x, Self.udpHeaderLength + Self.dnsHeaderLength)]),
+        ])
     }
 
     /// The name test, with `positionX` setting X to the name's first byte.

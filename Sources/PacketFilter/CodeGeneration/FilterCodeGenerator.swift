@@ -36,6 +36,7 @@ struct FilterCodeGenerator {
     // MARK: Primitives
 
     private mutating func condition(_ primitive: FilterPrimitive) throws(FilterSyntaxError) -> Condition {
+        if link.isInetSocket { try Self.refuseOnInetSocket(primitive) }
         switch primitive {
         case .host(let address, let proto, let direction):
             if case .ethernet = address {} else { try Self.requireAddressDirection(direction, of: "addresses other than 802.11 MAC addresses") }
@@ -145,7 +146,7 @@ struct FilterCodeGenerator {
         case .interfaceIndex(let index):
             // SLL2 records the interface; elsewhere a live socket asks the kernel.
             if link.type == .linuxSLL2 { return .compare(.word, at: 4, index) }
-            guard link.source == .live else {
+            guard link.source == .live || link.isInetSocket else {
                 throw FilterSyntaxError("ifindex not supported on \(link.type.summary ?? link.type.description) when reading savefiles")
             }
             return .test([.loadAncillary(.interfaceIndex, size: .word)], .equal, .constant(index))
@@ -173,7 +174,7 @@ struct FilterCodeGenerator {
         }
     }
 
-    private func abbreviation(_ proto: FilterProtocol) throws(FilterSyntaxError) -> Condition {
+    func abbreviation(_ proto: FilterProtocol) throws(FilterSyntaxError) -> Condition {
         switch proto {
         case .ip: try link.carries(LinkLayer.etherTypeIPv4)
         case .ip6: try link.carries(LinkLayer.etherTypeIPv6)
@@ -453,11 +454,15 @@ struct FilterCodeGenerator {
             let bits = max(0, min(32, Int(prefixLength) - 32 * index))
             return bits == 0 ? 0 : UInt32.max << UInt32(32 - bits)
         }
-        return try byDirection(direction) { isSource in
+        let test = try byDirection(direction) { isSource in
             let base = net + (isSource ? 8 : 24)
             let tests = (0..<4).map { Condition.compare(.word, at: base + 4 * UInt32($0), words[$0] & masks[$0], mask: masks[$0]) }
             return .and(carries, Condition.all(tests))
         }
+        guard link.isInetSocket, proto == nil, let mapped = try mappedIPv4(address, prefixLength: prefixLength, direction: direction) else {
+            return test
+        }
+        return .or(test, mapped)
     }
 
     /// libpcap's `gen_bcmp`: the last four bytes as a word, then the first two.
@@ -472,7 +477,7 @@ struct FilterCodeGenerator {
         link.tunnelledEthernetHeader.map { .and($0, test) } ?? test
     }
 
-    private func byDirection(
+    func byDirection(
         _ direction: FilterDirection?, _ test: (_ isSource: Bool) -> Condition
     ) throws(FilterSyntaxError) -> Condition {
         switch direction {
@@ -532,23 +537,25 @@ struct FilterCodeGenerator {
     private var loadIPv4HeaderLength: [Instruction] { net.ipv4HeaderLengthInX }
 
     func portAtom4(_ offset: UInt32, _ port: UInt32) -> Condition {
-        .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .equal, port)
+        if link.isInetSocket { return .compare(.halfword, at: .fixed(offset), port) }
+        return .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .equal, port)
     }
 
     func portAtom6(_ offset: UInt32, _ port: UInt32) -> Condition {
-        .compare(.halfword, at: net + 40 + offset, port)
+        .compare(.halfword, at: transport6 + offset, port)
     }
 
     private func rangeAtom4(_ offset: UInt32, _ low: UInt32, _ high: UInt32) -> Condition {
-        .and(
+        if link.isInetSocket { return rangeAtom6(offset, low, high) }
+        return .and(
             .compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .greaterOrEqual, low),
             .not(.compareIndirect(loadX: loadIPv4HeaderLength, .halfword, at: net.constant + offset, .greaterThan, high)))
     }
 
     private func rangeAtom6(_ offset: UInt32, _ low: UInt32, _ high: UInt32) -> Condition {
         .and(
-            .compare(.halfword, at: net + 40 + offset, .greaterOrEqual, low),
-            .not(.compare(.halfword, at: net + 40 + offset, .greaterThan, high)))
+            .compare(.halfword, at: transport6 + offset, .greaterOrEqual, low),
+            .not(.compare(.halfword, at: transport6 + offset, .greaterThan, high)))
     }
 
     // MARK: Arithmetic
@@ -602,6 +609,7 @@ struct FilterCodeGenerator {
         case .constant(let k):
             return Value(statements: [.loadImmediate(.a, k)], leadingConstant: k)
         case .length:
+            if link.isInetSocket { throw Self.lengthRefusal("len") }
             return Value(statements: [.loadLength(.a)])
         case .negate(let inner):
             var result = try value(inner, depth: depth)
@@ -665,6 +673,12 @@ struct FilterCodeGenerator {
     private func load(_ proto: FilterProtocol, index: FilterArithmetic, size: Int, depth: Int) throws(FilterSyntaxError) -> Value {
         let loadSize: LoadSize = size == 1 ? .byte : size == 2 ? .halfword : .word
         var result = try value(index, depth: depth)
+        if link.isInetSocket {
+            let header = try inetSocketHeader(proto)
+            result.guards = header.guards + result.guards
+            result.statements += header.base.indexInX + [.loadIndirect(loadSize, offset: header.base.constant)]
+            return result
+        }
         switch proto {
         case .link:
             let header = link.headerOffset

@@ -57,6 +57,12 @@ struct LinkLayer: Sendable {
     init(_ type: LinkType, source: PacketSource = .live) throws(FilterSyntaxError) {
         self.type = type
         self.source = source
+        if source == .inetSocket {
+            // The IP header, through SKF_NET_OFF; the family is told by its version, as on RAW.
+            self.type = .raw
+            payloadOffset = .fixed(SpecialOffset.network)
+            return
+        }
         switch type {
         case .ethernet: (protocolFieldOffset, payloadOffset) = (.fixed(12), .fixed(14))
         case .linuxSLL: (protocolFieldOffset, payloadOffset) = (.fixed(14), .fixed(16))
@@ -78,6 +84,10 @@ struct LinkLayer: Sendable {
                 "link type \(type) is not supported; use one of \(Self.supported.map(\.description).joined(separator: ", "))")
         }
     }
+
+    /// Whether the packets start at the transport header, the IP header before them
+    /// (``PacketSource/inetSocket``).
+    var isInetSocket: Bool { source == .inetSocket }
 
     /// Whether offsets depend on the packet (after `geneve` or `vxlan`, and on 802.11).
     var hasVariableOffsets: Bool { payloadOffset.slot != nil }
@@ -126,8 +136,8 @@ struct LinkLayer: Sendable {
             return .compare(.halfword, at: protocolFieldOffset!, etherType)
         case .raw:
             switch etherType {
-            case Self.etherTypeIPv4: return .compare(.byte, at: 0, 0x40, mask: 0xf0)
-            case Self.etherTypeIPv6: return .compare(.byte, at: 0, 0x60, mask: 0xf0)
+            case Self.etherTypeIPv4: return .compare(.byte, at: payloadOffset, 0x40, mask: 0xf0)
+            case Self.etherTypeIPv6: return .compare(.byte, at: payloadOffset, 0x60, mask: 0xf0)
             default: return .constant(false)
             }
         case .ipv4:
@@ -157,7 +167,7 @@ struct LinkLayer: Sendable {
         let bigEndian: Bool
         switch (type, source) {
         case (.loop, _): bigEndian = true
-        case (_, .live): bigEndian = false
+        case (_, .live), (_, .inetSocket): bigEndian = false
         case (_, .captureFile(let fileIsBigEndian)): bigEndian = fileIsBigEndian
         }
         return .any(families.map { .compare(.word, at: 0, bigEndian ? $0 : $0.byteSwapped) })
