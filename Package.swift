@@ -47,7 +47,10 @@ let package = Package(
             ]
         ),
         // The packet-filter front end: pcap-filter language, Swift DSL, code generation, captures.
-        .target(name: "PacketFilter", dependencies: ["CBPF", "CLinuxShims"]),
+        .target(
+            name: "PacketFilter",
+            dependencies: ["CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // libpcap as the reference for packet filters: its compiler, its verdicts and the packet
         // mutations that compare them. Tests and benchmarks only.
         .target(name: "LibpcapOracle", dependencies: ["CBPF", "PacketFilter", "CPcap", "CBPFFuzz"]),
@@ -63,6 +66,7 @@ let package = Package(
             dependencies: [
                 "CBPF", "CBPFFuzz", "Seccomp", "PacketFilter", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // A launcher that runs a command under a seccomp policy: the README's main job.

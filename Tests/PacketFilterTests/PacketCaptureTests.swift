@@ -28,10 +28,10 @@ struct PacketCaptureTests {
     @Test func capturedFramesAreTheOnesTheInterpreterAccepts() throws {
         for expression in Self.expressions {
             let program = try PacketFilterCompiler().compile(expression)
-            let capture = try PacketCaptureSocket(interface: "lo", filter: program)
+            var capture = try PacketCaptureSocket(interface: "lo", filter: program)
             try Self.send(Self.datagrams)
-            var captured = [PacketCaptureSocket.Frame]()
-            while let frame = try capture.receive(timeout: .milliseconds(200)), captured.count < 100 {
+            var captured = [PacketCaptureSocket.CopiedFrame]()
+            while let frame = try capture.receive(timeout: .milliseconds(500)), captured.count < 100 {
                 captured.append(frame)
             }
             let interpreter = try Interpreter(program)
@@ -56,10 +56,10 @@ struct PacketCaptureTests {
     /// The filter's return value is the snapshot length: the kernel cuts frames to it.
     @Test func framesAreCutToTheSnapshotLength() throws {
         let program = try PacketFilterCompiler(snapshotLength: 40).compile("inbound and udp dst port 47001")
-        let capture = try PacketCaptureSocket(interface: "lo", filter: program)
+        var capture = try PacketCaptureSocket(interface: "lo", filter: program)
         try Self.send(Self.datagrams)
         var lengths = [Int]()
-        while let frame = try capture.receive(timeout: .milliseconds(200)), lengths.count < 100 {
+        while let frame = try capture.receive(timeout: .milliseconds(500)), lengths.count < 100 {
             lengths.append(frame.bytes.count)
         }
         #expect(lengths == [40, 40])
