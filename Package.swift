@@ -107,7 +107,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PacketFilterTests",
-            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport"]
+            dependencies: [
+                "PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.
