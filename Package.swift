@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport", "PacketFilter"]),
     ]
 )
 
