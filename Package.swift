@@ -89,6 +89,12 @@ let package = Package(
             dependencies: ["PacketFilter", "CBPF", "CPcap", "CBPFFuzz", "LibpcapOracle", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PacketFilterComparison"
         ),
+        // cbpf capture -w against tcpdump -w on the same veth traffic (needs root, tcpdump, cbpf).
+        .executableTarget(
+            name: "CaptureBenchmark",
+            dependencies: ["CLinuxShims", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/CaptureBenchmark"
+        ),
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [
