@@ -6,6 +6,8 @@ final class Child {
     let pid: pid_t
     let outputPath: String
     let errorPath: String
+    /// User and system CPU seconds, once it has exited.
+    private(set) var cpuSeconds = 0.0
 
     init(_ arguments: [String], directory: String, name: String) throws {
         outputPath = directory + "/\(name).out"
@@ -44,7 +46,8 @@ final class Child {
     func wait(timeout: Double = 30) -> Int32? {
         let deadline = Sender.now() + timeout
         var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) != pid {
+        var usage = rusage()
+        while wait4(pid, &status, WNOHANG, &usage) != pid {
             if Sender.now() > deadline {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
@@ -52,6 +55,8 @@ final class Child {
             }
             usleep(10_000)
         }
+        cpuSeconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         return status & 0x7F == 0 ? (status >> 8) & 0xFF : nil
     }
 

@@ -42,19 +42,22 @@ struct Compare: ParsableCommand {
         }
         let rateList = rates.split(separator: ",").compactMap { Int($0.filter { $0 != " " }) }
         print("frames of \(frameSize) bytes for \(seconds) s; ring: \(buffer.map { "\($0) KiB for both" } ?? "each tool's default")")
-        print("rate      run  sent/s      tcpdump: captured/s  dropped   cbpf: captured/s  dropped")
+        print("captured/s is frames written to the file per second of sending; dropped is the kernel's count")
+        print("cpu is the capture process's user + system seconds (the kernel's softirq work is not in it)")
+        print("rate      run  sent/s      tcpdump: captured/s  dropped   cpu    cbpf: captured/s  dropped   cpu")
         for rate in rateList {
-            var results = [(sent: Double, tcpdump: Outcome, cbpf: Outcome)]()
+            var results = [(sent: Double, elapsed: Double, tcpdump: Outcome, cbpf: Outcome)]()
             for runNumber in 1 ... runs {
                 let result = try Self.measure(rate: rate, seconds: seconds, frameSize: frameSize, buffer: buffer,
                                               me: me, cbpf: cbpfPath, tcpdump: tcpdump)
                 results.append(result)
-                print(Self.row(rate == 0 ? "max" : String(rate), String(runNumber), result.sent, result.tcpdump, result.cbpf, seconds))
+                print(Self.row(rate == 0 ? "max" : String(rate), String(runNumber), result.sent / result.elapsed,
+                               result.tcpdump, result.cbpf, result.elapsed))
             }
-            let median = results.sorted { $0.sent < $1.sent }[results.count / 2].sent
-            let tcpdumpMedian = results.map(\.tcpdump).sorted { $0.captured < $1.captured }[results.count / 2]
-            let cbpfMedian = results.map(\.cbpf).sorted { $0.captured < $1.captured }[results.count / 2]
-            print(Self.row(rate == 0 ? "max" : String(rate), "med", median, tcpdumpMedian, cbpfMedian, seconds))
+            // The run whose sending rate is the median, whole.
+            let median = results.sorted { $0.sent / $0.elapsed < $1.sent / $1.elapsed }[results.count / 2]
+            print(Self.row(rate == 0 ? "max" : String(rate), "med", median.sent / median.elapsed, median.tcpdump,
+                           median.cbpf, median.elapsed))
         }
     }
 
@@ -62,18 +65,26 @@ struct Compare: ParsableCommand {
         var captured: Int
         var received: Int
         var dropped: Int
+        var cpuSeconds = 0.0
+    }
+
+    static func cpu(_ seconds: Double) -> String {
+        let hundredths = Int((seconds * 100).rounded())
+        return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
     }
 
     static func row(_ rate: String, _ run: String, _ sent: Double, _ tcpdump: Outcome, _ cbpf: Outcome, _ seconds: Double) -> String {
         func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
         return column(rate, 10) + column(run, 5) + column(String(Int(sent)), 12)
             + column(String(Int(Double(tcpdump.captured) / seconds)), 21) + column(String(tcpdump.dropped), 10)
-            + column(String(Int(Double(cbpf.captured) / seconds)), 18) + String(cbpf.dropped)
+            + column(cpu(tcpdump.cpuSeconds), 7)
+            + column(String(Int(Double(cbpf.captured) / seconds)), 18) + column(String(cbpf.dropped), 10)
+            + cpu(cbpf.cpuSeconds)
     }
 
     /// One run: fresh namespaces, both captures on vb, the sender on va, then SIGINT.
     static func measure(rate: Int, seconds: Double, frameSize: Int, buffer: Int?, me: String, cbpf: String,
-                        tcpdump: String) throws -> (sent: Double, tcpdump: Outcome, cbpf: Outcome) {
+                        tcpdump: String) throws -> (sent: Double, elapsed: Double, tcpdump: Outcome, cbpf: Outcome) {
         let stem = "cbpf-bench-\(getpid())-\(UInt32.random(in: 0 ... UInt32.max))"
         let (near, far) = (stem + "-a", stem + "-b")
         let directory = "/tmp/\(stem)"
@@ -114,9 +125,12 @@ struct Compare: ParsableCommand {
         }
         let outcomes = try [tcpdumpChild, cbpfChild].map { child in
             guard child.wait() == 0 else { throw BenchmarkError("a capture failed: \(child.standardError)") }
-            return try outcome(child.standardError)
+            var result = try outcome(child.standardError)
+            result.cpuSeconds = child.cpuSeconds
+            return result
         }
-        return (sent.count == 2 ? sent[0] / sent[1] : 0, outcomes[0], outcomes[1])
+        guard sent.count == 2, sent[1] > 0 else { throw BenchmarkError("the sender printed \(sender.standardOutput)") }
+        return (sent[0], sent[1], outcomes[0], outcomes[1])
     }
 
     /// tcpdump's three lines: "N packets captured", "N packets received by filter", "N packets dropped by kernel".

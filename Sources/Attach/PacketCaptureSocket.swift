@@ -37,11 +37,12 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
             self.blockTimeout = blockTimeout
         }
 
-        /// A ring of about `bufferSize` bytes (as tcpdump's `-B`), in blocks of up to 1 MiB.
+        /// A ring of about `bufferSize` bytes (as tcpdump's `-B`), in at least 8 blocks where
+        /// pages allow (the kernel fills one while the reader has others), of at most 1 MiB.
         public init(bufferSize: Int, blockTimeout: Duration = .milliseconds(100)) {
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             var blockSize = page
-            while blockSize < 1 << 20 && blockSize * 2 <= bufferSize { blockSize *= 2 }
+            while blockSize < 1 << 20 && blockSize * 2 * 8 <= bufferSize { blockSize *= 2 }
             self.init(blockSize: blockSize, blockCount: max(1, bufferSize / blockSize), blockTimeout: blockTimeout)
         }
     }

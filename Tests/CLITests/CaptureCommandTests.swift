@@ -119,8 +119,24 @@ struct CaptureCommandTests {
         for (ours, theirs) in zip(ourLines, tcpdumpLines) {
             #expect(ours == theirs)
         }
+        // What was sent, and nothing else.
+        #expect(ourLines.filter { $0.contains(" IP 10.203.0.1.") && $0.contains(".5555: UDP, length ") }.count == 50)
+        #expect(ourLines.filter { $0.contains(" IP6 fd77::1.") && $0.contains("fd77::2.5555: UDP, length ") }.count == 10)
+        #expect(ourLines.filter { $0.contains(" IP 10.203.0.1 > 10.203.0.2: ICMP echo request, id 17185, seq ") }.count == 5)
+        #expect(ourLines.filter { $0.contains(" IP 10.203.0.2 > 10.203.0.1: ICMP echo reply, id 17185, seq ") }.count == 5)
         print("[cbpf capture] \(reference.count) packets in tcpdump's file and in ours; "
               + "first line: \(ourLines.first ?? ""); last: \(ourLines.last ?? "")")
+    }
+
+    /// Without CAP_NET_RAW (run as nobody through setpriv), the error says what is missing.
+    @Test(.enabled(if: Paths.tool("setpriv") != nil, "skipped: setpriv is missing"))
+    func withoutCapNetRawTheErrorSaysSo() throws {
+        let run = try ProcessRun.run(
+            Paths.tool("setpriv")!,
+            ["--reuid=65534", "--regid=65534", "--clear-groups", try #require(CLI.executablePath), "capture", "-i", "lo", "udp"])
+        #expect(run.exitStatus == 1 && run.standardOutputBytes.isEmpty, "\(run)")
+        #expect(run.standardError.contains(
+            "capturing on lo needs CAP_NET_RAW (run as root): socket(AF_PACKET, SOCK_RAW): Operation not permitted"), "\(run)")
     }
 
     /// The last three lines of standard error: tcpdump's counts.
