@@ -47,7 +47,10 @@ let package = Package(
             ]
         ),
         // The packet-filter front end: pcap-filter language, Swift DSL, code generation, captures.
-        .target(name: "PacketFilter", dependencies: ["CBPF", "CLinuxShims"]),
+        .target(
+            name: "PacketFilter",
+            dependencies: ["CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // libpcap as the reference for packet filters: its compiler, its verdicts and the packet
         // mutations that compare them. Tests and benchmarks only.
         .target(name: "LibpcapOracle", dependencies: ["CBPF", "PacketFilter", "CPcap", "CBPFFuzz"]),
@@ -63,6 +66,7 @@ let package = Package(
             dependencies: [
                 "CBPF", "CBPFFuzz", "Seccomp", "PacketFilter", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // A launcher that runs a command under a seccomp policy: the README's main job.
@@ -85,6 +89,12 @@ let package = Package(
             dependencies: ["PacketFilter", "CBPF", "CPcap", "CBPFFuzz", "LibpcapOracle", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PacketFilterComparison"
         ),
+        // cbpf capture -w against tcpdump -w on the same veth traffic (needs root, tcpdump, cbpf).
+        .executableTarget(
+            name: "CaptureBenchmark",
+            dependencies: ["CLinuxShims", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/CaptureBenchmark"
+        ),
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [
@@ -103,11 +113,14 @@ let package = Package(
         ),
         .testTarget(
             name: "PacketFilterTests",
-            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport"]
+            dependencies: [
+                "PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport", "PacketFilter"]),
     ]
 )
 

@@ -28,10 +28,10 @@ struct PacketCaptureTests {
     @Test func capturedFramesAreTheOnesTheInterpreterAccepts() throws {
         for expression in Self.expressions {
             let program = try PacketFilterCompiler().compile(expression)
-            let capture = try PacketCaptureSocket(interface: "lo", filter: program)
+            var capture = try PacketCaptureSocket(interface: "lo", filter: program)
             try Self.send(Self.datagrams)
-            var captured = [PacketCaptureSocket.Frame]()
-            while let frame = try capture.receive(timeout: .milliseconds(200)), captured.count < 100 {
+            var captured = [PacketCaptureSocket.CopiedFrame]()
+            while let frame = try capture.receive(timeout: .milliseconds(500)), captured.count < 100 {
                 captured.append(frame)
             }
             let interpreter = try Interpreter(program)
@@ -56,13 +56,80 @@ struct PacketCaptureTests {
     /// The filter's return value is the snapshot length: the kernel cuts frames to it.
     @Test func framesAreCutToTheSnapshotLength() throws {
         let program = try PacketFilterCompiler(snapshotLength: 40).compile("inbound and udp dst port 47001")
-        let capture = try PacketCaptureSocket(interface: "lo", filter: program)
+        var capture = try PacketCaptureSocket(interface: "lo", filter: program)
         try Self.send(Self.datagrams)
         var lengths = [Int]()
-        while let frame = try capture.receive(timeout: .milliseconds(200)), lengths.count < 100 {
+        while let frame = try capture.receive(timeout: .milliseconds(500)), lengths.count < 100 {
             lengths.append(frame.bytes.count)
         }
         #expect(lengths == [40, 40])
+    }
+
+    /// Each frame comes with what the ring's header says of it: the original and captured
+    /// lengths, a timestamp in nanoseconds, the interface and the protocol; and the kernel's
+    /// counters count the frames the filter accepted.
+    @Test func framesCarryTheirLengthsTimestampAndInterface() throws {
+        let program = try PacketFilterCompiler(snapshotLength: 50).compile("inbound and udp dst port 47001")
+        var capture = try PacketCaptureSocket(interface: "lo", filter: program)
+        let before = Self.now()
+        try Self.send(Self.datagrams)
+        var frames = [PacketCaptureSocket.CopiedFrame]()
+        while frames.count < 100, try capture.receive(timeout: .milliseconds(500), { frames.append($0.copy) }) > 0 {}
+        let after = Self.now()
+        // "hi" makes a 44-byte frame; "hello world" a 53-byte one, cut to the snapshot length.
+        #expect(frames.map(\.bytes.count) == [44, 50])
+        #expect(frames.map(\.originalLength) == [44, 53])
+        for frame in frames {
+            let time = Double(frame.seconds) + Double(frame.nanoseconds) / 1e9
+            #expect(frame.nanoseconds < 1_000_000_000 && time >= before - 0.001 && time <= after + 0.001)
+            #expect(frame.interfaceIndex == Int32(if_nametoindex("lo")) && frame.protocol == 0x0800)
+            #expect(frame.packetType == 0)  // PACKET_HOST
+        }
+        let statistics = try capture.statistics()
+        #expect(statistics == PacketCaptureSocket.Statistics(packets: 2, drops: 0, freezes: 0))
+    }
+
+    /// A ring too small for what arrives fills up: the kernel drops frames and counts them, and
+    /// every frame the filter accepted is either in the ring or counted as dropped.
+    @Test func aFullRingDropsFramesAndTheKernelCountsThem() throws {
+        let program = try PacketFilterCompiler().compile("udp dst port 47004")
+        var capture = try PacketCaptureSocket(
+            interface: "lo", filter: program,
+            ring: .init(blockSize: Int(sysconf(Int32(_SC_PAGESIZE))), blockCount: 2, blockTimeout: .milliseconds(10)))
+        let sent = 300
+        try Self.send(Array(repeating: (47004, String(repeating: "x", count: 100)), count: sent))
+        var received = 0
+        while received < 10 * sent, try capture.receive(timeout: .milliseconds(300), { _ in received += 1 }) > 0 {}
+        let statistics = try capture.statistics()
+        // On loopback every datagram passes twice: outgoing and incoming.
+        #expect(statistics.packets == UInt64(2 * sent))
+        #expect(statistics.drops > 0 && statistics.freezes > 0)
+        #expect(UInt64(received) + statistics.drops == statistics.packets)
+        print("[TPACKET_V3] 2 pages of ring: \(received) frames delivered, \(statistics.drops) dropped, "
+              + "\(statistics.freezes) freezes, of \(statistics.packets)")
+        // Counters add up across calls, as tcpdump's do.
+        #expect(try capture.statistics() == statistics)
+    }
+
+    /// A ring the kernel cannot have is refused before anything is opened, saying why.
+    @Test func aRingOfOddBlocksIsRefused() throws {
+        let program = try PacketFilterCompiler().compile("udp")
+        #expect {
+            _ = try PacketCaptureSocket(interface: "lo", filter: program, ring: .init(blockSize: 5000, blockCount: 2))
+        } throws: { error in
+            "\(error)".contains("PACKET_RX_RING") && "\(error)".contains("power of two")
+        }
+        #expect {
+            _ = try PacketCaptureSocket(interface: "no-such-if0", filter: program)
+        } throws: { error in
+            "\(error)" == "if_nametoindex(\"no-such-if0\"): No such device"
+        }
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// Sends each datagram from an ordinary UDP socket to 127.0.0.1.

@@ -300,4 +300,137 @@ static inline int cbpf_enter_network_namespace(int fd) {
     return (int)syscall(SYS_setns, fd, CLONE_NEWNET);
 }
 
+// Live capture on a TPACKET_V3 memory-mapped receive ring (Attach's PacketCaptureSocket).
+#include <sys/mman.h>
+#include <poll.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+/// Selects TPACKET_V3 frames for the socket's ring. The corresponding C call is
+/// `setsockopt(fd, SOL_PACKET, PACKET_VERSION, &(int){TPACKET_V3}, sizeof(int))`.
+static inline int cbpf_packet_set_version3(int fd) {
+    int version = TPACKET_V3;
+    return setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version);
+}
+
+/// Creates the receive ring: `block_count` blocks of `block_size` bytes, which the kernel hands
+/// over when full or after `retire_milliseconds`. The corresponding C call is
+/// `setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &(struct tpacket_req3){...}, ...)`.
+static inline int cbpf_packet_set_receive_ring3(int fd, unsigned block_size, unsigned block_count,
+                                                unsigned frame_size, unsigned retire_milliseconds) {
+    struct tpacket_req3 request = { 0 };
+    request.tp_block_size = block_size;
+    request.tp_block_nr = block_count;
+    request.tp_frame_size = frame_size;
+    request.tp_frame_nr = (block_size / frame_size) * block_count;
+    request.tp_retire_blk_tov = retire_milliseconds;
+    return setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &request, sizeof request);
+}
+
+/// Maps the ring shared with the kernel, or returns NULL with errno. The corresponding C call is
+/// `mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)`.
+static inline void *cbpf_map_ring(int fd, unsigned long length) {
+    void *ring = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return ring == MAP_FAILED ? NULL : ring;
+}
+
+/// Whether the kernel has handed the block to user space (`TP_STATUS_USER`), read with acquire
+/// ordering so that the block's frames are visible.
+static inline int cbpf_ring_block_is_ready(const void *block) {
+    const struct tpacket_block_desc *descriptor = block;
+    return (__atomic_load_n(&descriptor->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+}
+
+/// Gives the block back to the kernel (`TP_STATUS_KERNEL`), with release ordering so that the
+/// kernel sees it only after we are done reading.
+static inline void cbpf_ring_block_release(void *block) {
+    struct tpacket_block_desc *descriptor = block;
+    __atomic_store_n(&descriptor->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+/// The number of frames in a ready block.
+static inline unsigned cbpf_ring_block_frame_count(const void *block) {
+    return ((const struct tpacket_block_desc *)block)->hdr.bh1.num_pkts;
+}
+
+/// The offset of a ready block's first frame from the start of the block.
+static inline unsigned cbpf_ring_block_first_frame(const void *block) {
+    return ((const struct tpacket_block_desc *)block)->hdr.bh1.offset_to_first_pkt;
+}
+
+/// One frame's header in a TPACKET_V3 block, with its link-layer address.
+struct cbpf_ring_frame {
+    unsigned next_offset;      /* from this frame to the next in the block; 0 for the last */
+    unsigned seconds;
+    unsigned nanoseconds;
+    unsigned captured_length;  /* tp_snaplen */
+    unsigned original_length;  /* tp_len */
+    unsigned status;           /* TP_STATUS_* */
+    unsigned data_offset;      /* tp_mac: from the frame header to the link-layer header */
+    unsigned short vlan_tci;
+    unsigned short vlan_tpid;
+    int interface_index;       /* sockaddr_ll.sll_ifindex */
+    unsigned short protocol;   /* sockaddr_ll.sll_protocol, host byte order */
+    unsigned short hardware_type; /* sockaddr_ll.sll_hatype, ARPHRD_* */
+    unsigned char packet_type; /* sockaddr_ll.sll_pkttype, PACKET_* */
+};
+
+/// Decodes the frame header at `frame` (a `struct tpacket3_hdr`, followed at
+/// `TPACKET_ALIGN(sizeof(struct tpacket3_hdr))` by a `struct sockaddr_ll`).
+static inline void cbpf_ring_frame_read(const void *frame, struct cbpf_ring_frame *out) {
+    const struct tpacket3_hdr *header = frame;
+    const struct sockaddr_ll *address =
+        (const struct sockaddr_ll *)((const char *)frame + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+    out->next_offset = header->tp_next_offset;
+    out->seconds = header->tp_sec;
+    out->nanoseconds = header->tp_nsec;
+    out->captured_length = header->tp_snaplen;
+    out->original_length = header->tp_len;
+    out->status = header->tp_status;
+    out->data_offset = header->tp_mac;
+    out->vlan_tci = (unsigned short)header->hv1.tp_vlan_tci;
+    out->vlan_tpid = (unsigned short)header->hv1.tp_vlan_tpid;
+    out->interface_index = address->sll_ifindex;
+    out->protocol = ntohs(address->sll_protocol);
+    out->hardware_type = address->sll_hatype;
+    out->packet_type = address->sll_pkttype;
+}
+
+/// The kernel's counters since the last call, which resets them. `packets` counts every frame
+/// the filter accepted, dropped ones included. The corresponding C call is
+/// `getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &(struct tpacket_stats_v3){...}, ...)`.
+static inline int cbpf_packet_statistics3(int fd, unsigned *packets, unsigned *drops, unsigned *freezes) {
+    struct tpacket_stats_v3 statistics = { 0 };
+    socklen_t length = sizeof statistics;
+    int result = getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &statistics, &length);
+    if (result == 0) {
+        *packets = statistics.tp_packets;
+        *drops = statistics.tp_drops;
+        *freezes = statistics.tp_freeze_q_cnt;
+    }
+    return result;
+}
+
+/// The interface's hardware type (`ARPHRD_ETHER`, `ARPHRD_LOOPBACK`, ...), or -1 with errno.
+/// The corresponding C call is `ioctl(fd, SIOCGIFHWADDR, &(struct ifreq){ .ifr_name = name })`.
+static inline int cbpf_interface_hardware_type(int fd, const char *name) {
+    struct ifreq request = { 0 };
+    if (strlen(name) >= IFNAMSIZ) { errno = ENODEV; return -1; }
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, SIOCGIFHWADDR, &request) != 0) return -1;
+    return request.ifr_hwaddr.sa_family;
+}
+
+/// Waits until `fd` is readable or `milliseconds` pass. The corresponding C call is
+/// `poll(&(struct pollfd){ fd, POLLIN }, 1, milliseconds)`; returns its result, with
+/// `*revents` set.
+static inline int cbpf_poll_readable(int fd, int milliseconds, short *revents) {
+    struct pollfd entry = { .fd = fd, .events = POLLIN, .revents = 0 };
+    int result = poll(&entry, 1, milliseconds);
+    *revents = entry.revents;
+    return result;
+}
+
 #endif
