@@ -30,8 +30,9 @@ struct FilterCompileOptions: ParsableArguments {
     }
 
     /// Compiles the words of a tcpdump expression, joined by spaces as tcpdump joins them.
-    func compile(_ words: [String], for target: AttachTarget = .socket) throws -> Program {
-        let compiler = try compiler(for: target)
+    func compile(_ words: [String], for target: AttachTarget = .socket, classID: TrafficControlHandle? = nil) throws -> Program {
+        var compiler = try compiler(for: target)
+        compiler.classID = classID
         do {
             return try compiler.compile(words.joined(separator: " "))
         } catch {
@@ -58,9 +59,13 @@ struct CompileCommand: ParsableCommand {
 
     @Option(help: """
         The attach point: socket (also AF_PACKET), cls_bpf, or xt_bpf, which takes at most 64 \
-        instructions and sees packets from the IP header (use --linktype RAW).
+        instructions and sees packets from the IP header (use --linktype RAW). A cls_bpf program \
+        returns -1 on a match (the filter's classid), or --classid's class.
         """)
     var target: AttachTarget = .socket
+
+    @Option(help: "cls_bpf only: the class MAJ:MIN (hexadecimal, as tc writes it) that a match returns.")
+    var classid: TrafficControlHandle?
 
     @Argument(help: "The filter expression, in one or several words.")
     var expression: [String] = []
@@ -72,9 +77,12 @@ struct CompileCommand: ParsableCommand {
         if target == .seccomp {
             throw ValidationError("--target: packet filters attach to socket, cls_bpf or xt_bpf, not seccomp")
         }
+        if classid != nil && target != .trafficControl {
+            throw ValidationError("--classid: a class applies to --target cls_bpf only")
+        }
     }
 
     func run() throws {
-        print(output.render(try options.compile(expression, for: target)), terminator: "")
+        print(output.render(try options.compile(expression, for: target, classID: classid)), terminator: "")
     }
 }
