@@ -24,7 +24,8 @@ public struct BPFFilter: Hashable, Sendable {
     public var program: [RawInstruction]
     /// The class a return value of -1 means (`TCA_BPF_CLASSID`), if any.
     public var classID: TrafficControlHandle?
-    /// A name shown by `tc filter show` (`TCA_BPF_NAME`), at most 255 bytes.
+    /// `TCA_BPF_NAME`, at most 255 bytes. The kernel keeps a name only for eBPF programs: a
+    /// classic program's is dropped (`cls_bpf_prog_from_ops`), so listed filters have none.
     public var name: String?
 
     /// `ETH_P_ALL`: every protocol.
