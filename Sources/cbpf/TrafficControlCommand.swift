@@ -81,8 +81,7 @@ struct FilterPlace {
 
 /// How cbpf marks the filters it attaches: by their handle, which cls_bpf lets the caller choose
 /// (the kernel keeps no name for a classic program). A handle `0xcbf0nnnn` is a filter attached
-/// by cbpf,
-/// `0xcbf1nnnn` one whose attach created the clsact qdisc.
+/// by cbpf, `0xcbf1nnnn` one whose attach created the clsact qdisc.
 enum FilterOwnership {
     static let attached: UInt32 = 0xCBF0_0000
     static let createdQdisc: UInt32 = 0xCBF1_0000
