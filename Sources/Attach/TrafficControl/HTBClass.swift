@@ -7,7 +7,9 @@ public struct HTBClass: Hashable, Sendable {
     public var interfaceIndex: Int32
     /// The class's id, `MAJ:MIN` with MAJ the qdisc's.
     public var classID: TrafficControlHandle
-    /// The qdisc's handle (`MAJ:`) or a parent class.
+    /// The qdisc's handle (`MAJ:`) or a parent class. The kernel lists a top-level class with
+    /// the parent `root` (as `tc class show` prints it); listing gives the qdisc's handle, as
+    /// the class was added.
     public var parent: TrafficControlHandle
     /// The guaranteed rate, in bytes per second; not 0.
     public var rate: UInt64
@@ -72,7 +74,7 @@ public struct HTBClass: Hashable, Sendable {
     init(_ message: TrafficControlMessage) throws(NetlinkDecodingError) {
         interfaceIndex = message.interfaceIndex
         classID = TrafficControlHandle(rawValue: message.handle)
-        parent = message.parent
+        parent = message.parent == .root ? TrafficControlHandle(major: classID.major, minor: 0) : message.parent
         let options = try message.options()
         guard let parameters = options[type: UInt16(TCA_HTB_PARMS)], parameters.payload.count >= MemoryLayout<tc_htb_opt>.size
         else { throw NetlinkDecodingError("HTB class \(classID) has no TCA_HTB_PARMS") }
