@@ -109,7 +109,7 @@ public struct BPFFilter: Hashable, Sendable {
             name: options[type: UInt16(TCA_BPF_NAME)]?.string)
     }
 
-    var requestName: String { "bpf filter \(priority == 0 ? "" : "priority \(priority) ")handle \(handle)" }
+    var requestName: String { "bpf filter \(priority == 0 ? "" : "priority \(priority) ")handle 0x\(String(handle, radix: 16))" }
 }
 
 extension TrafficControl {
