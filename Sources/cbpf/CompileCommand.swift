@@ -80,6 +80,7 @@ struct CompileCommand: ParsableCommand {
         if classid != nil && target != .trafficControl {
             throw ValidationError("--classid: a class applies to --target cls_bpf only")
         }
+        try options.checkSnapshotLengthApplies(to: target)
     }
 
     func run() throws {

@@ -21,6 +21,16 @@ struct TrafficControlCommand: ParsableCommand {
     )
 }
 
+extension FilterCompileOptions {
+    /// A cls_bpf program returns a class on a match, not a length: `--snaplen` has no meaning there.
+    func checkSnapshotLengthApplies(to target: AttachTarget) throws {
+        if target == .trafficControl && snaplen != PacketFilterCompiler.defaultSnapshotLength {
+            throw ValidationError(
+                "--snaplen: a cls_bpf program returns a class on a match (-1, the filter's classid), not a length")
+        }
+    }
+}
+
 /// Where a filter goes: `dev IFACE ingress`, `dev IFACE egress` or `dev IFACE parent MAJ:MIN`,
 /// as tc writes it; the words after it are the rest of the command line.
 struct FilterPlace {
@@ -127,6 +137,10 @@ struct TrafficControlAttachCommand: ParsableCommand {
 
     @Argument(help: "dev IFACE (ingress | egress | parent MAJ:MIN), then the filter expression.")
     var words: [String] = []
+
+    func validate() throws {
+        try options.checkSnapshotLengthApplies(to: .trafficControl)
+    }
 
     func run() throws {
         let (place, expression) = try FilterPlace.parse(words, hookRequired: true)

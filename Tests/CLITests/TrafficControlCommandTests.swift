@@ -125,7 +125,14 @@ struct TrafficControlCommandTests {
         #expect(try namespace.run("tc", "qdisc", "show", "dev", "veth0").contains("clsact"))
     }
 
-    @Test func htbClassCountsMatchWhatCbpfRunSays() throws {
+    /// How a match reaches class 1:10: the filter's classid (`cbpf tc attach --classid`), or the
+    /// program's return value (`cbpf compile --target cls_bpf --classid`, attached with `--bytecode`).
+    enum ClassChoice: CaseIterable {
+        case filtersClassID, compiledClass
+    }
+
+    @Test(arguments: ClassChoice.allCases)
+    func htbClassCountsMatchWhatCbpfRunSays(choice: ClassChoice) throws {
         let local = try Namespace()
         defer { local.delete() }
         let peer = try Namespace()
@@ -143,10 +150,17 @@ struct TrafficControlCommandTests {
             try local.run("tc", "class", "add", "dev", "veth0", "parent", "1:", "classid", "1:\(minor)", "htb", "rate", "10mbit")
         }
         let expression = "udp dst port 53 or udp[8] == 0x68"
-        let attach = try local.cbpf(["tc", "attach", "dev", "veth0", "parent", "1:", "--classid", "1:10", expression])
+        let attach: ProcessRun
+        switch choice {
+        case .filtersClassID:
+            attach = try local.cbpf(["tc", "attach", "dev", "veth0", "parent", "1:", "--classid", "1:10", expression])
+        case .compiledClass:
+            let compiled = try CLI.succeed(["compile", "--target", "cls_bpf", "--classid", "1:10", expression]).trimmedOutput
+            attach = try local.cbpf(["tc", "attach", "dev", "veth0", "parent", "1:", "--bytecode", compiled])
+        }
         try #require(attach.succeeded, "\(attach)")
         let listing = try local.run("tc", "filter", "show", "dev", "veth0", "parent", "1:")
-        #expect(listing.contains("flowid 1:10"), "\(listing)")
+        #expect(listing.contains("flowid 1:10") == (choice == .filtersClassID), "\(listing)")
         let bytecode = try #require(Self.bytecodes(in: listing).first)
 
         let datagrams: [(port: UInt16, payload: String)] = [(53, "hi"), (53, "x"), (54, "hi"), (54, "x"), (5353, "x")]
@@ -216,5 +230,28 @@ struct TrafficControlCommandTests {
                            10, 98, 0, 1, 10, 98, 0, 2]
         let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
         return ethernet + ip + udp + payload
+    }
+}
+
+/// `cbpf compile --target cls_bpf`: what a match returns, and the options that do not apply.
+/// (The kernel reads those return values in `TrafficControlCommandTests` and `ClsBPFTests`.)
+struct ClsBPFCompileCommandTests {
+    @Test func aMatchReturnsMinusOneOrTheClassAskedFor() throws {
+        #expect(try CLI.succeed(["compile", "--target", "cls_bpf", "ip"]).trimmedOutput.hasSuffix(",6 0 0 4294967295,6 0 0 0"))
+        #expect(try CLI.succeed(["compile", "--target", "cls_bpf", "--classid", "1:10", "ip"]).trimmedOutput
+            .hasSuffix(",6 0 0 \(0x1_0010),6 0 0 0"))
+        #expect(try CLI.succeed(["compile", "ip"]).trimmedOutput.hasSuffix(",6 0 0 262144,6 0 0 0"))
+        #expect(try CLI.succeed(["compile", "--target", "cls_bpf"]).trimmedOutput == "1,6 0 0 4294967295")
+    }
+
+    @Test func optionsThatDoNotApplyAreRefused() throws {
+        try CLI.fail(["compile", "--classid", "1:10", "ip"], mentioning: ["--classid", "cls_bpf"])
+        try CLI.fail(["compile", "--target", "xt_bpf", "--classid", "1:10", "ip"], mentioning: ["--classid", "cls_bpf"])
+        try CLI.fail(["compile", "--target", "cls_bpf", "--snaplen", "96", "ip"], mentioning: ["--snaplen", "class"])
+        try CLI.fail(["compile", "--target", "cls_bpf", "--classid", "0:0", "ip"], mentioning: ["0:0", "no match"])
+        try CLI.fail(["compile", "--target", "cls_bpf", "--classid", "ffff:ffff", "ip"], mentioning: ["ffff:ffff"])
+        try CLI.fail(["compile", "--target", "cls_bpf", "--classid", "1:x", "ip"], mentioning: ["--classid"])
+        try CLI.fail(["tc", "attach", "--snaplen", "96", "dev", "lo", "ingress", "ip"], mentioning: ["--snaplen"])
+        try CLI.fail(["tc", "show"], mentioning: ["dev IFACE"])
     }
 }

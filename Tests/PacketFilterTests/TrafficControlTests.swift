@@ -193,4 +193,21 @@ struct TrafficControlTests {
         #expect(try tc.bpfFilters(interfaceIndex: index, parent: .ingress) == [filter])
         #expect(try !link.local.run("tc", "filter", "show", "dev", "veth0", "ingress").contains("named"))
     }
+
+    /// The class ids tc writes, read by tc into filters and listed back by us from the kernel,
+    /// are what `TrafficControlHandle` reads from the same text.
+    @Test func handlesReadAsTCReadsThem() throws {
+        let link = try TestVethPair()
+        defer { link.delete() }
+        try link.local.run("tc", "qdisc", "add", "dev", "veth0", "clsact")
+        let texts = ["1:10", "1:", ":10", "A:b", "ffff:fff2", "10:ffff", "beef:1"]
+        for (priority, text) in texts.enumerated() {
+            try link.local.run("tc", "filter", "add", "dev", "veth0", "ingress", "prio", "\(priority + 1)", "bpf",
+                               "bytecode", "1,6 0 0 0", "classid", text)
+        }
+        let tc = try TrafficControl(networkNamespace: FilePath(link.local.path))
+        let listed = try tc.bpfFilters(interfaceIndex: tc.interfaceIndex(named: "veth0"), parent: .ingress)
+            .sorted { $0.priority < $1.priority }
+        #expect(listed.map(\.classID) == texts.map { TrafficControlHandle($0) })
+    }
 }
