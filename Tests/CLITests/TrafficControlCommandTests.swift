@@ -125,6 +125,20 @@ struct TrafficControlCommandTests {
         #expect(try namespace.run("tc", "qdisc", "show", "dev", "veth0").contains("clsact"))
     }
 
+    @Test func aQdiscOthersStillUseStays() throws {
+        let namespace = try Namespace()
+        defer { namespace.delete() }
+        try namespace.run("ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
+        let attach = try namespace.cbpf(["tc", "attach", "dev", "veth0", "ingress", "ip"])
+        #expect(attach.succeeded && attach.trimmedOutput.contains("handle 0xcbf10001"), "\(attach)")
+        try namespace.run("tc", "filter", "add", "dev", "veth0", "egress", "prio", "3", "bpf", "bytecode", "1,6 0 0 0")
+        let detach = try namespace.cbpf(["tc", "detach", "dev", "veth0", "ingress"])
+        #expect(detach.succeeded && detach.standardError.contains("the clsact qdisc of veth0 stays"), "\(detach)")
+        #expect(try namespace.run("tc", "filter", "show", "dev", "veth0", "ingress").isEmpty)
+        #expect(Self.bytecodes(in: try namespace.run("tc", "filter", "show", "dev", "veth0", "egress")) == ["1,6 0 0 0"])
+        #expect(try namespace.run("tc", "qdisc", "show", "dev", "veth0").contains("clsact"))
+    }
+
     /// How a match reaches class 1:10: the filter's classid (`cbpf tc attach --classid`), or the
     /// program's return value (`cbpf compile --target cls_bpf --classid`, attached with `--bytecode`).
     enum ClassChoice: CaseIterable {
