@@ -76,7 +76,8 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         """
         The architectures the filter covers, comma-separated (native, x86_64, x86, x32, aarch64, ...). \
-        Calls of any other convention are killed. Must include this machine's.
+        Calls of any other convention get the policy's foreign-architecture action (KILL_PROCESS \
+        unless the policy says otherwise). Must include this machine's.
         """, valueName: "arch"))
     var arch: String?
 
@@ -92,24 +93,18 @@ struct PolicyOptions: ParsableArguments {
     /// The architectures of `--arch`, or `nil` when it is not given.
     func architectures() throws -> [SeccompArchitecture]? {
         guard let arch else { return nil }
-        var result = [SeccompArchitecture]()
-        for name in arch.split(separator: ",").map(\.trimmed) where !name.isEmpty {
-            guard let architecture = SeccompArchitecture(name: name) else {
-                let known = (["native"] + SeccompArchitecture.all.map(\.name)).joined(separator: ", ")
-                throw ValidationError("--arch: unknown architecture \"\(name)\": expected one of \(known)")
-            }
-            guard architecture.isSupportedByLibseccomp else {
-                throw ValidationError(
-                    "--arch: the installed libseccomp \(LibseccompVersion.current) does not know \(architecture)")
-            }
-            if !result.contains(architecture) { result.append(architecture) }
+        let result: [SeccompArchitecture]
+        do {
+            result = try SeccompArchitecture.list(parsing: arch)
+        } catch {
+            throw ValidationError("--arch: \(error)")
         }
-        guard !result.isEmpty else { throw ValidationError("--arch: name at least one architecture") }
         let native = SeccompArchitecture.native
         guard result.contains(native) else {
             throw ValidationError(
                 "--arch \(arch) leaves out this machine's architecture, \(native): the command's own "
-                    + "system calls would get the foreign-architecture action (KILL) and it could not even start")
+                    + "system calls would get the foreign-architecture action (KILL_PROCESS unless the policy says otherwise) "
+                    + "and it could not even start")
         }
         return result
     }
@@ -123,7 +118,7 @@ struct PolicyOptions: ParsableArguments {
             if word.hasPrefix("@") {
                 guard let group = SyscallGroup(named: word) else {
                     let known = SyscallGroup.all.map(\.description).joined(separator: " ")
-                    throw ValidationError("--allow: unknown group \"\(word)\": systemd's groups are \(known)")
+                    throw ValidationError("--allow: unknown group \(quotedExcerpt(word)): systemd's groups are \(known)")
                 }
                 targets.append(.group(group))
             } else if let number = Int32(word) {
@@ -156,10 +151,6 @@ struct PolicyOptions: ParsableArguments {
         var base = try basePolicy(architectures: architectures)
         if let denyAction { base.defaultAction = denyAction.action }
         let policy = Self.prepending(allowed, to: base)
-        let source = self.policy ?? profile
-        for warning in policy.warnings {
-            printError("sandbox-launch: \(source.map { "\($0): " } ?? "")warning: \(warning)")
-        }
         let program: Program
         let resolved: ResolvedSeccompPolicy
         do {
@@ -176,37 +167,28 @@ struct PolicyOptions: ParsableArguments {
 
     /// The policy before `--deny-action` and `--allow`.
     func basePolicy(architectures: [SeccompArchitecture]?) throws(LaunchError) -> SeccompPolicy {
+        var source: SeccompPolicySource
         if let path = policy {
-            let text = try readTextFile(path)
-            var parsed: SeccompPolicy
-            do {
-                // Checked as written first, so that errors point at the file's line and column.
-                parsed = try SeccompPolicy(parsing: text, validate: architectures == nil)
-            } catch {
-                throw LaunchError("\(path):\(error.line):\(error.column): \(error.what): \(error.why)")
-            }
-            if let architectures { parsed.architectures = architectures }
-            return parsed
-        }
-        if let name = profile {
+            source = SeccompPolicySource(policyText: try readTextFile(path), name: path)
+        } else if let name = profile {
             let path = try Self.profilePath(name)
-            var options = OCIProfileImportOptions()
+            source = SeccompPolicySource(ociProfile: try readTextFile(path), name: path)
             // As runc does: calls newer than libseccomp's table fail with ENOSYS, not EPERM.
-            options.unknownSyscallsFailWithENOSYS = true
-            if let architectures { options.cover(exactly: architectures) }
-            let imported: OCIProfileImport
-            do {
-                imported = try OCISeccompProfile(json: readTextFile(path)).policy(options: options)
-            } catch let error as OCIProfileError {
-                throw LaunchError("\(path): \(error)")
-            } catch {
-                throw LaunchError("\(error)")
-            }
-            for warning in imported.warnings { printError("sandbox-launch: \(path): warning: \(warning)") }
-            return imported.policy
+            source.unknownSyscallsFailWithENOSYS = true
+        } else {
+            let deny = denyAction?.action ?? .errno(ErrnoCode.EPERM.rawValue)
+            return (preset ?? .service).policy(deny: deny, architectures: architectures ?? [.native])
         }
-        let deny = denyAction?.action ?? .errno(ErrnoCode.EPERM.rawValue)
-        return (preset ?? .service).policy(deny: deny, architectures: architectures ?? [.native])
+        source.architectures = architectures
+        do {
+            let (policy, warnings) = try source.load()
+            for warning in warnings { printError("sandbox-launch: \(source.name): warning: \(warning)") }
+            return policy
+        } catch where error.concernsArchitectures {
+            throw LaunchError("--arch \(arch ?? ""): \(error.message)", exitCode: 64)
+        } catch {
+            throw LaunchError("\(error)")
+        }
     }
 
     /// The path of `--profile`: a file, or for `docker-default` a copy of Docker's profile (the

@@ -130,19 +130,13 @@ private enum Lexer {
     /// The value of an unsigned literal: `0x` hexadecimal, `0b` binary, `0` octal, or decimal,
     /// as bpf_exp.l reads them.
     static func value(of literal: String, at position: SourcePosition) throws(AssemblyError) -> UInt32 {
-        let lowercased = literal.lowercased()
-        let (digits, radix): (Substring, Int) =
-            if lowercased.hasPrefix("0x") { (lowercased.dropFirst(2), 16) }
-            else if lowercased.hasPrefix("0b") { (lowercased.dropFirst(2), 2) }
-            else if lowercased.count > 1 && lowercased.hasPrefix("0") { (lowercased.dropFirst(), 8) }
-            else { (Substring(lowercased), 10) }
-        guard !digits.isEmpty, digits.allSatisfy({ $0.hexDigitValue.map { $0 < radix } ?? false }) else {
+        do {
+            return try parseInteger(literal, style: .c(binary: true))
+        } catch .tooLarge {
+            throw AssemblyError(.numberOutOfRange(literal), at: position)
+        } catch {
             throw AssemblyError(.invalidNumber(literal), at: position)
         }
-        guard let value = UInt32(digits, radix: radix) else {
-            throw AssemblyError(.numberOutOfRange(literal), at: position)
-        }
-        return value
     }
 }
 

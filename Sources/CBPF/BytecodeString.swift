@@ -204,35 +204,35 @@ extension RawInstruction {
 enum RawInstructionText {
     /// The value of a string of ASCII digits, or `nil` when it is not one or exceeds `UInt64`.
     static func decimal<Text: StringProtocol>(_ text: Text) -> UInt64? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ (0x30 ... 0x39).contains($0) }) else { return nil }
-        return UInt64(text)
+        try? parseInteger(text, style: .decimal)
     }
 
     /// A field value written in decimal, as tc, iptables and `tcpdump -ddd` write them.
     static func value<Text: StringProtocol>(decimal text: Text, for field: RawInstruction.Field) throws(RawInstruction.FieldError) -> UInt32 {
-        guard !text.isEmpty else { throw RawInstruction.FieldError(field: field, text: "", problem: .missing) }
-        guard text.utf8.allSatisfy({ (0x30 ... 0x39).contains($0) }) else {
-            throw RawInstruction.FieldError(field: field, text: String(text), problem: .notDecimal)
-        }
-        return try checked(UInt64(text), text: text, for: field)
+        try value(text, style: .decimal, for: field, otherwise: .notDecimal)
     }
 
     /// A field value written as a C integer literal, as `tcpdump -dd` writes them.
     static func value<Text: StringProtocol>(cLiteral text: Text, for field: RawInstruction.Field) throws(RawInstruction.FieldError) -> UInt32 {
+        try value(text, style: .c(binary: false), for: field, otherwise: .notCInteger)
+    }
+
+    private static func value<Text: StringProtocol>(
+        _ text: Text, style: IntegerLiteralStyle, for field: RawInstruction.Field, otherwise problem: RawInstruction.FieldError.Problem
+    ) throws(RawInstruction.FieldError) -> UInt32 {
         guard !text.isEmpty else { throw RawInstruction.FieldError(field: field, text: "", problem: .missing) }
-        let lowered = text.lowercased()
-        let (digits, radix) = if lowered.hasPrefix("0x") {
-            (lowered.dropFirst(2), 16)
-        } else if lowered.count > 1, lowered.hasPrefix("0") {
-            (lowered.dropFirst(), 8)
-        } else {
-            (lowered.dropFirst(0), 10)
+        let value: UInt64
+        do {
+            value = try parseInteger(text, style: style)
+        } catch .tooLarge {
+            throw RawInstruction.FieldError(field: field, text: String(text), problem: .tooLarge)
+        } catch {
+            throw RawInstruction.FieldError(field: field, text: String(text), problem: problem)
         }
-        let isDigit: (Character) -> Bool = { $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true }
-        guard !digits.isEmpty, digits.allSatisfy(isDigit) else {
-            throw RawInstruction.FieldError(field: field, text: String(text), problem: .notCInteger)
+        guard value <= UInt64(field.maximum) else {
+            throw RawInstruction.FieldError(field: field, text: String(text), problem: .tooLarge)
         }
-        return try checked(UInt64(digits, radix: radix), text: text, for: field)
+        return UInt32(value)
     }
 
     /// `code jt jf k` from four decimal tokens.
@@ -242,14 +242,6 @@ enum RawInstructionText {
             values.append(try value(decimal: token, for: field))
         }
         return RawInstruction(fieldValues: values)
-    }
-
-    /// `value` when it fits the field; `nil` means the digits overflowed `UInt64`.
-    private static func checked<Text: StringProtocol>(_ value: UInt64?, text: Text, for field: RawInstruction.Field) throws(RawInstruction.FieldError) -> UInt32 {
-        guard let value, value <= UInt64(field.maximum) else {
-            throw RawInstruction.FieldError(field: field, text: String(text), problem: .tooLarge)
-        }
-        return UInt32(value)
     }
 }
 

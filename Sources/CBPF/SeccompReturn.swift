@@ -110,7 +110,7 @@ public struct AuditArchitecture: RawRepresentable, Hashable, Sendable, CustomStr
             self = match.architecture
         } else if lowered == "i386" || lowered == "i686" {
             self = .x86
-        } else if let value = parseUnsigned32(lowered) {
+        } else if let value = try? parseInteger(lowered, style: .c(binary: true), as: UInt32.self) {
             self.init(rawValue: value)
         } else {
             return nil
@@ -120,13 +120,4 @@ public struct AuditArchitecture: RawRepresentable, Hashable, Sendable, CustomStr
     public var description: String {
         Self.byName.first(where: { $0.architecture == self })?.name ?? "0x" + String(rawValue, radix: 16)
     }
-}
-
-/// Parses a decimal, `0x` hexadecimal, `0b` binary or leading-`0` octal number of 32 bits.
-func parseUnsigned32(_ text: String) -> UInt32? {
-    let lowered = text.lowercased()
-    if lowered.hasPrefix("0x") { return UInt32(lowered.dropFirst(2), radix: 16) }
-    if lowered.hasPrefix("0b") { return UInt32(lowered.dropFirst(2), radix: 2) }
-    if lowered.count > 1, lowered.hasPrefix("0") { return UInt32(lowered.dropFirst(), radix: 8) }
-    return UInt32(lowered)
 }

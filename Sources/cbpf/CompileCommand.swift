@@ -24,7 +24,7 @@ struct FilterCompileOptions: ParsableArguments {
         let supported = PacketFilterCompiler.supportedLinkTypes
         guard let type = LinkType(name: name), supported.contains(type) else {
             throw InputError(
-                "--linktype: unsupported link type \"\(name)\"; use one of \(supported.compactMap(\.name).joined(separator: ", "))")
+                "--linktype: unsupported link type \(quotedExcerpt(name)); use one of \(supported.compactMap(\.name).joined(separator: ", "))")
         }
         return type
     }
@@ -33,10 +33,11 @@ struct FilterCompileOptions: ParsableArguments {
     func compile(_ words: [String], for target: AttachTarget = .socket, classID: TrafficControlHandle? = nil) throws -> Program {
         var compiler = try compiler(for: target)
         compiler.classID = classID
+        let expression = words.joined(separator: " ")
         do {
-            return try compiler.compile(words.joined(separator: " "))
+            return try compiler.compile(expression)
         } catch {
-            throw InputError("filter expression \"\(words.joined(separator: " "))\": \(error)")
+            throw InputError("filter expression \(quotedExcerpt(expression)): \(error)")
         }
     }
 }

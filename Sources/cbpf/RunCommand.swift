@@ -62,7 +62,7 @@ struct RunCommand: ParsableCommand {
         if name.lowercased() == "x32" { number |= 0x4000_0000 }
         let arguments = try parseSystemCallArguments(args)
         let pointer = try ip.map { text -> UInt64 in
-            guard let value = parseUnsigned64(text) else { throw InputError("--ip \"\(text)\" is not a number") }
+            guard let value = parseUnsigned64(text) else { throw InputError("--ip \(quotedExcerpt(text)) is not a number") }
             return value
         } ?? 0
         return SeccompData(number: number, architecture: architecture.rawValue,
@@ -81,27 +81,25 @@ func parseSystemCallArguments(_ text: String?) throws -> [UInt64] {
     guard let text else { return [] }
     let fields = text.split(separator: ",", omittingEmptySubsequences: false)
     guard fields.count <= 6 else {
-        throw InputError("--args \"\(text)\": \(fields.count) arguments: a system call has at most six")
+        throw InputError("--args \(quotedExcerpt(text)): \(fields.count) arguments: a system call has at most six")
     }
     return try fields.enumerated().map { index, field -> UInt64 in
         let trimmed = field.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             throw InputError(
-                "--args \"\(text)\": argument \(index) is empty: give a number for each of arg0 to arg\(fields.count - 1), "
+                "--args \(quotedExcerpt(text)): argument \(index) is empty: give a number for each of arg0 to arg\(fields.count - 1), "
                     + "or leave out the arguments at the end")
         }
         guard let value = parseUnsigned64(trimmed) else {
-            throw InputError("--args \"\(text)\": argument \(index) \"\(field)\" is not a 64-bit number")
+            throw InputError("--args \(quotedExcerpt(text)): argument \(index) \(quotedExcerpt(field)) is not a 64-bit number "
+                + "(decimal, 0x, 0o or 0b, optionally negative; no leading zero, which C would read as octal)")
         }
         return value
     }
 }
 
 func parseUnsigned64(_ text: String) -> UInt64? {
-    let lowered = text.lowercased()
-    if lowered.hasPrefix("0x") { return UInt64(lowered.dropFirst(2), radix: 16) }
-    if lowered.hasPrefix("-"), let negative = Int64(lowered) { return UInt64(bitPattern: negative) }
-    return UInt64(lowered)
+    try? parseInteger(text, style: .prefixed)
 }
 
 func parseHex(_ text: String) throws -> [UInt8] {

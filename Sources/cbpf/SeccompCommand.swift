@@ -49,168 +49,52 @@ struct PolicyInput: ParsableArguments {
     ///
     /// Errors in the input start with its name: `FILE:LINE:COLUMN: what: why`.
     func load(architectures: [SeccompArchitecture]?) throws -> SeccompPolicy {
-        if let path = profile {
-            var options = OCIProfileImportOptions()
-            options.capabilities = try capabilities()
-            if let architectures { options.cover(exactly: architectures) }
-            let imported: OCIProfileImport
-            do {
-                imported = try OCISeccompProfile(json: readText(path, limit: .policy)).policy(options: options)
-            } catch let error as OCIProfileError {
-                throw InputError(located(error))
-            }
-            for warning in imported.warnings { printError("\(sourceName): warning: \(warning)") }
-            let policy = imported.policy
-            do {
-                try policy.validate()
-            } catch {
-                throw InputError("\(sourceName): \(error)")
-            }
+        var source = if let profile {
+            SeccompPolicySource(ociProfile: try readText(profile, limit: .policy), name: sourceName)
+        } else {
+            SeccompPolicySource(policyText: try readText(policy ?? "-", limit: .policy), name: sourceName)
+        }
+        source.architectures = architectures
+        source.capabilities = try capabilities()
+        do {
+            let (policy, warnings) = try source.load()
+            for warning in warnings { printError("\(sourceName): warning: \(warning)") }
             return policy
-        }
-        let parsed = try loadText(architectures: architectures)
-        for warning in parsed.warnings { printError("\(sourceName): warning: \(warning)") }
-        return parsed
-    }
-
-    /// The policy of `--policy`, with `architectures` in place of its own when given.
-    private func loadText(architectures: [SeccompArchitecture]?) throws -> SeccompPolicy {
-        let text = try readText(policy ?? "-", limit: .policy)
-        let parsed: SeccompPolicy
-        do {
-            // Syntax errors where the file has them; without --arch, the rules too.
-            parsed = try SeccompPolicy(parsing: text, validate: architectures == nil)
+        } catch where error.concernsArchitectures {
+            throw InputError("--arch \(architectures?.map(\.name).joined(separator: ",") ?? ""): \(error.message)")
         } catch {
-            throw InputError(located(error))
+            throw InputError("\(error)")
         }
-        guard let architectures else { return parsed }
-        // The rules checked against --arch, at their lines in the file.
-        let (overridden, archLine) = Self.replacingArchitectures(in: text, with: architectures)
-        do {
-            return try SeccompPolicy(parsing: overridden)
-        } catch {
-            guard error.line == archLine else { throw InputError(located(error)) }
-            throw InputError("--arch \(architectures.map(\.name).joined(separator: ",")): \(error.what): \(error.why)")
-        }
-    }
-
-    /// The policy text with its `arch` lines blanked (so that lines keep their numbers) and one
-    /// `arch` line for `architectures` added at the end, whose number is returned.
-    static func replacingArchitectures(in text: String, with architectures: [SeccompArchitecture])
-        -> (text: String, archLine: Int)
-    {
-        // Lines as the parser splits them.
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            let firstWord = line.drop { $0 == " " || $0 == "\t" }.prefix { !" \t#(".contains($0) }
-            return firstWord.lowercased() == "arch" ? "" : String(line)
-        }
-        lines.append("arch " + architectures.map(\.name).joined(separator: " "))
-        return (lines.joined(separator: "\n"), lines.count)
-    }
-
-    /// `FILE:LINE:COLUMN: what: why`, as compilers print errors.
-    func located(_ error: PolicyFormatError) -> String {
-        "\(sourceName):\(error.line):\(error.column): \(error.what): \(error.why)"
-    }
-
-    /// `FILE:LINE:COLUMN: json.path: what: why`, or `FILE: ...` without a place in the text.
-    func located(_ error: OCIProfileError) -> String {
-        if let line = error.line, let column = error.column {
-            var plain = error
-            plain.line = nil
-            plain.column = nil
-            return "\(sourceName):\(line):\(column): \(plain)"
-        }
-        return "\(sourceName): \(error)"
     }
 
     /// The capabilities `--caps` names, as profiles write them (`CAP_SYS_ADMIN`).
-    ///
-    /// - Throws: `ValidationError` naming each unknown capability.
     func capabilities() throws -> Set<String> {
-        let value = caps ?? "docker-default"
-        switch value.lowercased().trimmingCharacters(in: .whitespaces) {
-        case "docker-default": return OCIProfileImportOptions.dockerDefaultCapabilities
-        case "none", "": return []
-        case "all": return Set(linuxCapabilities)
-        default: break
+        do {
+            return try LinuxCapabilities.parse(caps ?? "docker-default")
+        } catch {
+            throw ValidationError("--caps: \(error)")
         }
-        var names = Set<String>()
-        var unknown = [String]()
-        for item in value.split(separator: ",") {
-            let word = item.trimmingCharacters(in: .whitespaces)
-            guard !word.isEmpty else { continue }
-            let upper = word.uppercased()
-            let name = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
-            if linuxCapabilities.contains(name) {
-                names.insert(name)
-            } else {
-                let guess = closestCapability(to: name).map { " (did you mean \($0)?)" } ?? ""
-                unknown.append("\"\(word)\"\(guess)")
-            }
-        }
-        guard unknown.isEmpty else {
-            throw ValidationError(
-                "--caps: unknown capabilit\(unknown.count == 1 ? "y" : "ies") \(unknown.joined(separator: ", ")): "
-                    + "expected docker-default, all, none, or Linux capability names (capabilities(7)): "
-                    + linuxCapabilities.joined(separator: ", "))
-        }
-        return names
     }
 }
 
-/// The Linux capabilities, CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40), in bit order
-/// (linux/capability.h).
-let linuxCapabilities = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-]
-
-/// The capability within two edits of `name`, if exactly one is.
-func closestCapability(to name: String) -> String? {
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0 ... b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
-    let close = linuxCapabilities.filter { distance(Array($0), Array(name)) <= 2 }
-    return close.count == 1 ? close[0] : nil
-}
-
-/// `unknown architecture "sparc"`, with the names that are known.
+/// `unknown architecture "sparc"`, with the names that are known (and for `run`, the
+/// `AUDIT_ARCH_*` numbers it also takes).
 func unknownArchitecture(_ name: String, acceptsNumbers: Bool = false) -> InputError {
-    let names = acceptsNumbers
-        ? AuditArchitecture.byName.map(\.name) : ["native"] + SeccompArchitecture.all.map(\.name)
+    guard acceptsNumbers else { return InputError("--arch: \(ArchitectureListError.unknown(name))") }
     return InputError(
-        "--arch: unknown architecture \"\(name)\": expected one of \(names.joined(separator: ", "))"
-            + (acceptsNumbers ? ", or an AUDIT_ARCH_* value such as 0xc000003e" : " (or amd64, arm64, i386)"))
+        "--arch: unknown architecture \(quotedExcerpt(name)): expected one of "
+            + AuditArchitecture.byName.map(\.name).joined(separator: ", ")
+            + ", or an AUDIT_ARCH_* value such as 0xc000003e")
 }
 
 /// Parses `x86_64,x86,x32`.
 func parseArchitectures(_ list: String?) throws -> [SeccompArchitecture]? {
     guard let list else { return nil }
-    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !names.isEmpty else { throw InputError("--arch is empty: give one or more names, such as x86_64,x86,x32") }
-    var architectures = [SeccompArchitecture]()
-    for name in names {
-        guard let architecture = SeccompArchitecture(name: name) else { throw unknownArchitecture(name) }
-        guard !architectures.contains(architecture) else {
-            throw InputError("--arch lists \(architecture.name) twice (\"\(list)\")")
-        }
-        architectures.append(architecture)
+    do {
+        return try SeccompArchitecture.list(parsing: list)
+    } catch {
+        throw InputError("--arch: \(error)")
     }
-    return architectures
 }
 
 extension PolicyInput {

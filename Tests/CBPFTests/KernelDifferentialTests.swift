@@ -9,40 +9,39 @@ import Testing
 /// `DifferentialRun(seed: KernelDifferentialTests.seed).generator(for:case:)`.
 ///
 /// Socket filters need no privilege. The seccomp tests need seccomp filters
-/// (`CONFIG_SECCOMP_FILTER`); where they are missing the tests print why and pass.
+/// (`CONFIG_SECCOMP_FILTER`); where they are missing the tests are skipped (cancelled) with why.
 @Suite struct KernelDifferentialTests {
     static let seed: UInt64 = 20_261_123
 
-    /// Runs one comparison, or prints why it cannot run here and returns `nil`.
-    static func run(_ comparison: DifferentialRun.Comparison, count: Int) -> ComparisonResult? {
+    /// Runs one comparison, or skips the test, saying why it cannot run here.
+    static func run(_ comparison: DifferentialRun.Comparison, count: Int) throws -> ComparisonResult {
         let result = DifferentialRun(seed: seed).run(comparison, count: count)
         if let reason = result.unavailable {
-            print("skipping \(comparison) comparison: \(reason)")
-            return nil
+            try Test.cancel("skipped: the \(comparison) comparison cannot run here: \(reason)")
         }
         return result
     }
 
-    @Test func socketVerifierAgreesWithKernel() {
-        guard let result = Self.run(.socketVerifier, count: 3000) else { return }
+    @Test func socketVerifierAgreesWithKernel() throws {
+        let result = try Self.run(.socketVerifier, count: 3000)
         #expect(result.cases == 3000)
         #expect(result.disagreements == 0, "\(result)")
     }
 
-    @Test func seccompVerifierAgreesWithKernel() {
-        guard let result = Self.run(.seccompVerifier, count: 3000) else { return }
+    @Test func seccompVerifierAgreesWithKernel() throws {
+        let result = try Self.run(.seccompVerifier, count: 3000)
         #expect(result.cases == 3000)
         #expect(result.disagreements == 0, "\(result)")
     }
 
-    @Test func socketInterpreterAgreesWithKernel() {
-        guard let result = Self.run(.socketInterpreter, count: 3000) else { return }
+    @Test func socketInterpreterAgreesWithKernel() throws {
+        let result = try Self.run(.socketInterpreter, count: 3000)
         #expect(result.cases == 3000)
         #expect(result.disagreements == 0, "\(result)")
     }
 
-    @Test func seccompInterpreterAgreesWithKernel() {
-        guard let result = Self.run(.seccompInterpreter, count: 1000) else { return }
+    @Test func seccompInterpreterAgreesWithKernel() throws {
+        let result = try Self.run(.seccompInterpreter, count: 1000)
         #expect(result.cases >= 1000)
         #expect(result.disagreements == 0, "\(result)")
     }
@@ -124,23 +123,21 @@ import Testing
     @Test func cpuIsTheSendersCPU() throws {
         let oracle = try SocketOracle()
         let program = Program([.loadAncillary(.cpu, size: .word), .arithmetic(.add, .constant(1)), .returnA])
-        SocketOracle.withPinnedCPU { cpu in
-            guard let cpu else {
-                print("skipping: cannot pin this thread to a CPU")
-                return
-            }
+        let pinned = SocketOracle.withPinnedCPU { cpu in
+            guard let cpu else { return false }
             #expect(oracle.deliver(program.raw, packet: Array(repeating: 0, count: 300)) == .delivered(Int(cpu) + 1))
+            return true
         }
+        if !pinned { try Test.cancel("skipped: this thread cannot be pinned to a CPU") }
     }
 
     /// What a seccomp helper sees: `seccomp_data.instruction_pointer` equals `si_call_addr` of
     /// a TRAP, ERRNO data is capped at 4095, TRACE and USER_NOTIF fail with ENOSYS without a
     /// tracer or listener (even for a real system call), and an unknown action kills the process.
-    @Test func seccompActionsMatchKernel() {
+    @Test func seccompActionsMatchKernel() throws {
         let oracle: SeccompActionOracle
         do { oracle = try SeccompActionOracle() } catch {
-            print("skipping seccomp actions: \(error)")
-            return
+            try Test.cancel("skipped: the seccomp action oracle cannot run here: \(error)")
         }
         #expect(oracle.instructionPointerConfirmed)
         let getpid = SystemCallProbe(number: 39)

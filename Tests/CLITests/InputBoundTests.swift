@@ -42,4 +42,18 @@ struct InputBoundTests {
         let run = try CLI.fail(["verify", longNumber], mentioning: ["k \"999", "(100000 bytes) is too large"])
         #expect(run.standardError.utf8.count < 400, "\(run)")
     }
+
+    /// The expression and the word it stops at are both excerpts; libpcap's single quotes stay
+    /// around names.
+    @Test func filterExpressionErrorsQuoteExcerpts() throws {
+        let word = String(repeating: "x", count: 100_000)
+        let cases: [(expression: String, mentions: [String])] = [
+            ("ip and " + word, ["filter expression \"ip and xxx", "(100007 bytes)", "1:8: \"xxx", "(100000 bytes) has no qualifier"]),
+            ("port " + word, ["(100005 bytes)", "1:6: unknown port 'xxx", "…' (100000 bytes) (not in /etc/services)"]),
+        ]
+        for (expression, mentions) in cases {
+            let run = try CLI.fail(["compile", expression], mentioning: mentions)
+            #expect(run.standardError.utf8.count < 400, "\(run)")
+        }
+    }
 }

@@ -2,10 +2,13 @@ import LibpcapOracle
 import PacketFilter
 import Testing
 
-/// How long compiling takes. The target (a median under 50 µs for the issue's examples) is only
-/// asserted in a release build; a debug build prints its figures:
+/// How long compiling takes. The target is a median under 50 µs for the issue's examples in a
+/// release build:
 ///
 ///     swift test -c release -Xswiftc -enable-testing --filter CompileTimeTests
+///
+/// A debug build is about 20 times slower (a median of 930 µs on this 2-core machine while other
+/// builds ran), so it is held to 5 ms: that still fails on a blow-up such as quadratic time.
 @Suite struct CompileTimeTests {
     @Test func quotedExamplesCompileQuickly() throws {
         let compiler = PacketFilterCompiler()
@@ -30,8 +33,11 @@ import Testing
         let median = PacketFilterExamples.median(medians)
         let each = zip(PacketFilterExamples.quoted, medians).map { "\($0): \(Int($1.rounded())) µs" }
         print("compile time of the issue's examples: median \(median) µs; \(each.joined(separator: "; "))")
-        #if !DEBUG
-            #expect(median < 50, "median compile time \(median) µs")
+        #if DEBUG
+            let bound = 5_000.0
+        #else
+            let bound = 50.0
         #endif
+        #expect(median < bound, "median compile time \(median) µs")
     }
 }

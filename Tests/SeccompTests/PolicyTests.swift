@@ -80,6 +80,9 @@ struct SeccompPolicyTests {
         }
         let policy = SeccompPolicy(defaultAction: .errno(1), architectures: [.x86_64]) { Allow("read\u{0}garbage") }
         #expect(throws: SeccompPolicyError.self) { try policy.resolve() }
+        // The message shows the NUL escaped, so a terminal prints all of the name.
+        let error = SyscallResolutionError.unknownSyscall(name: "read\u{0}garbage", architecture: .x86_64, libseccomp: .current)
+        #expect(error.description.hasPrefix(#"unknown system call "read\0garbage" for x86_64"#))
     }
 
     @Test func rawNumbersGetTheX32Bit() throws {
@@ -544,6 +547,8 @@ struct SeccompPolicyTests {
 
     static let syntaxErrors: [(text: String, line: Int, column: Int, what: String)] = [
         ("default allow\nalow read", 2, 1, "unknown action \"alow\""),
+        // C reads 010 as 8, so the format takes neither meaning.
+        ("default allow\nallow read arg0 == 010", 2, 20, "invalid value \"010\""),
         ("default allow\nallow @nonsense", 2, 7, "unknown group \"@nonsense\""),
         ("default allow\nallow read arg6 == 1", 2, 12, "invalid argument \"arg6\""),
         ("default allow\nallow read arg0 & 4 != 1", 2, 21, "!= after a mask"),

@@ -319,7 +319,7 @@ struct FilterCodeGenerator {
         case .decnet(let address):
             return try decnetHost(address, proto: proto, direction: direction)
         case .name(let name):
-            guard var value = addressNames.network(name), value != 0 else { throw FilterSyntaxError("unknown network '\(name)'") }
+            guard var value = addressNames.network(name), value != 0 else { throw FilterSyntaxError("unknown network \(quotedExcerpt(name, quote: "'"))") }
             // libpcap's gen_scode left-justifies the network number and masks what it wrote:
             // `127` is 127.0.0.0/8, while `127.0.0.0` is that one address.
             var netmask = UInt32.max
@@ -372,7 +372,7 @@ struct FilterCodeGenerator {
             guard link.ethernetAddressOffsets != nil else {
                 throw FilterSyntaxError("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name")
             }
-            guard let bytes = addressNames.ethernetAddress(name) else { throw FilterSyntaxError("unknown ether host '\(name)'") }
+            guard let bytes = addressNames.ethernetAddress(name) else { throw FilterSyntaxError("unknown ether host \(quotedExcerpt(name, quote: "'"))") }
             return try host(.ethernet(bytes), proto: proto, direction: direction)
         case .name(let name):
             return try hostNamed(name, proto: proto, direction: direction)
@@ -395,7 +395,7 @@ struct FilterCodeGenerator {
     /// the protocol qualifier allows its family.
     private func hostNamed(_ name: String, proto: FilterProtocol?, direction: FilterDirection?) throws(FilterSyntaxError) -> Condition {
         let addresses = HostNameResolver.addresses(of: name)
-        guard !addresses.isEmpty else { throw FilterSyntaxError("unknown host '\(name)'") }
+        guard !addresses.isEmpty else { throw FilterSyntaxError("unknown host \(quotedExcerpt(name, quote: "'"))") }
         var conditions: [Condition] = []
         for address in addresses {
             switch address {
@@ -408,7 +408,7 @@ struct FilterCodeGenerator {
             }
         }
         guard !conditions.isEmpty else {
-            throw FilterSyntaxError("unknown host '\(name)' for specified address family")
+            throw FilterSyntaxError("unknown host \(quotedExcerpt(name, quote: "'")) for specified address family")
         }
         return .any(conditions)
     }

@@ -272,20 +272,16 @@ struct Lexer {
 
     /// libpcap's `stou`: decimal, `0x` hexadecimal, or `0` octal, at most 2^32 - 1.
     private static func number(_ text: String, at location: SourcePosition) throws(FilterSyntaxError) -> UInt32 {
-        let (digits, radix): (Substring, Int)
-        if text.hasPrefix("0x") || text.hasPrefix("0X") {
-            (digits, radix) = (text.dropFirst(2), 16)
-        } else if text.hasPrefix("0") && text.utf8.count > 1 {
-            (digits, radix) = (text.dropFirst(), 8)
-        } else {
-            (digits, radix) = (Substring(text), 10)
+        // libpcap's words, with a long number cut.
+        let shown = text.utf8.count <= 40 ? text : quotedExcerpt(text)
+        do {
+            return try parseInteger(text, style: .c(binary: false))
+        } catch .nonOctalDigit {
+            throw FilterSyntaxError("number \(shown) contains non-octal digit", at: location)
+        } catch .tooLarge {
+            throw FilterSyntaxError("number \(shown) overflows 32 bits", at: location)
+        } catch {
+            throw FilterSyntaxError("\(quotedExcerpt(text)) is not a number", at: location)
         }
-        guard let value = UInt32(digits, radix: radix) else {
-            if radix == 8, digits.contains(where: { $0 == "8" || $0 == "9" }) {
-                throw FilterSyntaxError("number \(text) contains non-octal digit", at: location)
-            }
-            throw FilterSyntaxError("number \(text) overflows 32 bits", at: location)
-        }
-        return value
     }
 }

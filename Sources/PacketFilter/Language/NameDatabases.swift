@@ -33,7 +33,7 @@ struct ServiceDatabase: Sendable {
         named name: String, protocol qualifier: FilterProtocol?, at location: SourcePosition?
     ) throws(FilterSyntaxError) -> (port: UInt32, protocol: FilterProtocol?) {
         guard let entry = ports[name] else {
-            throw FilterSyntaxError("unknown port '\(name)' (not in /etc/services)", at: location)
+            throw FilterSyntaxError("unknown port \(quotedExcerpt(name, quote: "'")) (not in /etc/services)", at: location)
         }
         var result: (port: UInt32, protocol: FilterProtocol?)
         if let tcp = entry[.tcp] {
@@ -45,7 +45,7 @@ struct ServiceDatabase: Sendable {
         }
         if let qualifier {
             if let found = result.protocol, found != qualifier {
-                throw FilterSyntaxError("port '\(name)' is \(found.rawValue)", at: location)
+                throw FilterSyntaxError("port \(quotedExcerpt(name, quote: "'")) is \(found.rawValue)", at: location)
             }
             result.protocol = qualifier
         }
@@ -114,18 +114,18 @@ enum ProtocolNames {
         switch qualifier {
         case .link:
             guard let value = etherTypes[name] else {
-                throw FilterSyntaxError("unknown ether proto '\(name)'", at: location)
+                throw FilterSyntaxError("unknown ether proto \(quotedExcerpt(name, quote: "'"))", at: location)
             }
             return value
         case nil, .ip, .ip6:
             guard let value = ipProtocols[name] else {
-                throw FilterSyntaxError("unknown ip proto '\(name)' (not in /etc/protocols)", at: location)
+                throw FilterSyntaxError("unknown ip proto \(quotedExcerpt(name, quote: "'")) (not in /etc/protocols)", at: location)
             }
             return value
         case .iso?:
             // libpcap's `pcap_nametoproto` ISO table.
             guard let value = ["clnp": UInt32(0x81), "esis": 0x82, "isis": 0x83][name] else {
-                throw FilterSyntaxError("unknown osi proto '\(name)'", at: location)
+                throw FilterSyntaxError("unknown osi proto \(quotedExcerpt(name, quote: "'"))", at: location)
             }
             return value
         case let other?:

@@ -108,7 +108,7 @@ struct FilterParser {
     }
 
     private func describe(_ token: Token) -> String {
-        token.kind == .end ? "the end of the expression" : "\"\(token.text)\""
+        token.kind == .end ? "the end of the expression" : quotedExcerpt(token.text)
     }
 
     private func unexpected(_ token: Token) -> FilterSyntaxError {
@@ -262,7 +262,7 @@ struct FilterParser {
                 at: token.location)
         case .ipv4, .ipv6, .mac:
             throw FilterSyntaxError(
-                "\"\(token.text)\" needs a qualifier such as host, net or port before it", at: token.location)
+                "\(quotedExcerpt(token.text)) needs a qualifier such as host, net or port before it", at: token.location)
         default:
             throw unexpected(token)
         }
@@ -293,7 +293,7 @@ struct FilterParser {
 
     private func abbreviation(_ proto: FilterProtocol, at token: Token) throws(FilterSyntaxError) -> FilterExpression {
         guard FilterProtocol.supportedAbbreviations.contains(proto) else {
-            throw FilterSyntaxError("\"\(token.text)\" is not supported by this compiler", at: token.location)
+            throw FilterSyntaxError("\(quotedExcerpt(token.text)) is not supported by this compiler", at: token.location)
         }
         return .primitive(.protocolAbbreviation(proto))
     }
@@ -432,7 +432,7 @@ struct FilterParser {
     private func checkPortProtocol(_ qualifiers: Qualifiers, _ token: Token) throws(FilterSyntaxError) {
         guard qualifiers.proto == nil || [.tcp, .udp, .sctp].contains(qualifiers.proto!) else {
             let name = qualifiers.address == .port ? "port" : "portrange"
-            throw FilterSyntaxError("illegal qualifier of '\(name)': \(qualifiers.proto!.rawValue)", at: token.location)
+            throw FilterSyntaxError("illegal qualifier of \(quotedExcerpt(name, quote: "'")): \(qualifiers.proto!.rawValue)", at: token.location)
         }
     }
 
@@ -444,7 +444,7 @@ struct FilterParser {
 
     private func noQualifier(_ token: Token) -> FilterSyntaxError {
         FilterSyntaxError(
-            "\"\(token.text)\" has no qualifier to inherit: write host, net, port or proto before it",
+            "\(quotedExcerpt(token.text)) has no qualifier to inherit: write host, net, port or proto before it",
             at: token.location)
     }
 
@@ -558,16 +558,16 @@ struct FilterParser {
         case .unspecified, .host:
             // Looked up here for the error's place, and again when the code is generated.
             if qualifiers.proto == .link, addressNames.ethernetAddress(name) == nil {
-                throw FilterSyntaxError("unknown ether host '\(name)'", at: token.location)
+                throw FilterSyntaxError("unknown ether host \(quotedExcerpt(name, quote: "'"))", at: token.location)
             }
             guard qualifiers.proto != .decnet else {
                 // libpcap is built without DECnet's name library.
-                throw FilterSyntaxError("decnet name support not included, '\(name)' cannot be translated", at: token.location)
+                throw FilterSyntaxError("decnet name support not included, \(quotedExcerpt(name, quote: "'")) cannot be translated", at: token.location)
             }
             return .primitive(.host(.name(name), protocol: qualifiers.proto, direction: qualifiers.direction))
         case .net:
             guard let number = addressNames.network(name), number != 0 else {
-                throw FilterSyntaxError("unknown network '\(name)'", at: token.location)
+                throw FilterSyntaxError("unknown network \(quotedExcerpt(name, quote: "'"))", at: token.location)
             }
             return .primitive(.net(.name(name), mask: nil, prefixLength: nil, protocol: qualifiers.proto, direction: qualifiers.direction))
         case .port:
@@ -658,7 +658,7 @@ struct FilterParser {
             }
             return .primitive(.byte(index, op, try requiredNumber(after: operatorToken)))
         default:
-            throw FilterSyntaxError("\"\(token.text)\" is not supported by this compiler", at: token.location)
+            throw FilterSyntaxError("\(quotedExcerpt(token.text)) is not supported by this compiler", at: token.location)
         }
     }
 
@@ -805,7 +805,7 @@ struct FilterParser {
         case .keyword(let keyword):
             guard let proto = Self.protocolKeyword(keyword) else { break }
             guard FilterProtocol.loadable.contains(proto) else {
-                throw FilterSyntaxError("\"\(token.text)[...]\" is not supported by this compiler", at: token.location)
+                throw FilterSyntaxError("\(quotedExcerpt(token.text))[...] is not supported by this compiler", at: token.location)
             }
             try expect("[", after: "after \"\(token.text)\"")
             try enterLevel(at: token)

@@ -258,7 +258,7 @@ extension OCISeccompProfile {
                         unknownPaths[name, default: []].append(path)
                         continue
                     }
-                    throw self.error(at: path, "cannot resolve \"\(name)\"", error.description)
+                    throw self.error(at: path, "cannot resolve \(quotedExcerpt(name))", error.description)
                 }
                 for group in groups {
                     candidates.append(Candidate(entry: index, name: name, action: action, conditions: group))
@@ -480,7 +480,7 @@ extension OCISeccompProfile {
         for (name, path) in names {
             guard let architecture = SeccompArchitecture(ociName: name) else {
                 throw error(
-                    at: path, "unknown architecture \"\(name)\"",
+                    at: path, "unknown architecture \(quotedExcerpt(name))",
                     "expected an SCMP_ARCH_* name: "
                         + SeccompArchitecture.all.map(\.ociName).joined(separator: ", "))
             }

@@ -1,3 +1,4 @@
+import CBPF
 import Glibc
 
 /// A seccomp profile in the JSON format of Docker and the OCI runtime specification, as written.
@@ -406,7 +407,7 @@ private struct ProfileReader {
             if let close = OCISeccompProfile.Action(rawValue: text.uppercased()) {
                 why = "names are case-sensitive; did you mean \(close.rawValue)?"
             }
-            throw fail(value, path, "unknown action \"\(text)\"", why)
+            throw fail(value, path, "unknown action \(quotedExcerpt(text))", why)
         }
         return action
     }
@@ -549,7 +550,7 @@ private struct ProfileReader {
             if !text.isEmpty {
                 guard let version = OCISeccompProfile.KernelVersion(minKernel: text) else {
                     throw fail(
-                        value, path + ".minKernel", "invalid kernel version \"\(text)\"",
+                        value, path + ".minKernel", "invalid kernel version \(quotedExcerpt(text))",
                         "expected \"<kernel>.<major>\" with numbers up to 255, not 0.0, such as \"4.8\"")
                 }
                 filter.minKernel = version

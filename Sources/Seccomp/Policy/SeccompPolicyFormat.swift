@@ -435,7 +435,7 @@ private struct PolicyParser {
             let directives = context == "a line" ? " or a directive (default, arch, foreign-arch, unknown-syscalls)" : ""
             throw PolicyFormatError(
                 line: line, column: token.column,
-                what: "unknown action \"\(word)\"" + (context == "a line" ? "" : " after \(context)"),
+                what: "unknown action \(quotedExcerpt(word))" + (context == "a line" ? "" : " after \(context)"),
                 why: Self.actionList + directives
             )
         }
@@ -470,7 +470,7 @@ private struct PolicyParser {
         if word.hasPrefix("@") {
             guard let group = SyscallGroup(named: word) else {
                 throw PolicyFormatError(
-                    line: line, column: token.column, what: "unknown group \"\(word)\"",
+                    line: line, column: token.column, what: "unknown group \(quotedExcerpt(word))",
                     why: "expected one of " + SyscallGroup.all.map(\.description).joined(separator: ", ")
                 )
             }
@@ -479,7 +479,7 @@ private struct PolicyParser {
         if let first = word.first, first.isNumber || first == "-" {
             guard let value = Self.number(word), value <= UInt64(Int32.max) else {
                 throw PolicyFormatError(
-                    line: line, column: token.column, what: "invalid system call number \"\(word)\"",
+                    line: line, column: token.column, what: "invalid system call number \(quotedExcerpt(word))",
                     why: "numbers are from 0 to \(Int32.max)"
                 )
             }
@@ -488,7 +488,7 @@ private struct PolicyParser {
         let valid = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
         guard valid else {
             throw PolicyFormatError(
-                line: line, column: token.column, what: "invalid system call name \"\(word)\"",
+                line: line, column: token.column, what: "invalid system call name \(quotedExcerpt(word))",
                 why: "names are letters, digits and _, groups start with @"
             )
         }
@@ -513,7 +513,7 @@ private struct PolicyParser {
         }
         guard let argument = Int(name), (0 ... 5).contains(argument), name.allSatisfy(\.isNumber) else {
             throw PolicyFormatError(
-                line: line, column: operand.column, what: "invalid argument \"\(word)\"",
+                line: line, column: operand.column, what: "invalid argument \(quotedExcerpt(word))",
                 why: "arguments are arg0 to arg5, optionally followed by .lo32 to compare the low 32 bits"
             )
         }
@@ -564,7 +564,7 @@ private struct PolicyParser {
         guard let word = token.word, let value = Self.number(word) else {
             throw PolicyFormatError(
                 line: line, column: token.column, what: "invalid \(role) \"\(token.text)\"",
-                why: "expected a 64-bit number: decimal, 0x hexadecimal, 0o octal or 0b binary, optionally negative"
+                why: "expected a 64-bit number: decimal, 0x hexadecimal, 0o octal or 0b binary, optionally negative (no leading zero: C reads 010 as 8, so write 0o10 or 10)"
             )
         }
         if width == .low32, !ArgumentCondition.fitsIn32Bits(value) {
@@ -588,21 +588,9 @@ private struct PolicyParser {
     }
 
     /// A 64-bit number: decimal, `0x`, `0o`, `0b`, with an optional leading `-` (two's complement).
+    /// A decimal with a leading zero (`010`) is refused: C would read it as octal.
     static func number(_ text: String) -> UInt64? {
-        var digits = Substring(text.lowercased())
-        let negative = digits.hasPrefix("-")
-        if negative { digits = digits.dropFirst() }
-        var radix = 10
-        for (prefix, base) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) {
-            radix = base
-            digits = digits.dropFirst(2)
-        }
-        guard !digits.isEmpty, !digits.contains("_"), let magnitude = UInt64(digits, radix: radix) else { return nil }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return 0 &- magnitude
-        }
-        return magnitude
+        try? parseInteger(text, style: .prefixed)
     }
 
     // MARK: Validation errors

@@ -1,3 +1,4 @@
+import CBPF
 import CSeccomp
 import Glibc
 import Synchronization
@@ -101,7 +102,7 @@ public enum SyscallResolutionError: Error, Hashable, Sendable, CustomStringConve
     public var description: String {
         switch self {
         case .unknownSyscall(let name, let architecture, let version):
-            return "unknown system call \"\(name)\" for \(architecture) (libseccomp \(version))"
+            return "unknown system call \(quotedExcerpt(name)) for \(architecture) (libseccomp \(version))"
         case .unsupportedArchitecture(let architecture, let version):
             var text = "libseccomp \(version) does not support the \(architecture) architecture"
             if architecture == .loongarch64 { text += " (it needs libseccomp 2.6.0 or later)" }
