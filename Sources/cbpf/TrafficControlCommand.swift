@@ -76,7 +76,7 @@ struct FilterPlace {
         case "parent":
             guard rest.count >= 2 else { throw ValidationError("parent: give a handle MAJ:MIN, such as 1:") }
             guard let handle = TrafficControlHandle(rest[1]), handle != .unspecified else {
-                throw ValidationError("parent: \"\(rest[1])\" is not a handle MAJ:MIN (hexadecimal), such as 1: or 1:10")
+                throw ValidationError("parent: \(quotedExcerpt(rest[1])) is not a handle MAJ:MIN (hexadecimal), such as 1: or 1:10")
             }
             place.hook = .parent(handle)
             rest.removeFirst(2)
@@ -228,7 +228,7 @@ struct TrafficControlDetachCommand: ParsableCommand {
     func run() throws {
         let (place, rest) = try FilterPlace.parse(words, hookRequired: true)
         guard let hook = place.hook else { throw ValidationError("say where: ingress, egress or parent MAJ:MIN") }
-        guard rest.isEmpty else { throw ValidationError("unexpected words after the place: \(rest.joined(separator: " "))") }
+        guard rest.isEmpty else { throw ValidationError("unexpected words after the place: \(quotedExcerpt(rest.joined(separator: " ")))") }
         let tc = try TrafficControl()
         let index = try tc.interfaceIndex(named: place.interface)
         let ours = try tc.bpfFilters(interfaceIndex: index, parent: hook.handle).filter {
@@ -278,7 +278,7 @@ struct TrafficControlShowCommand: ParsableCommand {
 
     func run() throws {
         let (place, rest) = try FilterPlace.parse(words, hookRequired: false)
-        guard rest.isEmpty else { throw ValidationError("unexpected words after the place: \(rest.joined(separator: " "))") }
+        guard rest.isEmpty else { throw ValidationError("unexpected words after the place: \(quotedExcerpt(rest.joined(separator: " ")))") }
         let tc = try TrafficControl()
         let index = try tc.interfaceIndex(named: place.interface)
         var hooks: [FilterPlace.Hook] = []

@@ -1,3 +1,4 @@
+import CBPF
 import SystemPackage
 
 /// Why a traffic-control request failed.
@@ -24,7 +25,7 @@ public enum TrafficControlError: Error, Hashable, Sendable, CustomStringConverti
         case .refused(let request, let errno, nil):
             "\(request): the kernel refused: \(errno)"
         case .noSuchInterface(let name):
-            "no network interface named \"\(name)\""
+            "no network interface named \(quotedExcerpt(name))"
         case .systemCall(let error):
             "\(error)"
         case .noReply(let request):
