@@ -26,6 +26,8 @@ public struct PacketFilterCompiler: Sendable {
     /// Where `ether host NAME` and `net NAME` find their names: the system's databases, as
     /// libpcap, unless set.
     public var addressNames: AddressNameLookup = .system
+    /// For `cls_bpf` only: the class a match returns; nil returns -1, the filter's own class.
+    public var classID: TrafficControlHandle? = nil
 
     /// The link types expressions compile for.
     public static var supportedLinkTypes: [LinkType] { LinkLayer.supported }
@@ -68,9 +70,10 @@ public struct PacketFilterCompiler: Sendable {
             throw FilterSyntaxError("a filter for an inet socket attaches to the socket, not to \(attachTarget.rawValue)")
         }
         try checkSnapshotLength()
+        try checkClassID()
         let link = try LinkLayer(linkType, source: source)
         guard let expression else {
-            return Program([.returnConstant(snapshotLength)])
+            return Program([.returnConstant(acceptValue)])
         }
         // A tree from the DSL can be any depth; the passes below recurse once per level.
         guard let depth = expression.nestingDepth(atMost: FilterExpression.maximumDepth) else {
@@ -104,7 +107,7 @@ public struct PacketFilterCompiler: Sendable {
         {
             condition = .and(prologue, condition)
         }
-        let program = ConditionEmitter.program(for: condition, acceptValue: snapshotLength)
+        let program = ConditionEmitter.program(for: condition, acceptValue: acceptValue)
         // The optimizer verifies its input and its result, and returns an input that does not
         // verify unchanged: only an unchanged program needs checking here.
         let optimized = optimizes ? Optimizer.optimize(program, for: .socket) : program

@@ -9,6 +9,7 @@ struct CBPFCommand: ParsableCommand {
             AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self, FilterCommand.self,
             OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
             CaptureCommand.self,
+            TrafficControlCommand.self,
         ]
     )
 

@@ -30,8 +30,12 @@ struct FilterCompileOptions: ParsableArguments {
     }
 
     /// Compiles the words of a tcpdump expression, joined by spaces as tcpdump joins them.
-    func compile(_ words: [String], for target: AttachTarget = .socket, source: PacketSource = .live) throws -> Program {
-        let compiler = try compiler(for: target, source: source)
+    func compile(
+        _ words: [String], for target: AttachTarget = .socket, source: PacketSource = .live,
+        classID: TrafficControlHandle? = nil
+    ) throws -> Program {
+        var compiler = try compiler(for: target, source: source)
+        compiler.classID = classID
         let expression = words.joined(separator: " ")
         do {
             return try compiler.compile(expression)
@@ -59,7 +63,8 @@ struct CompileCommand: ParsableCommand {
 
     @Option(help: """
         The attach point: socket (also AF_PACKET), cls_bpf, or xt_bpf, which takes at most 64 \
-        instructions and sees packets from the IP header (use --linktype RAW).
+        instructions and sees packets from the IP header (use --linktype RAW). A cls_bpf program \
+        returns -1 on a match (the filter's classid), or --classid's class.
         """)
     var target: AttachTarget = .socket
 
@@ -68,6 +73,9 @@ struct CompileCommand: ParsableCommand {
         header: IP fields through SKF_NET_OFF, no link layer.
         """)
     var inetSocket = false
+
+    @Option(help: "cls_bpf only: the class MAJ:MIN (hexadecimal, as tc writes it) that a match returns.")
+    var classid: TrafficControlHandle?
 
     @Argument(help: "The filter expression, in one or several words.")
     var expression: [String] = []
@@ -85,10 +93,14 @@ struct CompileCommand: ParsableCommand {
         if inetSocket && options.linktype != "EN10MB" {
             throw ValidationError("--inet-socket: --linktype does not apply, the packets start at the transport header")
         }
+        if classid != nil && target != .trafficControl {
+            throw ValidationError("--classid: a class applies to --target cls_bpf only")
+        }
+        try options.checkSnapshotLengthApplies(to: target)
     }
 
     func run() throws {
         let source: PacketSource = inetSocket ? .inetSocket : .live
-        print(output.render(try options.compile(expression, for: target, source: source)), terminator: "")
+        print(output.render(try options.compile(expression, for: target, source: source, classID: classid)), terminator: "")
     }
 }

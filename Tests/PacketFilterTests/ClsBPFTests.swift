@@ -1,18 +1,17 @@
+import Attach
 import CBPF
 import Foundation
 import PacketFilter
+import SystemPackage
 import Testing
 
-/// Bytecode strings compiled for `cls_bpf` go into a tc filter on a veth pair between two network
-/// namespaces of the test's own. The filter returns -1 on a match, which sends the packet to the
-/// filter's class; the class's packet count must equal our interpreter's verdicts on the same
-/// frames.
+/// Programs compiled for `cls_bpf` go into a filter of an HTB qdisc on a veth pair between two
+/// network namespaces of the test's own, all made over rtnetlink by `TrafficControl`. The class
+/// a filter sends matches to must have sent as many packets as our interpreter accepts of the
+/// same frames, by the kernel's counters as both `tc -s class show` and our own listing read them.
 @Suite(.enabled(if: TestNamespace.clsBPFUnavailableReason == nil,
                 "skipped: needs root, ip, tc, network namespaces, veth, HTB and cls_bpf"))
 struct ClsBPFTests {
-    static let localMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x01]
-    static let peerMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x02]
-
     /// The UDP datagrams sent from 10.99.0.1 to 10.99.0.2: destination port and payload.
     static let datagrams: [(port: UInt16, payload: String)] = [
         (53, "hi"), (53, "hi"), (53, "hello world"), (54, "hi"), (54, "hello world"), (5353, "hi"),
@@ -23,44 +22,77 @@ struct ClsBPFTests {
         "udp and len >= 53", "udp and not port 54", "vlan",
     ]
 
-    @Test func classCountsMatchTheInterpreter() throws {
-        let local = try TestNamespace()
-        defer { local.delete() }
-        let peer = try TestNamespace()
-        defer { peer.delete() }
-        // No IPv6: its router solicitations would go out on the link too.
-        try local.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-        try local.run("ip", "link", "add", "veth0", "address", "02:00:00:00:00:01", "type", "veth",
-                      "peer", "name", "veth1", "address", "02:00:00:00:00:02", "netns", peer.name)
-        try local.run("ip", "addr", "add", "10.99.0.1/24", "dev", "veth0")
-        try peer.run("ip", "addr", "add", "10.99.0.2/24", "dev", "veth1")
-        try local.run("ip", "link", "set", "veth0", "up")
-        try peer.run("ip", "link", "set", "veth1", "up")
-        // A fixed neighbour: no ARP on the link either.
-        try local.run("ip", "neigh", "add", "10.99.0.2", "lladdr", "02:00:00:00:00:02", "dev", "veth0", "nud", "permanent")
+    static let matchedClass = TrafficControlHandle(major: 1, minor: 0x10)
 
-        // -1 means "this filter's class" to cls_bpf.
-        let compiler = PacketFilterCompiler(snapshotLength: .max, attachTarget: .trafficControl)
-        let sends = Self.datagrams.map { "printf '\($0.payload)' > /dev/udp/10.99.0.2/\($0.port)" }
+    /// How a match reaches class 1:10: the program returns -1 and the filter names the class
+    /// (tc's `classid`), or the program returns the class itself and the filter names none.
+    enum ClassChoice: CaseIterable, CustomStringConvertible {
+        case filtersClassID, programReturnsClass
+        var description: String { self == .filtersClassID ? "-1 and the filter's classid" : "the class from the program" }
+    }
+
+    @Test(arguments: ClassChoice.allCases)
+    func classCountsMatchTheInterpreter(choice: ClassChoice) throws {
+        let link = try TestVethPair()
+        defer { link.delete() }
+        let tc = try TrafficControl(networkNamespace: FilePath(link.local.path))
+        let index = try tc.interfaceIndex(named: "veth0")
+
+        var compiler = PacketFilterCompiler(attachTarget: .trafficControl)
+        if choice == .programReturnsClass { compiler.classID = Self.matchedClass }
         for expression in Self.expressions {
             let program = try compiler.compile(expression)
-            try local.run("tc", "qdisc", "replace", "dev", "veth0", "root", "handle", "1:", "htb", "default", "20")
-            for minor in ["10", "20"] {
-                try local.run("tc", "class", "add", "dev", "veth0", "parent", "1:", "classid", "1:\(minor)",
-                              "htb", "rate", "10mbit")
+            let qdisc = Qdisc.htb(interfaceIndex: index, handle: TrafficControlHandle(major: 1, minor: 0), defaultClass: 0x20)
+            try tc.add(qdisc, replacing: true)
+            for minor: UInt16 in [0x10, 0x20] {
+                try tc.add(HTBClass(interfaceIndex: index, classID: TrafficControlHandle(major: 1, minor: minor),
+                                    parent: qdisc.handle, rate: 1_250_000))
             }
-            try local.run("tc", "filter", "add", "dev", "veth0", "parent", "1:", "bpf", "bytecode",
-                          BytecodeString.format(program), "classid", "1:10")
-            try local.run("bash", "-c", sends.joined(separator: "; "))
-            let matched = try Self.packets(ofClass: "1:10", in: local.run("tc", "-s", "class", "show", "dev", "veth0"))
+            try tc.add(BPFFilter(interfaceIndex: index, parent: qdisc.handle, program: program,
+                                 classID: choice == .filtersClassID ? Self.matchedClass : nil))
+            try link.send(Self.datagrams)
+
             let interpreter = try Interpreter(program, for: .trafficControl)
             let accepted = Self.datagrams.filter {
-                interpreter.run(packet: Self.frame(port: $0.port, payload: Array($0.payload.utf8))) != 0
+                interpreter.run(packet: TestVethPair.frame(port: $0.port, payload: $0.payload)) != 0
             }.count
-            #expect(matched == accepted, "\(expression): kernel \(String(describing: matched)), ours \(accepted)")
-            print("[cls_bpf] \(expression): the kernel classified \(matched ?? -1) of \(Self.datagrams.count), ours \(accepted)")
-            try local.run("tc", "qdisc", "del", "dev", "veth0", "root")
+            let byTC = Self.packets(ofClass: "1:10", in: try link.local.run("tc", "-s", "class", "show", "dev", "veth0"))
+            let ours = try tc.htbClasses(interfaceIndex: index).first { $0.classID == Self.matchedClass }?.packetsSent
+            #expect(byTC == accepted, "\(expression) (\(choice)): tc says \(String(describing: byTC)), our interpreter \(accepted)")
+            #expect(ours.map(Int.init) == byTC, "\(expression): our listing says \(String(describing: ours)), tc \(String(describing: byTC))")
+            print("[cls_bpf] \(expression) (\(choice)): the kernel classified \(byTC ?? -1) of \(Self.datagrams.count), ours \(accepted)")
+            try tc.delete(qdisc)
         }
+        #expect(try link.local.run("tc", "qdisc", "show", "dev", "veth0").contains("htb") == false)
+    }
+
+    /// The snapshot length a socket program returns would be read as a class: 262144 is 4:0,
+    /// which does not exist, so HTB sends every packet to its default class. A cls_bpf program
+    /// must not do that.
+    @Test func aSocketProgramsReturnValueClassifiesNothing() throws {
+        let link = try TestVethPair()
+        defer { link.delete() }
+        let tc = try TrafficControl(networkNamespace: FilePath(link.local.path))
+        let index = try tc.interfaceIndex(named: "veth0")
+        let qdisc = Qdisc.htb(interfaceIndex: index, handle: TrafficControlHandle(major: 1, minor: 0), defaultClass: 0x20)
+        try tc.add(qdisc)
+        for minor: UInt16 in [0x10, 0x20] {
+            try tc.add(HTBClass(interfaceIndex: index, classID: TrafficControlHandle(major: 1, minor: minor),
+                                parent: qdisc.handle, rate: 1_250_000))
+        }
+        let socketProgram = try PacketFilterCompiler().compile("udp")
+        #expect(socketProgram.instructions.last(where: { $0 != .returnConstant(0) }) == .returnConstant(262_144))
+        try tc.add(BPFFilter(interfaceIndex: index, parent: qdisc.handle, priority: 1, program: socketProgram,
+                             classID: Self.matchedClass))
+        try link.send(Self.datagrams)
+        let listing = try link.local.run("tc", "-s", "class", "show", "dev", "veth0")
+        // The filter matches every datagram but names class 4:0, which HTB does not find: it
+        // sends the packet to its default class.
+        #expect(Self.packets(ofClass: "1:10", in: listing) == 0, "\(listing)")
+        // (The default class may also have sent an ARP packet or two.)
+        #expect(Self.packets(ofClass: "1:20", in: listing).map { $0 >= Self.datagrams.count } == true, "\(listing)")
+        let interpreter = try Interpreter(socketProgram, for: .socket)
+        #expect(Self.datagrams.allSatisfy { interpreter.run(packet: TestVethPair.frame(port: $0.port, payload: $0.payload)) != 0 })
     }
 
     /// The packets `tc -s class show` says a class sent: "class htb 1:10 ..." then " Sent B bytes P pkt".
@@ -72,11 +104,5 @@ struct ClsBPFTests {
         let words = lines[header + 1].split(separator: " ")
         guard let sent = words.firstIndex(of: "Sent"), sent + 3 < words.count else { return nil }
         return Int(words[sent + 3])
-    }
-
-    /// The Ethernet frame the kernel sends for a datagram, but for fields no expression reads.
-    static func frame(port: UInt16, payload: [UInt8]) -> [UInt8] {
-        peerMAC + localMAC + [0x08, 0x00]
-            + TestDatagrams.ipv4UDP(from: [10, 99, 0, 1], to: [10, 99, 0, 2], port: port, payload: payload)
     }
 }

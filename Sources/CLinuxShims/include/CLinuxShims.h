@@ -294,8 +294,63 @@ static inline int cbpf_set_packet_fanout_filter(int fd, struct sock_filter *filt
     return setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog);
 }
 
-/// Moves the calling thread into the network namespace `fd` refers to (tests open sockets in
-/// their own namespaces). The corresponding C call is `setns(fd, CLONE_NEWNET)`.
+
+// tc cls_bpf over rtnetlink (Attach: TrafficControl). Constants come from the kernel's UAPI
+// headers; the wrappers cover sockaddr_nl, setsockopt flags and setns, which Swift cannot reach.
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/pkt_cls.h>
+#include <linux/gen_stats.h>
+#ifndef CLONE_NEWNET
+#define CLONE_NEWNET 0x40000000 /* <sched.h> defines it only with _GNU_SOURCE */
+#endif
+
+/// A NETLINK_ROUTE socket bound to a port the kernel picks, with extended acks (the kernel's
+/// error text) and capped acks (errors do not echo the whole request) turned on. Returns the
+/// descriptor, or -1 with errno. The corresponding C calls are
+/// `socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)`,
+/// `setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK / NETLINK_CAP_ACK, &one, ...)` and `bind`.
+static inline int cbpf_route_netlink_socket(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -1;
+    int one = 1;
+    struct sockaddr_nl local = { 0 };
+    local.nl_family = AF_NETLINK;
+    if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) != 0
+        || setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0
+        || bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/// Sends one netlink message to the kernel (port 0). The corresponding C call is
+/// `sendto(fd, message, length, 0, &(struct sockaddr_nl){ AF_NETLINK }, ...)`.
+static inline long cbpf_netlink_send(int fd, const void *message, unsigned long length) {
+    struct sockaddr_nl kernel = { 0 };
+    kernel.nl_family = AF_NETLINK;
+    return sendto(fd, message, length, 0, (struct sockaddr *)&kernel, sizeof kernel);
+}
+
+/// Receives one datagram and the port it came from (0 for the kernel). With `peek` the
+/// datagram stays queued and the return value is its full length (MSG_PEEK | MSG_TRUNC).
+/// The corresponding C call is `recvfrom(fd, buffer, capacity, flags, &(struct sockaddr_nl){...}, ...)`.
+static inline long cbpf_netlink_receive(int fd, void *buffer, unsigned long capacity, int peek, unsigned int *port) {
+    struct sockaddr_nl from = { 0 };
+    socklen_t length = sizeof from;
+    long received = recvfrom(fd, buffer, capacity, peek ? (MSG_PEEK | MSG_TRUNC) : 0,
+                             (struct sockaddr *)&from, &length);
+    if (received >= 0) *port = from.nl_pid;
+    return received;
+}
+
+/// Moves the calling thread into the network namespace that `fd` refers to (a file such as
+/// `/run/netns/NAME` or `/proc/self/ns/net`). The corresponding C call is
+/// `setns(fd, CLONE_NEWNET)`.
 static inline int cbpf_enter_network_namespace(int fd) {
     return (int)syscall(SYS_setns, fd, CLONE_NEWNET);
 }
