@@ -8,6 +8,7 @@ struct CBPFCommand: ParsableCommand {
         subcommands: [
             AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self, FilterCommand.self,
             OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
+            XtBPFCommand.self,
         ]
     )
 
