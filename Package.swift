@@ -75,6 +75,13 @@ let package = Package(
             ],
             path: "Samples/SandboxedLauncher"
         ),
+        // Drops DNS queries for names with iptables xt_bpf rules (issue 10's xt_bpf sample).
+        .executableTarget(
+            name: "dns-firewall",
+            dependencies: ["PacketFilter", "Attach", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Samples/DNSFirewall",
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "InterpreterBenchmark",
             dependencies: ["CBPF", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -106,6 +113,7 @@ let package = Package(
             dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport"]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
+        .testTarget(name: "DNSFirewallTests", dependencies: ["dns-firewall", "PacketFilter", "Attach", "CBPF", "CLinuxShims", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport"]),
     ]

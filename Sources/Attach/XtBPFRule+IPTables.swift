@@ -43,6 +43,11 @@ extension XtBPFRule {
     /// Our rules in `family`'s tables (every rule whose comment starts with `cbpf:`), one entry
     /// per name, table and chain, in the order iptables lists them; only `name`'s when given.
     public static func installed(family: Family, name: String? = nil) throws(XtBPFError) -> [Installed] {
+        try installed(family: family) { name == nil || $0 == name }
+    }
+
+    /// Our rules in `family`'s tables whose names `includes` accepts.
+    public static func installed(family: Family, where includes: (String) -> Bool) throws(XtBPFError) -> [Installed] {
         let listing = try run(family.tool + "-save", ["-c"], input: [])
         var entries: [Installed] = []
         var table = ""
@@ -58,7 +63,7 @@ extension XtBPFRule {
                 words[commentIndex + 1].hasPrefix(commentPrefix)
             else { continue }
             let ruleName = String(words[commentIndex + 1].dropFirst(commentPrefix.count))
-            guard name == nil || name == ruleName else { continue }
+            guard includes(ruleName) else { continue }
             let chain = words[1]
             let target = words.firstIndex(of: "-j").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } ?? ""
             if let index = entries.firstIndex(where: { $0.name == ruleName && $0.table == table && $0.chain == chain }) {
@@ -79,9 +84,16 @@ extension XtBPFRule {
     /// in one `iptables-restore --noflush` transaction; returns how many iptables rules went.
     @discardableResult
     public static func remove(named name: String?, family: Family) throws(XtBPFError) -> Int {
+        try remove(family: family) { name == nil || $0 == name }
+    }
+
+    /// Removes our rules whose names `includes` accepts from `family`'s tables, in one
+    /// transaction; returns how many iptables rules went.
+    @discardableResult
+    public static func remove(family: Family, where includes: (String) -> Bool) throws(XtBPFError) -> Int {
         var tables: [String: [String]] = [:]
         var count = 0
-        for old in try installed(family: family, name: name) {
+        for old in try installed(family: family, where: includes) {
             tables[old.table, default: []] += old.lines.map { "-D" + $0.dropFirst(2) }
             count += old.lines.count
         }

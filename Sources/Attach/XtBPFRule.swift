@@ -74,7 +74,7 @@ public struct XtBPFRule: Hashable, Sendable {
     /// The prefix of every comment this package writes: `cbpf:NAME`.
     public static let commentPrefix = "cbpf:"
 
-    /// The name, letters, digits, `.`, `_` and `-`: the comment is `cbpf:NAME`.
+    /// The name: letters, digits, `.`, `_`, `-`, `:` and `*`. The comment is `cbpf:NAME`.
     public var name: String
     /// The parts of the match, one iptables rule each; their union is what the rule matches.
     public var programs: [Program]
@@ -173,9 +173,9 @@ public struct XtBPFRule: Hashable, Sendable {
 
     private func check() throws(XtBPFError) {
         guard !name.isEmpty, name.utf8.count <= 200,
-            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-:*".contains($0)) })
         else {
-            throw XtBPFError("rule name \"\(name)\" must have 1 to 200 letters, digits, '.', '_' or '-'")
+            throw XtBPFError("rule name \"\(name)\" must have 1 to 200 letters, digits, '.', '_', '-', ':' or '*'")
         }
         guard !programs.isEmpty else { throw XtBPFError("rule \"\(name)\" has no program") }
         for (index, program) in programs.enumerated() {

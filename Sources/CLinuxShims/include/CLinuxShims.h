@@ -236,4 +236,13 @@ struct cbpf_fuzz_reply {
 /// code. Returns the helper's pid, or -1 with errno.
 pid_t cbpf_fuzz_helper_spawn(int *descriptor);
 
+// ---- iptables xt_bpf (branch attach-xt): tests that open sockets in a network namespace ----
+
+/// Moves the calling thread into the network namespace that `fd` refers to (such as an open
+/// `/run/netns/NAME`); sockets it opens there stay there. The corresponding C call is
+/// `setns(fd, CLONE_NEWNET)`, which Swift does not import without `_GNU_SOURCE`.
+static inline int cbpf_enter_network_namespace(int fd) {
+    return (int)syscall(SYS_setns, fd, 0x40000000 /* CLONE_NEWNET */);
+}
+
 #endif
