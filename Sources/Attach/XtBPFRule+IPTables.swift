@@ -1,5 +1,8 @@
 /// Applying, listing and removing rules through `iptables-restore` and `iptables-save` (or the
 /// `ip6tables` ones), which take a whole change as one transaction.
+///
+/// Each takes `networkNamespace`: the name of a network namespace made by `ip netns add`, whose
+/// tables are changed instead of this process's (the tools run under `ip netns exec`).
 extension XtBPFRule {
     /// One of our rules as iptables holds it: its parts' counters summed.
     public struct Installed: Hashable, Sendable {
@@ -21,34 +24,38 @@ extension XtBPFRule {
     /// Installs `rules` (appended to their chains), replacing any of ours with the same names in
     /// the same family: one `iptables-restore --noflush` transaction per family, so a rule set
     /// is in the kernel whole or not at all.
-    public static func apply(_ rules: [XtBPFRule]) throws(XtBPFError) {
+    public static func apply(_ rules: [XtBPFRule], networkNamespace: String? = nil) throws(XtBPFError) {
         for family in Family.allCases {
             let rules = rules.filter { $0.family == family }
             guard !rules.isEmpty else { continue }
             let names = Set(rules.map(\.name))
             var tables: [String: [String]] = [:]
-            for old in try installed(family: family) where names.contains(old.name) {
+            for old in try installed(family: family, networkNamespace: networkNamespace) where names.contains(old.name) {
                 tables[old.table, default: []] += old.lines.map { "-D" + $0.dropFirst(2) }
             }
             for rule in rules { tables[rule.table, default: []] += rule.restoreLines }
-            try restore(family: family, tables: tables)
+            try restore(family: family, tables: tables, networkNamespace: networkNamespace)
         }
     }
 
     /// Installs this rule; see ``apply(_:)``.
-    public func apply() throws(XtBPFError) {
-        try Self.apply([self])
+    public func apply(networkNamespace: String? = nil) throws(XtBPFError) {
+        try Self.apply([self], networkNamespace: networkNamespace)
     }
 
     /// Our rules in `family`'s tables (every rule whose comment starts with `cbpf:`), one entry
     /// per name, table and chain, in the order iptables lists them; only `name`'s when given.
-    public static func installed(family: Family, name: String? = nil) throws(XtBPFError) -> [Installed] {
-        try installed(family: family) { name == nil || $0 == name }
+    public static func installed(
+        family: Family, name: String? = nil, networkNamespace: String? = nil
+    ) throws(XtBPFError) -> [Installed] {
+        try installed(family: family, networkNamespace: networkNamespace) { name == nil || $0 == name }
     }
 
     /// Our rules in `family`'s tables whose names `includes` accepts.
-    public static func installed(family: Family, where includes: (String) -> Bool) throws(XtBPFError) -> [Installed] {
-        let listing = try run(family.tool + "-save", ["-c"], input: [])
+    public static func installed(
+        family: Family, networkNamespace: String? = nil, where includes: (String) -> Bool
+    ) throws(XtBPFError) -> [Installed] {
+        let listing = try run(family.tool + "-save", ["-c"], input: [], networkNamespace: networkNamespace)
         var entries: [Installed] = []
         var table = ""
         for line in listing.split(separator: "\n") {
@@ -83,43 +90,66 @@ extension XtBPFRule {
     /// Removes our rules named `name` (all of ours when nil) from `family`'s tables, every part,
     /// in one `iptables-restore --noflush` transaction; returns how many iptables rules went.
     @discardableResult
-    public static func remove(named name: String?, family: Family) throws(XtBPFError) -> Int {
-        try remove(family: family) { name == nil || $0 == name }
+    public static func remove(named name: String?, family: Family, networkNamespace: String? = nil) throws(XtBPFError) -> Int {
+        try remove(family: family, networkNamespace: networkNamespace) { name == nil || $0 == name }
     }
 
     /// Removes our rules whose names `includes` accepts from `family`'s tables, in one
     /// transaction; returns how many iptables rules went.
     @discardableResult
-    public static func remove(family: Family, where includes: (String) -> Bool) throws(XtBPFError) -> Int {
+    public static func remove(
+        family: Family, networkNamespace: String? = nil, where includes: (String) -> Bool
+    ) throws(XtBPFError) -> Int {
         var tables: [String: [String]] = [:]
         var count = 0
-        for old in try installed(family: family, where: includes) {
+        for old in try installed(family: family, networkNamespace: networkNamespace, where: includes) {
             tables[old.table, default: []] += old.lines.map { "-D" + $0.dropFirst(2) }
             count += old.lines.count
         }
-        if count > 0 { try restore(family: family, tables: tables) }
+        if count > 0 { try restore(family: family, tables: tables, networkNamespace: networkNamespace) }
         return count
     }
 
     /// Runs `iptables-restore --noflush` with `tables`' lines.
-    private static func restore(family: Family, tables: [String: [String]]) throws(XtBPFError) {
+    private static func restore(family: Family, tables: [String: [String]], networkNamespace: String?) throws(XtBPFError) {
         let fragment = restoreFragment(tables: tables)
-        _ = try run(family.tool + "-restore", ["--noflush"], input: Array(fragment.utf8))
+        _ = try run(family.tool + "-restore", ["--noflush"], input: Array(fragment.utf8), networkNamespace: networkNamespace)
     }
 
     /// Runs one of the iptables tools, found in `$PATH` or the sbin directories; its output when
     /// it succeeds, else an error with what it printed.
-    private static func run(_ tool: String, _ arguments: [String], input: [UInt8]) throws(XtBPFError) -> String {
+    private static func run(
+        _ tool: String, _ arguments: [String], input: [UInt8], networkNamespace: String?
+    ) throws(XtBPFError) -> String {
         guard let path = BoundedProcess.find(tool) else {
             throw XtBPFError(
                 "\(tool) not found in $PATH or \(BoundedProcess.fallbackDirectories.joined(separator: ", ")): install iptables")
         }
-        let result = try BoundedProcess.run(path, arguments, input: input)
+        var command = (path, arguments)
+        if let networkNamespace {
+            guard let ip = BoundedProcess.find("ip") else {
+                throw XtBPFError("ip not found in $PATH or \(BoundedProcess.fallbackDirectories.joined(separator: ", ")): install iproute2")
+            }
+            command = (ip, ["netns", "exec", networkNamespace, path] + arguments)
+        }
+        let result = try BoundedProcess.run(command.0, command.1, input: input)
         guard result.status == 0 else {
             let said = result.errorText.split(separator: "\n").prefix(4).joined(separator: "; ")
-            throw XtBPFError("\(tool) \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(said)")
+            throw XtBPFError("\(tool) \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(said)\(offendingLine(said, input))")
         }
         return result.outputText
+    }
+
+    /// The input line a restore error names (`line 3 failed`), quoted, or nothing.
+    private static func offendingLine(_ message: String, _ input: [UInt8]) -> String {
+        let words = message.split(separator: " ")
+        guard let index = words.firstIndex(of: "line"), index + 1 < words.count,
+            let number = Int(words[index + 1].prefix { $0.isNumber }), number > 0
+        else { return "" }
+        let lines = String(decoding: input, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard number <= lines.count else { return "" }
+        let line = lines[number - 1]
+        return "; line \(number) is: \(line.count > 200 ? line.prefix(200) + "…" : line)"
     }
 
     /// The words of an `iptables-save` line: blanks separate them, double quotes group them, and
