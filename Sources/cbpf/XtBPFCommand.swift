@@ -62,6 +62,9 @@ struct XtRuleOptions: ParsableArguments {
     /// The rule, its expression compiled into as many parts as xt_bpf needs.
     func rule() throws -> XtBPFRule {
         let target = try XtBPFRule.Target(self.target, logPrefix: logPrefix)
+        if logPrefix != nil && target != .log(prefix: logPrefix) {
+            throw InputError("--log-prefix: only the LOG target takes a prefix, not \(target)")
+        }
         let family = familyOptions.family
         let linkType = try linktype.map(FilterCompileOptions.linkType(named:)) ?? (family == .ipv4 ? .ipv4 : .ipv6)
         let text = expression.joined(separator: " ")

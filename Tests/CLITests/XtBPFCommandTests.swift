@@ -68,6 +68,8 @@ struct XtBPFCommandTests {
         try CLI.fail(["xt", "rule", "--name", "a b", "udp"], mentioning: ["rule name \"a b\""])
         try CLI.fail(["xt", "rule", "--chain", "OUTPUT", "-i", "eth0", "udp"], mentioning: ["no input interface"])
         try CLI.fail(["xt", "remove"], mentioning: ["--name", "--all"])
+        try CLI.fail(["xt", "rule", "--log-prefix", "x", "udp"], mentioning: ["only the LOG target"])
+        try CLI.fail(["xt", "rule", "not \(Self.expression)"], mentioning: ["left to split"])
     }
 }
 
