@@ -33,7 +33,8 @@ struct XtBPFCommandTests {
             var message: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
             for label in labels { message += [UInt8(label.utf8.count)] + Array(label.utf8) }
             message += [0, 0, 1, 0, 1]
-            return "printf '\(message.map { String(format: "\\x%02x", $0) }.joined())' > /dev/udp/127.0.0.1/53"
+            // dd writes the datagram at once; bash's printf alone would split it at a newline byte.
+            return "printf '\(message.map { String(format: "\\x%02x", $0) }.joined())' | dd bs=65536 iflag=fullblock status=none > /dev/udp/127.0.0.1/53"
         }
         try namespace.run(["bash", "-c", sends.joined(separator: "; ")])
         let listing = try namespace.run([cbpf, "xt", "list"])

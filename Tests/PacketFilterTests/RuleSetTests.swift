@@ -1,4 +1,5 @@
 import CBPF
+import CBPFFuzz
 import PacketFilter
 import Testing
 
@@ -54,6 +55,28 @@ struct RuleSetTests {
                 print("[rule set] \(linkType) \(expression)\(disjoint ? " (disjoint)" : ""): \(parts.count) parts of \(parts.map(\.count)) instructions; \(matched) of \(packets.count) packets match")
             }
         }
+    }
+
+    /// The kernel runs each part as our interpreter does, on every generated packet, as sent and
+    /// padded (`SO_ATTACH_FILTER` on a socketpair: the same classic BPF interpreter xt_bpf uses).
+    @Test(.enabled(if: (try? SocketOracle()) != nil, "skipped: no AF_UNIX socket filters"), arguments: [LinkType.ipv4, .ipv6])
+    func kernelRunsThePartsAsTheInterpreterDoes(linkType: LinkType) throws {
+        let oracle = try SocketOracle()
+        let parts = try PacketFilterCompiler(linkType: linkType, attachTarget: .iptables)
+            .compileRuleSet("dns qname \"*.example.com\" or dns qname \"ads.test\"")
+        var compared = 0
+        for part in parts {
+            let interpreter = try Interpreter(part, for: .iptables)
+            for packet in Self.packets(ipv6: linkType == .ipv6, raw: false) {
+                for bytes in [packet, packet + Array(repeating: 0, count: 80)] {
+                    let kept = Int(min(UInt32(bytes.count), interpreter.run(packet: bytes)))
+                    let delivery = oracle.deliver(part.raw, packet: bytes)
+                    #expect(delivery == (kept == 0 ? .dropped : .delivered(kept)), "\(Self.hex(bytes))")
+                    compared += 1
+                }
+            }
+        }
+        print("[rule set] \(linkType): the kernel agreed with the interpreter on \(parts.count) parts × \(compared / parts.count) packets")
     }
 
     /// A depth of 8 in front of `example.com` fits xt_bpf on raw IPv4 and IPv6, one depth a rule.

@@ -44,9 +44,7 @@ struct XtBPFRuleKernelTests {
 
         let messages = Self.names.map { DNSQuery.message($0) }
         let destination = ipv6 ? "::1" : "127.0.0.1"
-        let sends = messages.map { message in
-            "printf '\(message.map { String(format: "\\x%02x", $0) }.joined())' > /dev/udp/\(destination)/53"
-        }
+        let sends = messages.map { DNSQuery.shellSend($0, to: destination) }
         try namespace.run("bash", "-c", sends.joined(separator: "; "))
 
         let whole = try Interpreter(PacketFilterCompiler(linkType: ipv6 ? .ipv6 : .ipv4).compile(Self.expression))
@@ -64,6 +62,43 @@ struct XtBPFRuleKernelTests {
         #expect(try XtBPFRule.remove(named: "log-dns", family: family, networkNamespace: ns) == log.programs.count)
         #expect(try XtBPFRule.remove(named: nil, family: family, networkNamespace: ns) == drop.programs.count)
         #expect(!(try namespace.run(family.tool + "-save")).contains("cbpf:"))
+    }
+
+    /// Thousands of generated queries (0 to 10 labels over 10 domains, mixed case, pointers,
+    /// answers, cut short, mutated): sent with 80 zero bytes after them, so that no load runs
+    /// off the end, the counters equal the whole expression's verdicts; sent as they are, they
+    /// equal the union of the parts' verdicts.
+    @Test(arguments: [XtBPFRule.Family.ipv4, .ipv6])
+    func countersOnGeneratedQueries(family: XtBPFRule.Family) throws {
+        let namespace = try TestNamespace()
+        defer { namespace.delete() }
+        let ipv6 = family == .ipv6
+        let linkType: LinkType = ipv6 ? .ipv6 : .ipv4
+        let parts = try PacketFilterCompiler(linkType: linkType, attachTarget: .iptables).compileRuleSet(Self.expression)
+        let whole = try Interpreter(PacketFilterCompiler(linkType: linkType).compile(Self.expression))
+        let interpreters = try parts.map { try Interpreter($0, for: .iptables) }
+        // The DNS messages of the generated IPv4 packets (their headers are 28 bytes).
+        let messages = Array(Set(RuleSetTests.packets(ipv6: false, raw: false).map { Array($0.dropFirst(28)) }))
+            .filter { !$0.isEmpty }.sorted { $0.lexicographicallyPrecedes($1) }
+        for padded in [true, false] {
+            let sent = messages.map { padded ? $0 + Array(repeating: 0, count: 80) : $0 }
+            let rule = try XtBPFRule(name: "dns", programs: parts, family: family)
+            try XtBPFRule.apply([rule], networkNamespace: namespace.name)
+            let destination = ipv6 ? "::1" : "127.0.0.1"
+            let script = sent.map { DNSQuery.shellSend($0, to: destination) }.joined(separator: "\n")
+            let run = try ProcessRun.run(
+                "/usr/sbin/ip", ["netns", "exec", namespace.name, "bash", "-s"], input: Array(script.utf8), timeout: 120)
+            #expect(run.succeeded, "\(run)")
+            let packets = sent.map { DNSQuery.packet($0, ipv6: ipv6) }
+            let byParts = packets.filter { packet in interpreters.contains { $0.run(packet: packet) != 0 } }
+            let byWhole = packets.filter { whole.run(packet: $0) != 0 }
+            let counted = try #require(XtBPFRule.installed(family: family, name: "dns", networkNamespace: namespace.name).first)
+            #expect(counted.packets == UInt64(byParts.count))
+            #expect(counted.bytes == UInt64(byParts.reduce(0) { $0 + $1.count }))
+            if padded { #expect(byWhole.count == byParts.count) }
+            print("[xt_bpf rule] \(family.tool), \(sent.count) queries\(padded ? " padded" : ""): the kernel counted \(counted.packets), the parts \(byParts.count), the whole program \(byWhole.count)")
+            try XtBPFRule.remove(named: "dns", family: family, networkNamespace: namespace.name)
+        }
     }
 
     /// A rule set whose second rule iptables refuses installs nothing: one transaction.
@@ -135,6 +170,14 @@ enum DNSQuery {
         var message: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
         for label in labels { message += [UInt8(label.utf8.count)] + Array(label.utf8) }
         return message + [0, 0, 1, 0, 1]
+    }
+
+    /// A shell command that sends `message` in one UDP datagram to port 53 of `address`. bash's
+    /// `printf` alone writes up to each newline byte separately, which would split the datagram;
+    /// `dd` with a full block writes it once.
+    static func shellSend(_ message: [UInt8], to address: String) -> String {
+        let escaped = message.map { String(format: "\\x%02x", $0) }.joined()
+        return "printf '\(escaped)' | dd bs=65536 iflag=fullblock status=none > /dev/udp/\(address)/53"
     }
 
     /// As xt_bpf sees it, but for fields no filter here reads.
