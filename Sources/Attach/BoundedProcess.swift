@@ -100,10 +100,24 @@ struct BoundedProcess {
             }
         }
         for descriptor in descriptors where descriptor.fd >= 0 { close(descriptor.fd) }
-        if failure != nil { kill(pid, SIGKILL) }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if let failure { throw failure }
+        // A tool that closed its output may still run: it gets until the deadline too.
+        while failure == nil {
+            let waited = waitpid(pid, &status, WNOHANG)
+            if waited == pid { break }
+            if waited < 0 && errno != EINTR {
+                failure = XtBPFError("waitpid: \(Errno(rawValue: errno))")
+            } else if ContinuousClock.now > deadline {
+                failure = XtBPFError("\(path) \(arguments.joined(separator: " ")) ran longer than \(timeout) and was killed")
+            } else {
+                usleep(1_000)
+            }
+        }
+        if let failure {
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            throw failure
+        }
         // WIFEXITED / WEXITSTATUS, which are macros.
         result.status = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return result

@@ -1,4 +1,4 @@
-import Attach
+@testable import Attach
 import CBPF
 import Foundation
 import PacketFilter
@@ -190,5 +190,33 @@ enum DNSQuery {
             return header + loopback + loopback + udp
         }
         return TestDatagrams.ipv4UDP(from: [127, 0, 0, 1], to: [127, 0, 0, 1], port: 53, payload: message)
+    }
+}
+
+/// The iptables tools run with a bound on time and output, their input written while their
+/// output is read.
+struct BoundedProcessTests {
+    @Test func aToolThatRunsTooLongIsKilled() {
+        #expect {
+            try BoundedProcess.run("/bin/sleep", ["5"], timeout: .milliseconds(300))
+        } throws: { "\($0)".contains("ran longer than") }
+    }
+
+    @Test func aToolThatPrintsTooMuchIsKilled() {
+        #expect {
+            try BoundedProcess.run("/usr/bin/yes", [], outputLimit: 100_000)
+        } throws: { "\($0)".contains("printed more than 100000 bytes") }
+    }
+
+    @Test func inputAndOutputLargerThanAPipeGoThrough() throws {
+        let input = (0..<1_000_000).map { UInt8($0 % 251) }
+        let result = try BoundedProcess.run("/bin/cat", [], input: input)
+        #expect(result.status == 0 && result.output == input)
+        #expect(try BoundedProcess.run("/bin/sh", ["-c", "exit 3"]).status == 3)
+    }
+
+    @Test func missingToolsAreNotFound() {
+        #expect(BoundedProcess.find("cbpf-no-such-tool") == nil)
+        #expect(BoundedProcess.find("sh") != nil)
     }
 }
