@@ -1,6 +1,10 @@
 import CBPF
 
 extension PacketFilterCompiler {
+    /// Most programs (rules) a rule set may take: each costs the kernel a rule walk per packet,
+    /// and the splitting compiles each part a few times.
+    public static let maximumRuleSetParts = 256
+
     /// Compiles `expression` to programs that each fit the attach point's length limit and
     /// whose union is the expression: one program when it fits, else one per part, for rules
     /// with the same target (`xt_bpf` takes 64 instructions, and `dns qname "*.example.com"`
@@ -35,6 +39,10 @@ extension PacketFilterCompiler {
             parts += try splitter.split(part)
             earlier += group
             group = []
+            guard parts.count <= Self.maximumRuleSetParts else {
+                throw FilterSyntaxError(
+                    "\(attachTarget): the expression needs more than \(Self.maximumRuleSetParts) rules of at most \(attachTarget.maximumInstructions) instructions")
+            }
         }
         for term in terms {
             let candidate = RuleSetSplitter.excluding(earlier, from: group + [term], disjoint: disjoint)
@@ -77,6 +85,8 @@ private struct RuleSetSplitter {
             program = try unbounded.compile(expression)
         } catch where error == FilterSyntaxError("expression rejects all packets") {
             return Program([])
+        } catch where error.message.hasPrefix("the generated program does not verify") {
+            return nil  // longer than a socket takes, too: split it
         }
         return program.count <= limit ? program : nil
     }

@@ -97,6 +97,13 @@ struct RuleSetTests {
         }
     }
 
+    @Test func aRuleSetHasABound() {
+        let names = (0..<300).map { "dns qname \"*.n\($0).example.com\"" }.joined(separator: " or ")
+        #expect(throws: FilterSyntaxError("iptables: the expression needs more than 256 rules of at most 64 instructions")) {
+            try PacketFilterCompiler(linkType: .ipv6, attachTarget: .iptables).compileRuleSet(names)
+        }
+    }
+
     @Test func tooLongWithoutSplitIsRefusedWithTheReason() {
         let expression = "not dns qname \"*.example.com\""
         #expect {
