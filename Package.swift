@@ -79,6 +79,13 @@ let package = Package(
             ],
             path: "Samples/SandboxedLauncher"
         ),
+        // Drops DNS queries for names with iptables xt_bpf rules (issue 10's xt_bpf sample).
+        .executableTarget(
+            name: "dns-firewall",
+            dependencies: ["PacketFilter", "Attach", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Samples/DNSFirewall",
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "InterpreterBenchmark",
             dependencies: ["CBPF", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -119,6 +126,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
+        .testTarget(name: "DNSFirewallTests", dependencies: ["dns-firewall", "PacketFilter", "Attach", "CBPF", "CLinuxShims", "TestSupport"]),
         // Runs the built `cbpf` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport", "PacketFilter"]),
     ]

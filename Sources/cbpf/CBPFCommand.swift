@@ -10,6 +10,7 @@ struct CBPFCommand: ParsableCommand {
             OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
             CaptureCommand.self,
             TrafficControlCommand.self,
+            XtBPFCommand.self,
         ]
     )
 

@@ -32,7 +32,9 @@ struct DNSQueryMatcher {
             .compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + 2, .equal, Self.dnsPort),
             .not(.compareIndirect(loadX: loadHeaderLength, .byte, at: udp4 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
             .not(.compareIndirect(loadX: loadHeaderLength, .halfword, at: udp4 + Self.udpHeaderLength + 4, .equal, 0)),
-            nameMatches(positionX: positionX4),
+            name.isDepthLimited
+                ? nameMatches(depths: name.subdomainLabelCounts, positionX: loadHeaderLength, at: udp4 + Self.udpHeaderLength + Self.dnsHeaderLength)
+                : nameMatches(positionX: positionX4),
         ])
         // IPv6: fixed offsets; X is pointed at the name the same way so one matcher serves both.
         let udp6 = net + 40
@@ -43,7 +45,9 @@ struct DNSQueryMatcher {
             .compare(.halfword, at: udp6 + 2, Self.dnsPort),
             .not(.compare(.byte, at: udp6 + Self.udpHeaderLength + 2, .bitsSet, 0x80)),
             .not(.compare(.halfword, at: udp6 + Self.udpHeaderLength + 4, 0)),
-            nameMatches(positionX: positionX6),
+            name.isDepthLimited
+                ? nameMatches(depths: name.subdomainLabelCounts, positionX: [.loadImmediate(.x, 0)], at: udp6 + Self.udpHeaderLength + Self.dnsHeaderLength)
+                : nameMatches(positionX: positionX6),
         ])
         return .or(ipv4, ipv6)
     }
@@ -91,8 +95,42 @@ struct DNSQueryMatcher {
         return step(DNSName.maximumSubdomainLabels, first: true)
     }
 
-    /// `bytes` at X, letters without case: 4, 2 or 1 bytes per load, with `| 0x20` on letters.
-    private func bytesMatch(_ bytes: [UInt8], before prefix: [Instruction]) -> Condition {
+    /// Exactly `depths` labels of any content, then the suffix, from X + `nameOffset` once
+    /// `positionX` ran. X moves by each label's length alone, and each later read adds one more
+    /// to its offset: one instruction fewer per label than moving X to the label, which keeps
+    /// eight labels in front of `example.com` within xt_bpf's 64 instructions on raw IPv4.
+    private func nameMatches(depths: ClosedRange<Int>, positionX: [Instruction], at nameOffset: UInt32) -> Condition {
+        let suffix = name.wireFormat
+        // `index` labels are behind; `pending` moves X past the last of them.
+        func label(_ index: Int, pending: [Instruction]) -> Condition {
+            let offset = nameOffset + UInt32(index)
+            let lengthByte: [Instruction] = [.loadIndirect(.byte, offset: offset)]
+            let advance = lengthByte + [.arithmetic(.add, .x), .tax]
+            let depth = index + 1
+            let suffixThere = bytesMatch(suffix, before: advance, at: nameOffset + UInt32(depth))
+            let next: Condition =
+                if depth < depths.lowerBound {
+                    label(depth, pending: advance)
+                } else if depth < depths.upperBound {
+                    // The suffix test moves X; the next label's test follows it.
+                    .or(suffixThere, label(depth, pending: []))
+                } else {
+                    suffixThere
+                }
+            return .all([
+                // A zero length ends the name; the top two bits set mean a pointer or an
+                // extended label, which this matcher does not follow.
+                .not(.test(pending + lengthByte, .equal, .constant(0))),
+                .not(.test(lengthByte, .bitsSet, .constant(0xc0))),
+                next,
+            ])
+        }
+        return label(0, pending: positionX)
+    }
+
+    /// `bytes` at X + `base`, letters without case: 4, 2 or 1 bytes per load, with `| 0x20` on
+    /// letters.
+    private func bytesMatch(_ bytes: [UInt8], before prefix: [Instruction], at base: UInt32 = 0) -> Condition {
         var tests: [Condition] = []
         var offset = 0
         while offset < bytes.count {
@@ -106,11 +144,18 @@ struct DNSQueryMatcher {
                 caseMask = caseMask << 8 | (isLetter ? 0x20 : 0)
             }
             var statements: [Instruction] = offset == 0 ? prefix : []
-            statements.append(.loadIndirect(size, offset: UInt32(offset)))
+            statements.append(.loadIndirect(size, offset: base + UInt32(offset)))
             if caseMask != 0 { statements.append(.arithmetic(.or, .constant(caseMask))) }
             tests.append(.test(statements, .equal, .constant(expected)))
             offset += size.byteCount
         }
         return .all(tests)
+    }
+}
+
+extension DNSName {
+    /// Whether a rule set limited the wildcard to some depths.
+    var isDepthLimited: Bool {
+        matchesSubdomains && subdomainLabelCounts != 1...Self.maximumSubdomainLabels
     }
 }

@@ -5,6 +5,9 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     public let labels: [String]
     /// Whether the name was written `*.domain`: one or more labels in front of `labels`.
     public let matchesSubdomains: Bool
+    /// How many labels a wildcard takes in front of `labels`: all it may take, unless a rule set
+    /// split the wildcard by depth (``PacketFilterCompiler/compileRuleSet(_:disjoint:)``).
+    var subdomainLabelCounts = 1...DNSName.maximumSubdomainLabels
 
     /// Most labels a wildcard lets through in front of its domain: the filter has no loops, so
     /// it walks the labels with unrolled code.

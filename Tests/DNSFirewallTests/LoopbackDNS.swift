@@ -1,0 +1,113 @@
+import Foundation
+
+/// A DNS server's socket on port 53 of the loopback address and a client's socket, both UDP, in
+/// one family: the client sends a query, the server answers whatever reaches it (the query with
+/// its QR bit set), and the client waits for the answer. A query the firewall drops never
+/// reaches the server.
+struct LoopbackDNS: Sendable {
+    let ipv6: Bool
+    let server: Int32
+    let client: Int32
+
+    /// Opens both sockets; call it inside the namespace.
+    init(ipv6: Bool) throws {
+        self.ipv6 = ipv6
+        let family = ipv6 ? AF_INET6 : AF_INET
+        server = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        client = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard server >= 0, client >= 0 else { throw Self.failure("socket") }
+        guard Self.withAddress(ipv6: ipv6, { bind(server, $0, $1) }) == 0 else { throw Self.failure("bind port 53") }
+        guard Self.withAddress(ipv6: ipv6, { connect(client, $0, $1) }) == 0 else { throw Self.failure("connect") }
+    }
+
+    func close() {
+        _ = Glibc.close(server)
+        _ = Glibc.close(client)
+    }
+
+    /// Sends `message` and says whether an answer came back within the timeout.
+    func exchange(_ message: [UInt8], timeout: Int32 = 400) throws -> Bool {
+        guard send(client, message, message.count, 0) == message.count else { throw Self.failure("send") }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        var from = sockaddr_storage()
+        var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        guard Self.readable(server, timeout: timeout) else { return false }
+        let received = withUnsafeMutablePointer(to: &from) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(server, &buffer, buffer.count, 0, $0, &fromLength) }
+        }
+        guard received > 2 else { throw Self.failure("recvfrom") }
+        var answer = Array(buffer[..<received])
+        answer[2] |= 0x80
+        let sent = withUnsafePointer(to: &from) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(server, answer, answer.count, 0, $0, fromLength) }
+        }
+        guard sent == answer.count else { throw Self.failure("sendto") }
+        guard Self.readable(client, timeout: timeout) else { return false }
+        return recv(client, &buffer, buffer.count, 0) == answer.count
+    }
+
+    private static func readable(_ descriptor: Int32, timeout: Int32) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, timeout) == 1
+    }
+
+    /// 127.0.0.1 or ::1, port 53.
+    private static func withAddress(ipv6: Bool, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        if ipv6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(53).bigEndian
+            address.sin6_addr.__in6_u.__u6_addr8.15 = 1
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(53).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    private static func failure(_ call: String) -> Error {
+        FirewallNamespace.NamespaceError(description: "\(call): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// DNS messages as a resolver sends them.
+enum DNSMessage {
+    /// A query (or, with `response`, an answer) whose one question is `labels`, type A, class IN.
+    static func query(_ labels: [String], response: Bool = false) -> [UInt8] {
+        var message: [UInt8] = [0x12, 0x34, response ? 0x81 : 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in labels { message += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        return message + [0, 0, 1, 0, 1]
+    }
+
+    /// A query for `first` followed by a compression pointer to `example.com`, which the message
+    /// holds after the question (as an additional record's name would): a decoder reads
+    /// `first.example.com`.
+    static func compressedQuery(_ first: String) -> [UInt8] {
+        var message: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        message += [UInt8(first.utf8.count)] + Array(first.utf8)
+        let target = message.count + 2 + 4
+        message += [0xc0, UInt8(target), 0, 1, 0, 1]
+        return message + [7] + Array("example".utf8) + [3] + Array("com".utf8) + [0]
+    }
+
+    /// The packet as xt_bpf sees it: IP header (addresses of loopback, fields no filter reads
+    /// zero), UDP header, the message.
+    static func packet(_ message: [UInt8], ipv6: Bool) -> [UInt8] {
+        let udpLength = 8 + message.count
+        let udp: [UInt8] = [0xc0, 0x01, 0, 53, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0] + message
+        if ipv6 {
+            let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
+            let header: [UInt8] = [0x60, 0, 0, 0, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 17, 64]
+            return header + loopback + loopback + udp
+        }
+        let total = 20 + udpLength
+        let header: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]
+        return header + udp
+    }
+}
