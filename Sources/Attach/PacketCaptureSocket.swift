@@ -146,11 +146,7 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         let descriptor = FileDescriptor(rawValue: raw)
         let ring: UnsafeMutableRawPointer
         do {
-            do {
-                try SocketFilter.attach(filter, to: descriptor)
-            } catch let error as Errno {
-                throw SystemCallError("setsockopt(SO_ATTACH_FILTER)", error)
-            }
+            try SocketFilter.attach(raw: filter.raw, to: descriptor)  // verified above
             guard cbpf_packet_set_version3(raw) == 0 else {
                 throw SystemCallError("setsockopt(PACKET_VERSION, TPACKET_V3)", Errno(rawValue: errno))
             }
@@ -182,6 +178,17 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     deinit {
         munmap(ring, configuration.blockSize * configuration.blockCount)
         try? descriptor.close()
+    }
+
+    /// Joins this socket to the `PACKET_FANOUT_CBPF` group `group`, with `selector` (checked by
+    /// ``Verifier`` first) choosing the member that gets each frame: its return value modulo the
+    /// group's size, in join order. Every member must capture the same interface with the same
+    /// options; see ``PacketFanout``.
+    ///
+    /// The corresponding C calls are `setsockopt(fd, SOL_PACKET, PACKET_FANOUT, ...)` and
+    /// `setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, ...)`.
+    public func joinFanout(group: UInt16, selector: Program, options: PacketFanout.Options = []) throws {
+        try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
     }
 
     /// Hands each frame of the ring to `body`, waiting up to `timeout` for the kernel to fill a

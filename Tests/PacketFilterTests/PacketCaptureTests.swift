@@ -152,6 +152,41 @@ struct PacketCaptureTests {
         }
     }
 
+    /// Two capture sockets in a `PACKET_FANOUT_CBPF` group: the selector's return value (the
+    /// payload's first byte, read through SKF_NET_OFF, which finds it on both copies of a
+    /// loopback frame) modulo 2 is the socket that gets the frame; our interpreter agrees.
+    @Test func captureSocketsShareFramesByFanoutSelector() throws {
+        let filter = try PacketFilterCompiler().compile("udp dst port 47001")
+        let selector = Program([.loadAbsolute(.byte, offset: SpecialOffset.network + 28), .returnA])
+        // ~Copyable sockets do not go in an array.
+        var first = try PacketCaptureSocket(interface: "lo", filter: filter)
+        var second = try PacketCaptureSocket(interface: "lo", filter: filter)
+        try first.joinFanout(group: 0xcbf, selector: selector)
+        try second.joinFanout(group: 0xcbf, selector: selector)
+        let payloads = ["a", "b", "c", "d", "e"]
+        try Self.send(payloads.map { (47001, $0) })
+        let received = [try Self.payloads(from: &first), try Self.payloads(from: &second)]
+        let interpreter = try Interpreter(selector)
+        var expected = [[String]](repeating: [], count: 2)
+        for payload in payloads {
+            var metadata = PacketMetadata()
+            metadata.networkHeaderOffset = 14
+            let frame = Self.loopbackFrame(port: 47001, payload: Array(payload.utf8))
+            expected[Int(interpreter.run(packet: frame, metadata: metadata) % 2)] += [payload, payload]  // out and in
+        }
+        #expect(received == expected.map { $0.sorted() })
+        #expect(expected.allSatisfy { !$0.isEmpty }, "the payloads must reach both members")
+    }
+
+    /// The UDP payloads of the frames the socket has queued, sorted.
+    static func payloads(from capture: inout PacketCaptureSocket) throws -> [String] {
+        var payloads = [String]()
+        while payloads.count < 100, let frame = try capture.receive(timeout: .milliseconds(300)) {
+            payloads.append(String(decoding: frame.bytes.dropFirst(14 + 20 + 8), as: UTF8.self))
+        }
+        return payloads.sorted()
+    }
+
     /// A loopback frame as AF_PACKET shows it (a zeroed Ethernet header), but for fields no
     /// expression reads.
     static func loopbackFrame(port: UInt16, payload: [UInt8]) -> [UInt8] {
