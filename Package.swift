@@ -6,7 +6,6 @@ let package = Package(
     products: [
         .library(name: "CBPF", targets: ["CBPF"]),
         .library(name: "Attach", targets: ["Attach"]),
-        .library(name: "CBPFFuzz", targets: ["CBPFFuzz"]),
         .library(name: "Seccomp", targets: ["Seccomp"]),
         .library(name: "PacketFilter", targets: ["PacketFilter"]),
         .executable(name: "cbpf", targets: ["cbpf"]),
@@ -18,6 +17,8 @@ let package = Package(
     targets: [
         // C wrappers for macros and variadic calls that do not import into Swift.
         .target(name: "CLinuxShims"),
+        // The C side of CBPFFuzz's kernel oracles (the seccomp helper process). Only CBPFFuzz uses it.
+        .target(name: "CBPFFuzzShims", dependencies: ["CLinuxShims"]),
         // libpcap, used only by the benchmark and tests as a reference implementation.
         .systemLibrary(
             name: "CPcap",
@@ -59,15 +60,22 @@ let package = Package(
         .target(name: "LibseccompReference", dependencies: ["CBPF", "Seccomp", "CSeccomp"]),
         // Helpers that several test targets share.
         .target(name: "TestSupport"),
-        // Random program generation and kernel oracles for differential testing.
-        .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims"]),
+        // Random program generation and kernel oracles for differential testing. Tests, benchmarks
+        // and cbpf-differential only; no product contains it.
+        .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims", "CBPFFuzzShims"]),
         .executableTarget(
             name: "cbpf",
             dependencies: [
-                "CBPF", "CBPFFuzz", "Seccomp", "PacketFilter", "Attach",
+                "CBPF", "Seccomp", "PacketFilter", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
+        ),
+        // Differential campaigns against the running kernel (what `cbpf fuzz` was). Not a product:
+        // `swift run cbpf-differential verify` in the development tree.
+        .executableTarget(
+            name: "cbpf-differential",
+            dependencies: ["CBPFFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // A launcher that runs a command under a seccomp policy: the README's main job.
         .executableTarget(
@@ -127,8 +135,8 @@ let package = Package(
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         .testTarget(name: "DNSFirewallTests", dependencies: ["dns-firewall", "PacketFilter", "Attach", "CBPF", "CLinuxShims", "TestSupport"]),
-        // Runs the built `cbpf` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["cbpf", "TestSupport", "PacketFilter"]),
+        // Runs the built `cbpf` and `cbpf-differential` executables as a user would.
+        .testTarget(name: "CLITests", dependencies: ["cbpf", "cbpf-differential", "TestSupport", "PacketFilter"]),
     ]
 )
 

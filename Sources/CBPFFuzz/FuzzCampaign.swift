@@ -26,7 +26,7 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
 
     /// One summary line per comparison, then the details (tallies, notes, disagreements).
     public var description: String {
-        var lines = ["cbpf fuzz verify: seed \(seed), \(count) cases per comparison, \(kernel)"]
+        var lines = ["cbpf-differential verify: seed \(seed), \(count) cases per comparison, \(kernel)"]
         lines += results.map(\.summary)
         lines.append("")
         lines += results.map(\.description)
@@ -35,7 +35,7 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
 }
 
 /// Runs `count` cases of each of the four comparisons (socket and seccomp verifier, socket and
-/// seccomp interpreter) against the running kernel. This is what `cbpf fuzz verify --count N
+/// seccomp interpreter) against the running kernel. This is what `cbpf-differential verify --count N
 /// --seed S` prints. Comparisons that cannot run here (no seccomp, say) are reported as not run.
 public func runFuzzCampaign(
     count: Int, seed: UInt64, progress: (@Sendable (FuzzProgress) -> Void)? = nil

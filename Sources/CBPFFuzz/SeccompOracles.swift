@@ -1,4 +1,5 @@
 import CBPF
+import CBPFFuzzShims
 import CLinuxShims
 import Glibc
 import Synchronization

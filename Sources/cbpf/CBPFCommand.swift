@@ -7,7 +7,7 @@ struct CBPFCommand: ParsableCommand {
         abstract: "Build, check, run and optimize classic BPF programs for Linux.",
         subcommands: [
             AssembleCommand.self, DisassembleCommand.self, VerifyCommand.self, RunCommand.self, FilterCommand.self,
-            OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, FuzzCommand.self, DemoCommand.self,
+            OptimizeCommand.self, CompileCommand.self, SeccompCommand.self, DemoCommand.self,
             CaptureCommand.self,
             TrafficControlCommand.self,
             XtBPFCommand.self,

@@ -1,7 +1,11 @@
 import ArgumentParser
+import Attach
 import CBPF
-import CBPFFuzz
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A tour of the core: assemble, print, verify, run next to the kernel, optimize, seccomp.
 struct DemoCommand: ParsableCommand {
@@ -50,12 +54,12 @@ struct DemoCommand: ParsableCommand {
 
         section("3. Our interpreter next to the kernel (SO_ATTACH_FILTER on an AF_UNIX socketpair)")
         let interpreter = try Interpreter(program)
-        let oracle = try? SocketOracle()
+        let kernel = KernelSocketPair()
         print(pad("packet", 34) + pad("interpreter", 13) + "kernel")
         for (name, packet) in Self.samplePackets() {
             let ours = interpreter.run(packet: packet)
-            let kernel = oracle.map { $0.deliver(program.raw, packet: packet).description } ?? "(no socketpair)"
-            print(pad(name, 34) + pad(String(ours), 13) + kernel)
+            let theirs = kernel?.deliver(program, packet: packet) ?? "(no socketpair)"
+            print(pad(name, 34) + pad(String(ours), 13) + theirs)
         }
 
         section("4. The optimizer on libpcap's unoptimized code")
@@ -155,5 +159,50 @@ struct DemoCommand: ParsableCommand {
         for (name, data) in calls {
             print(pad(name, 28) + "\(SeccompAction(returnValue: interpreter.run(seccomp: data)))")
         }
+    }
+}
+
+/// The kernel's socket-filter interpreter, through an AF_UNIX datagram socketpair: a datagram
+/// sent to the socket with the filter is received with `min(length, return value)` bytes, or
+/// dropped when the filter returns 0.
+final class KernelSocketPair {
+    private let sender: Int32
+    private let receiver: Int32
+
+    init?() {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            return nil
+        }
+        sender = pair[0]
+        receiver = pair[1]
+    }
+
+    deinit {
+        close(sender)
+        close(receiver)
+    }
+
+    /// Attaches `program` to the receiving socket, sends `packet` and says what arrived:
+    /// `delivered N bytes` (`MSG_TRUNC` reports the datagram's full length) or `dropped`.
+    func deliver(_ program: Program, packet: [UInt8]) -> String {
+        do {
+            try SocketFilter.attach(program, to: FileDescriptor(rawValue: receiver))
+        } catch {
+            return "attach failed: \(error)"
+        }
+        let sent = packet.withUnsafeBytes {
+            send(sender, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+        }
+        guard sent == packet.count else { return "failed: send: \(Errno(rawValue: errno))" }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let received = buffer.withUnsafeMutableBytes {
+            recv(receiver, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC))
+        }
+        if received < 0 {
+            let code = errno
+            return code == EAGAIN ? "dropped" : "failed: recv: \(Errno(rawValue: code))"
+        }
+        return "delivered \(received) bytes"
     }
 }

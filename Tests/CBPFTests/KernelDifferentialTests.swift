@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// Our ``Verifier`` and ``Interpreter`` against the running kernel (see CBPFFuzz): a seeded
-/// slice of `cbpf fuzz verify`, plus the kernel behaviours the comparisons rely on, each
+/// slice of `cbpf-differential verify`, plus the kernel behaviours the comparisons rely on, each
 /// checked on its own. A failure names the case; replay it with
 /// `DifferentialRun(seed: KernelDifferentialTests.seed).generator(for:case:)`.
 ///

@@ -59,6 +59,22 @@ enum CLI {
     }
 }
 
+/// Finds and runs the `cbpf-differential` executable (the kernel differential campaigns, not a
+/// product) built next to the test bundle.
+enum Differential {
+    /// `CBPF_DIFFERENTIAL_EXECUTABLE`, or `cbpf-differential` built next to the test bundle.
+    static let executablePath = ProcessRun.builtExecutable(
+        named: "cbpf-differential", environmentVariable: "CBPF_DIFFERENTIAL_EXECUTABLE")
+
+    static var isAvailable: Bool { executablePath != nil }
+
+    /// Runs `cbpf-differential` with `arguments` (see ``ProcessRun/run(_:_:input:timeout:)``).
+    static func run(_ arguments: [String], timeout: Double = 60) throws -> CLIRun {
+        guard let path = executablePath else { throw CLIError("cbpf-differential was not found next to the test bundle") }
+        return try ProcessRun.run(path, arguments, timeout: timeout)
+    }
+}
+
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -151,7 +151,6 @@ struct ErrorTests {
         try CLI.fail(["run", "--target", "seccomp", "--arch", "x86_64", "1,6 0 0 0"], status: 64, mentioning: ["--nr"])
         try CLI.fail(["disasm", "-d", "--asm", "1,6 0 0 0"], status: 64, mentioning: ["-d", "--asm"])
         try CLI.fail(["asm", "-d", "-ddd", "-"], status: 64, mentioning: ["-d"])
-        try CLI.fail(["fuzz", "verify", "--count", "0"], status: 64, mentioning: ["--count"])
         try CLI.fail(["frobnicate"], status: 64, mentioning: ["frobnicate"])
     }
 

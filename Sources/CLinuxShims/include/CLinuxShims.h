@@ -135,7 +135,7 @@ static inline int cbpf_seccomp_notif_id_valid(int fd, __u64 id) {
     return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
 }
 
-// Differential testing against the kernel (CBPFFuzz).
+// Processes and CPUs for the differential oracles, the seccomp benchmark and the launcher.
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -161,13 +161,6 @@ static inline int cbpf_restore_thread_affinity(const struct cbpf_cpu_mask *saved
     return (int)syscall(SYS_sched_setaffinity, 0, sizeof *saved, saved);
 }
 
-/// The CPU the calling thread runs on, or -1. The corresponding C call is `getcpu(&cpu, NULL)`.
-static inline int cbpf_current_cpu(void) {
-    unsigned cpu = 0;
-    if (syscall(SYS_getcpu, &cpu, NULL, NULL) != 0) return -1;
-    return (int)cpu;
-}
-
 /// Waits for a child process. Returns 0 and sets `signal` to the signal that ended it (or 0)
 /// and `status` to its exit status (or -1), or returns -1 with errno. The corresponding C
 /// call is `waitpid(pid, &status, 0)` with `WIFSIGNALED`, `WTERMSIG` and `WEXITSTATUS`.
@@ -180,61 +173,6 @@ static inline int cbpf_wait_child(pid_t pid, int *signal, int *status) {
     *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     return 0;
 }
-
-/// Requests served by a fuzz helper process (`cbpf_fuzz_helper_spawn`).
-enum {
-    /// Check a filter with `seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, ...)`
-    /// while another thread of the helper has a filter: the kernel runs its checker (EINVAL
-    /// if it rejects the program), then fails the TSYNC check, returning that thread's id,
-    /// and attaches nothing.
-    CBPF_FUZZ_CHECK_FILTER = 1,
-    /// In a new thread: make the system call once without a filter, install the filter on the
-    /// thread alone, make the call again, and report what happened.
-    CBPF_FUZZ_PROBE = 2,
-};
-
-/// What a helper observed (`cbpf_fuzz_reply.outcome`).
-enum {
-    /// The call returned: `result` and `error`.
-    CBPF_FUZZ_RETURNED = 0,
-    /// SIGSYS arrived during the call (SECCOMP_RET_TRAP): the `signal_*` fields.
-    CBPF_FUZZ_TRAPPED = 1,
-    /// The thread ended inside the call (SECCOMP_RET_KILL_THREAD).
-    CBPF_FUZZ_THREAD_KILLED = 2,
-    /// The probe's filter could not be installed: `error`.
-    CBPF_FUZZ_INSTALL_FAILED = 3,
-    /// The helper could not set up the request (thread creation, the allow-all thread): `error`.
-    CBPF_FUZZ_SETUP_FAILED = 4,
-};
-
-/// A request to a helper, followed on the stream by `count` `struct sock_filter`s.
-struct cbpf_fuzz_request {
-    uint32_t kind;
-    uint32_t count;
-    int64_t number;
-    uint64_t arguments[6];
-};
-
-/// A helper's reply to one request.
-struct cbpf_fuzz_reply {
-    int64_t result;
-    int64_t baseline_result;
-    int32_t error;
-    int32_t baseline_error;
-    int32_t outcome;
-    int32_t signal_errno;
-    int32_t signal_syscall;
-    uint32_t signal_arch;
-    uint64_t signal_call_address;
-};
-
-/// Forks a helper process for seccomp experiments that never runs in this process: filters
-/// are installed only in the helper's threads. The helper reads `cbpf_fuzz_request`s from
-/// `*descriptor` and answers each with a `cbpf_fuzz_reply`; it exits when the descriptor is
-/// closed, and dies with SIGSYS when a probed filter returns SECCOMP_RET_KILL_PROCESS. It
-/// sets PR_SET_NO_NEW_PRIVS and PR_SET_DUMPABLE 0 (no core dumps) on itself and runs only C
-/// code. Returns the helper's pid, or -1 with errno.
-pid_t cbpf_fuzz_helper_spawn(int *descriptor);
 
 
 // Socket filters: locking, reading back, reuseport groups and packet fanout (Attach, SocketFilter).

@@ -1,15 +1,7 @@
 import ArgumentParser
 import CBPFFuzz
 
-struct FuzzCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fuzz",
-        abstract: "Differential testing against the running kernel.",
-        subcommands: [FuzzVerifyCommand.self]
-    )
-}
-
-struct FuzzVerifyCommand: ParsableCommand {
+struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Compare our verifier and interpreter with the kernel on random programs.",
