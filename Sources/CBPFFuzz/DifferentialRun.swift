@@ -2,19 +2,19 @@ import CBPF
 import Glibc
 
 /// One case on which our implementation and the kernel disagree.
-public struct Disagreement: Hashable, Sendable, CustomStringConvertible {
+package struct Disagreement: Hashable, Sendable, CustomStringConvertible {
     /// The case's index in its comparison (replay it with ``DifferentialRun/generator(for:case:)``).
-    public var caseIndex: Int
+    package var caseIndex: Int
     /// The program as the kernel received it.
-    public var program: [RawInstruction]
+    package var program: [RawInstruction]
     /// The packet in hex, or the system call and its `seccomp_data`; `nil` for verifier cases.
-    public var input: String?
+    package var input: String?
     /// What we said.
-    public var ours: String
+    package var ours: String
     /// What the kernel did.
-    public var kernel: String
+    package var kernel: String
 
-    public var description: String {
+    package var description: String {
         var text = "case \(caseIndex): ours: \(ours); kernel: \(kernel)\n"
         if let input { text += "  input: \(input)\n" }
         text += ProgramListing.text(program).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
@@ -23,8 +23,8 @@ public struct Disagreement: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A program as `bpf_asm`-style text with each instruction's raw fields, shortened when long.
-public enum ProgramListing {
-    public static func text(_ program: [RawInstruction], limit: Int = 40) -> String {
+package enum ProgramListing {
+    package static func text(_ program: [RawInstruction], limit: Int = 40) -> String {
         if program.isEmpty { return "(no instructions)" }
         func line(_ index: Int) -> String {
             let raw = program[index]
@@ -39,47 +39,47 @@ public enum ProgramListing {
     }
 
     /// At most `limit` bytes in hex, with the length.
-    public static func hex(_ bytes: [UInt8], limit: Int = 96) -> String {
+    package static func hex(_ bytes: [UInt8], limit: Int = 96) -> String {
         let shown = bytes.prefix(limit).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         return "\(bytes.count) bytes: \(shown)\(bytes.count > limit ? "..." : "")"
     }
 }
 
 /// The outcome of one comparison.
-public struct ComparisonResult: Sendable, CustomStringConvertible {
-    public var comparison: DifferentialRun.Comparison
+package struct ComparisonResult: Sendable, CustomStringConvertible {
+    package var comparison: DifferentialRun.Comparison
     /// The seed the cases were generated from.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Cases run.
-    public var cases: Int = 0
+    package var cases: Int = 0
     /// Cases where our answer equals the kernel's.
-    public var agreements: Int = 0
+    package var agreements: Int = 0
     /// The first disagreements.
-    public var examples: [Disagreement] = []
+    package var examples: [Disagreement] = []
     /// How the cases came out (kernel verdicts, actions, ...), for judging the mix.
-    public var tally: [String: Int] = [:]
+    package var tally: [String: Int] = [:]
     /// Facts about this machine that the comparison relied on.
-    public var notes: [String] = []
+    package var notes: [String] = []
     /// Set when the comparison could not run here (then `cases` is 0).
-    public var unavailable: String?
+    package var unavailable: String?
     /// Wall time.
-    public var duration: Duration = .zero
+    package var duration: Duration = .zero
 
-    public var disagreements: Int { cases - agreements }
+    package var disagreements: Int { cases - agreements }
 
     /// `socket verifier: 100000/100000 agree (100.000%) in 12.3 s`.
-    public var summary: String {
+    package var summary: String {
         if let unavailable { return "\(comparison): not run: \(unavailable)" }
         let percent = cases == 0 ? 0 : Double(agreements) * 100 / Double(cases)
         return "\(comparison): \(agreements)/\(cases) agree (\(format(percent, decimals: 3))%) in "
             + "\(format(seconds, decimals: 1)) s"
     }
 
-    public var seconds: Double {
+    package var seconds: Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    public var description: String {
+    package var description: String {
         var lines = [summary]
         if !tally.isEmpty {
             lines.append("  " + tally.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
@@ -110,9 +110,9 @@ func format(_ value: Double, decimals: Int) -> String {
 /// kernel, and counts where they agree.
 ///
 /// Every case is generated from `(seed, comparison, index)` alone, so any case can be replayed.
-public struct DifferentialRun: Sendable {
+package struct DifferentialRun: Sendable {
     /// What is compared.
-    public enum Comparison: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    package enum Comparison: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
         /// ``Verifier`` for ``AttachTarget/socket`` against `SO_ATTACH_FILTER` on an AF_UNIX
         /// socket: accepted, refused (`EINVAL`), or accepted but over the option-memory budget
         /// (`ENOMEM`, predicted from the translated length).
@@ -124,7 +124,7 @@ public struct DifferentialRun: Sendable {
         /// The action of ``Interpreter``'s return value against what a real system call does.
         case seccompInterpreter = "seccomp interpreter"
 
-        public var description: String { rawValue }
+        package var description: String { rawValue }
 
         var stream: UInt64 {
             switch self {
@@ -137,22 +137,22 @@ public struct DifferentialRun: Sendable {
     }
 
     /// The seed every case is generated from.
-    public var seed: UInt64
+    package var seed: UInt64
     /// How many disagreements to describe.
-    public var exampleLimit: Int
+    package var exampleLimit: Int
 
-    public init(seed: UInt64, exampleLimit: Int = 5) {
+    package init(seed: UInt64, exampleLimit: Int = 5) {
         self.seed = seed
         self.exampleLimit = exampleLimit
     }
 
     /// The generator of one case.
-    public func generator(for comparison: Comparison, case index: Int) -> ProgramGenerator {
+    package func generator(for comparison: Comparison, case index: Int) -> ProgramGenerator {
         ProgramGenerator(random: FuzzRandom(seed: seed, stream: comparison.stream, index: UInt64(index)))
     }
 
     /// Runs `count` cases of one comparison; `progress` is called with the number done.
-    public func run(_ comparison: Comparison, count: Int, progress: (@Sendable (Int) -> Void)? = nil) -> ComparisonResult {
+    package func run(_ comparison: Comparison, count: Int, progress: (@Sendable (Int) -> Void)? = nil) -> ComparisonResult {
         var result = ComparisonResult(comparison: comparison, seed: seed)
         let start = ContinuousClock.now
         switch comparison {

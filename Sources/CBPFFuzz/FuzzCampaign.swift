@@ -2,30 +2,30 @@ import CBPF
 import Glibc
 
 /// Where a campaign is.
-public struct FuzzProgress: Hashable, Sendable, CustomStringConvertible {
-    public var comparison: DifferentialRun.Comparison
-    public var completed: Int
-    public var total: Int
+package struct FuzzProgress: Hashable, Sendable, CustomStringConvertible {
+    package var comparison: DifferentialRun.Comparison
+    package var completed: Int
+    package var total: Int
 
-    public var description: String { "\(comparison): \(completed)/\(total)" }
+    package var description: String { "\(comparison): \(completed)/\(total)" }
 }
 
 /// The results of all four comparisons.
-public struct FuzzReport: Sendable, CustomStringConvertible {
-    public var seed: UInt64
+package struct FuzzReport: Sendable, CustomStringConvertible {
+    package var seed: UInt64
     /// Cases per comparison.
-    public var count: Int
+    package var count: Int
     /// `uname -sr` and the machine.
-    public var kernel: String
-    public var results: [ComparisonResult]
+    package var kernel: String
+    package var results: [ComparisonResult]
 
     /// Whether every comparison ran and agreed on every case.
-    public var allAgree: Bool {
+    package var allAgree: Bool {
         results.allSatisfy { $0.unavailable == nil && $0.disagreements == 0 }
     }
 
     /// One summary line per comparison, then the details (tallies, notes, disagreements).
-    public var description: String {
+    package var description: String {
         var lines = ["cbpf-differential verify: seed \(seed), \(count) cases per comparison, \(kernel)"]
         lines += results.map(\.summary)
         lines.append("")
@@ -37,7 +37,7 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
 /// Runs `count` cases of each of the four comparisons (socket and seccomp verifier, socket and
 /// seccomp interpreter) against the running kernel. This is what `cbpf-differential verify --count N
 /// --seed S` prints. Comparisons that cannot run here (no seccomp, say) are reported as not run.
-public func runFuzzCampaign(
+package func runFuzzCampaign(
     count: Int, seed: UInt64, progress: (@Sendable (FuzzProgress) -> Void)? = nil
 ) -> FuzzReport {
     let run = DifferentialRun(seed: seed)

@@ -3,14 +3,14 @@
 /// Every method is defined here, not by the standard library's generic algorithms, so the same
 /// seed gives the same numbers on every platform and Swift version, and a fuzz case can be
 /// replayed from its seed, its comparison and its index alone.
-public struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
+package struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
     private var s0: UInt64
     private var s1: UInt64
     private var s2: UInt64
     private var s3: UInt64
 
     /// Seeds the four state words from SplitMix64, which never yields an all-zero state.
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         var x = seed
         s0 = Self.splitMix(&x)
         s1 = Self.splitMix(&x)
@@ -20,7 +20,7 @@ public struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
 
     /// A generator for case `index` of stream `stream` (one stream per comparison), independent
     /// of the generators of every other case.
-    public init(seed: UInt64, stream: UInt64, index: UInt64) {
+    package init(seed: UInt64, stream: UInt64, index: UInt64) {
         self.init(seed: Self.mix(seed ^ Self.mix(stream &+ 0x5bd1_e995) ^ Self.mix(index ^ 0xa076_1d64_78bd_642f)))
     }
 
@@ -37,7 +37,7 @@ public struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
         return z ^ (z >> 31)
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         let result = rotate(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -52,31 +52,31 @@ public struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
     private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A 32-bit value.
-    public mutating func word() -> UInt32 { UInt32(truncatingIfNeeded: next() >> 32) }
+    package mutating func word() -> UInt32 { UInt32(truncatingIfNeeded: next() >> 32) }
 
     /// A value in `0 ..< bound` (multiply-shift; the bias is below 2^-32 for our bounds).
-    public mutating func below(_ bound: Int) -> Int {
+    package mutating func below(_ bound: Int) -> Int {
         precondition(bound > 0, "empty range")
         return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 
     /// A value in `range`.
-    public mutating func int(in range: ClosedRange<Int>) -> Int {
+    package mutating func int(in range: ClosedRange<Int>) -> Int {
         range.lowerBound + below(range.upperBound - range.lowerBound + 1)
     }
 
     /// True with probability `numerator / denominator`.
-    public mutating func chance(_ numerator: Int, in denominator: Int) -> Bool {
+    package mutating func chance(_ numerator: Int, in denominator: Int) -> Bool {
         below(denominator) < numerator
     }
 
     /// One element of a non-empty array.
-    public mutating func element<T>(of array: [T]) -> T {
+    package mutating func element<T>(of array: [T]) -> T {
         array[below(array.count)]
     }
 
     /// One value, chosen with the given integer weights.
-    public mutating func weighted<T>(_ choices: [(weight: Int, value: T)]) -> T {
+    package mutating func weighted<T>(_ choices: [(weight: Int, value: T)]) -> T {
         let total = choices.reduce(0) { $0 + $1.weight }
         var pick = below(total)
         for choice in choices {
@@ -87,7 +87,7 @@ public struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
     }
 
     /// `count` random bytes.
-    public mutating func bytes(_ count: Int) -> [UInt8] {
+    package mutating func bytes(_ count: Int) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(count)
         while out.count < count {

@@ -1,11 +1,11 @@
 import CBPF
 
 /// A valid socket-filter program and a datagram to run it on.
-public struct SocketCase: Hashable, Sendable {
-    public var program: Program
-    public var packet: [UInt8]
+package struct SocketCase: Hashable, Sendable {
+    package var program: Program
+    package var packet: [UInt8]
 
-    public init(program: Program, packet: [UInt8]) {
+    package init(program: Program, packet: [UInt8]) {
         self.program = program
         self.packet = packet
     }
@@ -13,22 +13,22 @@ public struct SocketCase: Hashable, Sendable {
 
 /// A system call that is harmless when a filter allows it: a number no kernel assigns, or one
 /// of `getpid`, `getppid`, `gettid`, `getuid` and `sched_yield`, with arbitrary arguments.
-public struct SystemCallProbe: Hashable, Sendable {
+package struct SystemCallProbe: Hashable, Sendable {
     /// `seccomp_data.nr`.
-    public var number: Int32
+    package var number: Int32
     /// The six arguments.
-    public var arguments: [UInt64]
+    package var arguments: [UInt64]
 
-    public init(number: Int32, arguments: [UInt64] = []) {
+    package init(number: Int32, arguments: [UInt64] = []) {
         self.number = number
         self.arguments = Array((arguments + Array(repeating: 0, count: 6)).prefix(6))
     }
 
     /// x86-64 numbers of the real system calls a probe may make.
-    public static let harmlessSystemCalls: [Int32] = [39, 110, 186, 102, 24]  // getpid, getppid, gettid, getuid, sched_yield
+    package static let harmlessSystemCalls: [Int32] = [39, 110, 186, 102, 24]  // getpid, getppid, gettid, getuid, sched_yield
 
     /// What a filter sees for this call.
-    public func seccompData(architecture: UInt32, instructionPointer: UInt64) -> SeccompData {
+    package func seccompData(architecture: UInt32, instructionPointer: UInt64) -> SeccompData {
         SeccompData(
             number: number, architecture: AuditArchitecture(rawValue: architecture), instructionPointer: instructionPointer,
             arguments: arguments)
@@ -36,11 +36,11 @@ public struct SystemCallProbe: Hashable, Sendable {
 }
 
 /// A valid seccomp program and the system call to probe it with.
-public struct SeccompCase: Hashable, Sendable {
-    public var program: Program
-    public var call: SystemCallProbe
+package struct SeccompCase: Hashable, Sendable {
+    package var program: Program
+    package var call: SystemCallProbe
 
-    public init(program: Program, call: SystemCallProbe) {
+    package init(program: Program, call: SystemCallProbe) {
         self.program = program
         self.call = call
     }
@@ -55,21 +55,21 @@ public struct SeccompCase: Hashable, Sendable {
 /// like attributes, division and modulo by an `X` of 0, shifts by an `X` of 32 or more,
 /// scratch memory, comparisons with constants that are negative as `s32`, and `ret a` of
 /// computed values.
-public struct ProgramGenerator: Sendable {
-    public var random: FuzzRandom
+package struct ProgramGenerator: Sendable {
+    package var random: FuzzRandom
 
-    public init(random: FuzzRandom) {
+    package init(random: FuzzRandom) {
         self.random = random
     }
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         self.init(random: FuzzRandom(seed: seed))
     }
 
     // MARK: Socket cases
 
     /// A valid socket program (without `ld #rand` reaching its return value) and a packet.
-    public mutating func socketCase() -> SocketCase {
+    package mutating func socketCase() -> SocketCase {
         let packet = makePacket()
         let length = random.weighted([(30, 2 ... 6), (45, 7 ... 16), (25, 17 ... 40)])
         let program = socketProgram(length: random.int(in: length), packet: packet)
@@ -368,7 +368,7 @@ public struct ProgramGenerator: Sendable {
 
     /// A valid seccomp program and a system call. Programs whose return value means
     /// `KILL_PROCESS` are mostly redrawn, because each one costs a helper process.
-    public mutating func seccompCase(architecture: UInt32, instructionPointer: UInt64) -> SeccompCase {
+    package mutating func seccompCase(architecture: UInt32, instructionPointer: UInt64) -> SeccompCase {
         var chosen: SeccompCase?
         for _ in 0 ..< 8 {
             let call = systemCall()

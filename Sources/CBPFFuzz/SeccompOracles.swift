@@ -126,12 +126,12 @@ private struct RestartingHelper {
 /// `seccomp_check_filter`: `EINVAL` if either refuses), and `seccomp_attach_filter` fails the
 /// TSYNC check, returning the other thread's id: that thread has a filter that is not an
 /// ancestor of the main thread's (none). Nothing is attached.
-public final class SeccompVerdictOracle: Sendable {
+package final class SeccompVerdictOracle: Sendable {
     private let helper: Mutex<RestartingHelper>
 
     /// Starts the helper and checks that the technique works here: an allow-all program is
     /// accepted without being attached, and a program with `ld [2]` is rejected.
-    public init() throws(OracleUnavailable) {
+    package init() throws(OracleUnavailable) {
         helper = Mutex(RestartingHelper())
         let allow = [RawInstruction(code: 0x06, k: SeccompAction.allowValue)]
         let broken = [RawInstruction(code: 0x20, k: 2), RawInstruction(code: 0x06, k: SeccompAction.allowValue)]
@@ -146,7 +146,7 @@ public final class SeccompVerdictOracle: Sendable {
     }
 
     /// The kernel's verdict on raw instructions.
-    public func verdict(for program: [RawInstruction]) -> KernelVerdict {
+    package func verdict(for program: [RawInstruction]) -> KernelVerdict {
         (try? check(program)) ?? .failed(ECHILD)
     }
 
@@ -167,7 +167,7 @@ public final class SeccompVerdictOracle: Sendable {
 }
 
 /// What the kernel did to a system call made under a seccomp filter.
-public enum SeccompOutcome: Hashable, Sendable, CustomStringConvertible {
+package enum SeccompOutcome: Hashable, Sendable, CustomStringConvertible {
     /// The call returned `result`; `errno` is set when `result` is -1, else 0.
     case returned(result: Int64, errno: Int32)
     /// SIGSYS (SECCOMP_RET_TRAP) with `si_errno`, `si_syscall`, `si_arch` and `si_call_addr`.
@@ -179,7 +179,7 @@ public enum SeccompOutcome: Hashable, Sendable, CustomStringConvertible {
     /// The probe could not be made.
     case failed(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .returned(let result, let code) where result == -1: "returned -1, errno \(errorName(code))"
         case .returned(let result, _): "returned \(result)"
@@ -195,9 +195,9 @@ public enum SeccompOutcome: Hashable, Sendable, CustomStringConvertible {
 
 /// One probe: the outcome, and what the same call returned in the same thread just before the
 /// filter was installed (`nil` when the helper died).
-public struct SeccompObservation: Hashable, Sendable {
-    public var outcome: SeccompOutcome
-    public var baseline: SeccompOutcome?
+package struct SeccompObservation: Hashable, Sendable {
+    package var outcome: SeccompOutcome
+    package var baseline: SeccompOutcome?
 }
 
 /// Runs seccomp filters on real system calls, in threads of a helper process.
@@ -211,19 +211,19 @@ public struct SeccompObservation: Hashable, Sendable {
 /// `ld [0]; jeq #nr, 1, 0; ret #ALLOW; ld #0`: the thread's other system calls (returning from
 /// the SIGSYS handler, exiting) are allowed, and the program under test starts, as always,
 /// with A = X = 0 and unwritten scratch memory.
-public final class SeccompActionOracle: Sendable {
+package final class SeccompActionOracle: Sendable {
     private let helper: Mutex<RestartingHelper>
     /// `seccomp_data.instruction_pointer` of every probe, learned from `si_call_addr` of a
     /// `SECCOMP_RET_TRAP` probe.
-    public let instructionPointer: UInt64
+    package let instructionPointer: UInt64
     /// `seccomp_data.arch`, learned from `si_arch` of the same probe.
-    public let architecture: UInt32
+    package let architecture: UInt32
     /// Whether filters that return bits of `ld [8]` and `ld [12]` as `ERRNO` data read the same
     /// address as `instructionPointer`.
-    public let instructionPointerConfirmed: Bool
+    package let instructionPointerConfirmed: Bool
 
     /// Starts the helper and learns the instruction pointer and architecture.
-    public init() throws(OracleUnavailable) {
+    package init() throws(OracleUnavailable) {
         let helper = Mutex(RestartingHelper())
         let number: Int32 = 1999
         let trap = try Self.observe(
@@ -255,10 +255,10 @@ public final class SeccompActionOracle: Sendable {
     }
 
     /// How many helper processes have been started (one, plus one after each `KILL_PROCESS`).
-    public var helpersStarted: Int { helper.withLock { $0.restarts } }
+    package var helpersStarted: Int { helper.withLock { $0.restarts } }
 
     /// Installs `program` (behind the guard) in a new thread of the helper and makes `call`.
-    public func observe(_ program: [RawInstruction], call: SystemCallProbe) -> SeccompObservation {
+    package func observe(_ program: [RawInstruction], call: SystemCallProbe) -> SeccompObservation {
         do {
             return try Self.observe(helper, program, call: call)
         } catch {

@@ -5,18 +5,18 @@ import Glibc
 import Synchronization
 
 /// Why a kernel oracle cannot run on this machine.
-public struct OracleUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
-    public var reason: String
+package struct OracleUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
+    package var reason: String
 
-    public init(_ reason: String) {
+    package init(_ reason: String) {
         self.reason = reason
     }
 
-    public var description: String { reason }
+    package var description: String { reason }
 }
 
 /// What the kernel said when asked to attach or install a program.
-public enum KernelVerdict: Hashable, Sendable, CustomStringConvertible {
+package enum KernelVerdict: Hashable, Sendable, CustomStringConvertible {
     /// The checker accepted the program and it was attached (or, for seccomp, would have been).
     case accepted
     /// The checker accepted the program, but its translation to eBPF does not fit the socket's
@@ -28,7 +28,7 @@ public enum KernelVerdict: Hashable, Sendable, CustomStringConvertible {
     /// says nothing about the checker).
     case failed(Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .accepted: "accepted"
         case .acceptedOverBudget: "accepted by the checker, ENOMEM (translation over net.core.optmem_max)"
@@ -39,7 +39,7 @@ public enum KernelVerdict: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What became of a datagram sent through a filter.
-public enum KernelDelivery: Hashable, Sendable, CustomStringConvertible {
+package enum KernelDelivery: Hashable, Sendable, CustomStringConvertible {
     /// Received with this many bytes (`MSG_TRUNC` reports the datagram's full length).
     case delivered(Int)
     /// The filter returned 0: nothing arrived (`EAGAIN`).
@@ -49,7 +49,7 @@ public enum KernelDelivery: Hashable, Sendable, CustomStringConvertible {
     /// Sending or receiving failed.
     case failed(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .delivered(let length): "delivered \(length) bytes"
         case .dropped: "dropped"
@@ -60,7 +60,7 @@ public enum KernelDelivery: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// How long a translated socket filter may be before attaching fails with `ENOMEM`.
-public enum TranslationBudget: Hashable, Sendable, CustomStringConvertible {
+package enum TranslationBudget: Hashable, Sendable, CustomStringConvertible {
     /// Programs whose translation (``Verifier/translatedLength(_:for:)``) is longer fail.
     case limit(Int)
     /// No program of at most 4096 instructions is too long.
@@ -68,7 +68,7 @@ public enum TranslationBudget: Hashable, Sendable, CustomStringConvertible {
     /// The calibration did not behave as expected; `ENOMEM` is then counted as accepted.
     case unknown
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .limit(let length): "\(length) eBPF instructions"
         case .unlimited: "unlimited"
@@ -83,7 +83,7 @@ public enum TranslationBudget: Hashable, Sendable, CustomStringConvertible {
 /// A datagram sent to a socket with a filter is received with `min(length, return value)`
 /// bytes, or dropped when the filter returns 0 (`sk_filter_trim_cap`). On an AF_UNIX
 /// datagram the filter runs in the sender's context, on the sender's CPU.
-public final class SocketOracle: Sendable {
+package final class SocketOracle: Sendable {
     private struct Sockets {
         var sender: Int32
         var receiver: Int32
@@ -93,7 +93,7 @@ public final class SocketOracle: Sendable {
     private let sockets: Mutex<Sockets>
 
     /// Creates the socketpair.
-    public init() throws(OracleUnavailable) {
+    package init() throws(OracleUnavailable) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw OracleUnavailable("socketpair(AF_UNIX, SOCK_DGRAM): \(errorName(errno))")
@@ -110,7 +110,7 @@ public final class SocketOracle: Sendable {
 
     /// Attaches raw instructions to the receiving socket, after detaching any earlier filter so
     /// that the socket's option-memory charge is the same for every program.
-    public func attach(_ program: [RawInstruction]) -> KernelVerdict {
+    package func attach(_ program: [RawInstruction]) -> KernelVerdict {
         sockets.withLock { Self.attach(program, to: $0.receiver) }
     }
 
@@ -130,7 +130,7 @@ public final class SocketOracle: Sendable {
     }
 
     /// Attaches `program`, sends `packet` and receives it with `MSG_DONTWAIT | MSG_TRUNC`.
-    public func deliver(_ program: [RawInstruction], packet: [UInt8]) -> KernelDelivery {
+    package func deliver(_ program: [RawInstruction], packet: [UInt8]) -> KernelDelivery {
         sockets.withLock { sockets in
             switch Self.attach(program, to: sockets.receiver) {
             case .accepted: break
@@ -158,7 +158,7 @@ public final class SocketOracle: Sendable {
 
     /// The longest translation (``Verifier/translatedLength(_:for:)``) that still attaches,
     /// measured once by bisection with programs of `ldh [12]`, `ld #0` and `ret #1`.
-    public var translationBudget: TranslationBudget {
+    package var translationBudget: TranslationBudget {
         sockets.withLock { sockets in
             if let budget = sockets.budget { return budget }
             let budget = Self.calibrate(sockets.receiver)
@@ -201,7 +201,7 @@ public final class SocketOracle: Sendable {
     /// Runs `body` with the calling thread pinned to the CPU it is on, so that `ld #cpu` in a
     /// filter run by this thread's sends is deterministic; passes that CPU (or `nil` when the
     /// thread could not be pinned) and restores the affinity afterwards.
-    public static func withPinnedCPU<T>(_ body: (UInt32?) throws -> T) rethrows -> T {
+    package static func withPinnedCPU<T>(_ body: (UInt32?) throws -> T) rethrows -> T {
         var saved = cbpf_cpu_mask()
         let cpu = cbpf_current_cpu()
         let pinned = cpu >= 0 && cbpf_pin_thread_to_cpu(cpu, &saved) == 0

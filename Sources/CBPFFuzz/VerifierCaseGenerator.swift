@@ -16,7 +16,7 @@ extension ProgramGenerator {
     /// ancillary offsets, scratch slots of 16 and more, a last instruction that is not a return,
     /// seccomp's load rules, and (for sockets) programs so long that the kernel cannot encode
     /// their jumps after translating them to eBPF.
-    public mutating func verifierCase(for target: AttachTarget) -> [RawInstruction] {
+    package mutating func verifierCase(for target: AttachTarget) -> [RawInstruction] {
         let seccompFlavour = target == .seccomp ? random.chance(1, in: 2) : random.chance(1, in: 5)
         switch random.weighted([(28, 0), (47, 1), (10, 2), (10, 3), (5, 4)]) {
         case 0:

@@ -8,12 +8,12 @@ import Synchronization
 // that compare them with ours. Used by PacketFilterTests and the PacketFilterComparison benchmark.
 
 /// libpcap's compiler (`pcap_compile` on `pcap_open_dead`) and interpreter (`bpf_filter`).
-public enum OracleLibpcap {
+package enum OracleLibpcap {
     /// pcap_compile's error message.
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible, Sendable {
+        package var description: String
 
-        public init(description: String) {
+        package init(description: String) {
             self.description = description
         }
     }
@@ -21,13 +21,13 @@ public enum OracleLibpcap {
     private static let lock = Mutex(())
 
     /// `pcap_datalink_name_to_val`.
-    public static func dlt(named name: String) -> Int32? {
+    package static func dlt(named name: String) -> Int32? {
         let value = pcap_datalink_name_to_val(name)
         return value < 0 ? nil : value
     }
 
     /// libpcap's program for `expression` on `pcap_open_dead(dlt, snapshotLength)`.
-    public static func compile(_ expression: String, dlt: Int32, snapshotLength: UInt32 = 262_144,
+    package static func compile(_ expression: String, dlt: Int32, snapshotLength: UInt32 = 262_144,
                                optimize: Bool = true, netmask: UInt32 = 0)
         -> Result<[RawInstruction], Failure>
     {
@@ -49,7 +49,7 @@ public enum OracleLibpcap {
     }
 
     /// libpcap's unoptimized program for `expression`, ready to run, if it compiles and verifies.
-    public static func unoptimizedInterpreter(_ expression: String, dlt: Int32) -> Interpreter? {
+    package static func unoptimizedInterpreter(_ expression: String, dlt: Int32) -> Interpreter? {
         guard case .success(let raw) = compile(expression, dlt: dlt, optimize: false),
               let program = try? Program(raw: raw)
         else { return nil }
@@ -57,7 +57,7 @@ public enum OracleLibpcap {
     }
 
     /// The snapshot length libpcap reports for a capture file (`pcap_snapshot`).
-    public static func snapshotLength(ofCapture path: String) -> UInt32? {
+    package static func snapshotLength(ofCapture path: String) -> UInt32? {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_open_offline(path, &errorBuffer) else { return nil }
         defer { pcap_close(handle) }
@@ -66,12 +66,12 @@ public enum OracleLibpcap {
 
     /// Whether an expression uses a primitive the installed libpcap (1.10) lacks but the TESTrun
     /// tables, from a newer libpcap, hold: `vxlan` arrived in libpcap 1.11.
-    public static func needsNewerLibpcap(_ expression: String) -> Bool {
+    package static func needsNewerLibpcap(_ expression: String) -> Bool {
         expression.contains("vxlan")
     }
 
     /// The link type libpcap reads in a capture's header (`pcap_datalink`).
-    public static func linkType(ofCapture path: String) -> LinkType? {
+    package static func linkType(ofCapture path: String) -> LinkType? {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_open_offline(path, &errorBuffer) else { return nil }
         defer { pcap_close(handle) }
@@ -79,7 +79,7 @@ public enum OracleLibpcap {
     }
 
     /// libpcap's `bpf_filter(program, packet, wirelen, buflen = packet.count)`.
-    public static func filter(_ program: [bpf_insn], packet: [UInt8], wireLength: UInt32) -> UInt32 {
+    package static func filter(_ program: [bpf_insn], packet: [UInt8], wireLength: UInt32) -> UInt32 {
         program.withUnsafeBufferPointer { code in
             packet.withUnsafeBufferPointer { bytes in
                 // bpf_filter never reads a zero-length buffer, but needs a non-null pointer.
@@ -92,28 +92,28 @@ public enum OracleLibpcap {
     }
 
     /// `program` in libpcap's instruction type.
-    public static func insns(_ raw: [RawInstruction]) -> [bpf_insn] {
+    package static func insns(_ raw: [RawInstruction]) -> [bpf_insn] {
         raw.map { bpf_insn(code: $0.code, jt: $0.jt, jf: $0.jf, k: $0.k) }
     }
 }
 
 extension LinkType {
     /// The link types the oracle compares, in the order of their libpcap names.
-    public static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6, .ieee802_11, .ieee802_11Radio] }
+    package static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6, .ieee802_11, .ieee802_11Radio] }
 }
 
 /// A packet as a filter sees it: the captured bytes and the length on the wire.
-public struct OraclePacket: Sendable {
-    public var data: [UInt8]
-    public var wireLength: UInt32
+package struct OraclePacket: Sendable {
+    package var data: [UInt8]
+    package var wireLength: UInt32
     /// Where it came from: a capture and packet number, or a mutation.
-    public var origin: String
+    package var origin: String
 
-    public init(data: [UInt8], wireLength: UInt32, origin: String) {
+    package init(data: [UInt8], wireLength: UInt32, origin: String) {
         self.data = data
         self.wireLength = wireLength
         self.origin = origin
     }
 
-    public var hex: String { data.map { String(format: "%02x", $0) }.joined() }
+    package var hex: String { data.map { String(format: "%02x", $0) }.joined() }
 }

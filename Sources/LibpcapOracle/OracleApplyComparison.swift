@@ -3,21 +3,21 @@ import PacketFilter
 
 /// Our verdicts on libpcap's filter-test captures against the return values its TESTrun apply
 /// table expects, row by row; the test suite and the comparison benchmark both report it.
-public struct OracleApplyComparison: Sendable {
-    public private(set) var rows = 0
-    public private(set) var compiled = 0
-    public private(set) var matching = 0
+package struct OracleApplyComparison: Sendable {
+    package private(set) var rows = 0
+    package private(set) var compiled = 0
+    package private(set) var matching = 0
     /// Rows whose verdicts differ, with both lists of return values and our program.
-    public private(set) var mismatches: [String] = []
+    package private(set) var mismatches: [String] = []
     /// Rows we do not compile, with our error.
-    public private(set) var notCompiled: [(row: String, error: FilterSyntaxError)] = []
+    package private(set) var notCompiled: [(row: String, error: FilterSyntaxError)] = []
     /// Captures that could not be read.
-    public private(set) var unreadable: [String] = []
+    package private(set) var unreadable: [String] = []
     /// Packets not compared: libpcap's `protochain` loop could walk more headers than our
     /// unrolled walk follows (ours then does not match; libpcap's loops on).
-    public private(set) var beyondProtochainBound: [String] = []
+    package private(set) var beyondProtochainBound: [String] = []
 
-    public init(corpus: OracleCorpus) {
+    package init(corpus: OracleCorpus) {
         var captures = [String: (LinkType, UInt32, [CapturedPacket])?]()
         for row in OracleApplyRow.load(from: corpus) {
             rows += 1
@@ -70,7 +70,7 @@ public struct OracleApplyComparison: Sendable {
     }
 
     /// A capture's link type, snapshot length (libpcap's reading of the header) and packets.
-    public static func readCapture(_ path: String) -> (LinkType, UInt32, [CapturedPacket])? {
+    package static func readCapture(_ path: String) -> (LinkType, UInt32, [CapturedPacket])? {
         guard let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
               let snapshotLength = OracleLibpcap.snapshotLength(ofCapture: path),
               let linkType = packets.first?.linkType ?? OracleLibpcap.linkType(ofCapture: path)
@@ -79,7 +79,7 @@ public struct OracleApplyComparison: Sendable {
     }
 
     /// One line of counts.
-    public var summary: String {
+    package var summary: String {
         "\(rows) rows: \(compiled) compiled, \(matching) match, \(mismatches.count) differ, \(notCompiled.count) not "
             + "compiled, \(unreadable.count) captures unreadable; \(beyondProtochainBound.count) packets not compared, "
             + "their header chain longer than protochain's bound of \(PacketFilterCompiler.protochainSkippedHeaderLimit)"

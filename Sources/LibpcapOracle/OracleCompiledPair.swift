@@ -3,17 +3,17 @@ import CPcap
 import PacketFilter
 
 /// An expression compiled by libpcap and by us, each side's result and compile time.
-public struct OracleCompilation: Sendable {
-    public var libpcap: Result<[RawInstruction], OracleLibpcap.Failure>
+package struct OracleCompilation: Sendable {
+    package var libpcap: Result<[RawInstruction], OracleLibpcap.Failure>
     /// libpcap's optimizer said the expression rejects every packet: `libpcap` is its unoptimized program.
-    public var libpcapOptimizerRejectsAll = false
-    public var ours: Result<Program, FilterSyntaxError>
-    public var libpcapTime: Duration
-    public var oursTime: Duration
+    package var libpcapOptimizerRejectsAll = false
+    package var ours: Result<Program, FilterSyntaxError>
+    package var libpcapTime: Duration
+    package var oursTime: Duration
 
     /// Compiles `expression` with libpcap (optimized, or unoptimized where its optimizer rejects
     /// every packet) and with `PacketFilterCompiler(linkType:)`.
-    public init(_ expression: String, linkType: LinkType, dlt: Int32) {
+    package init(_ expression: String, linkType: LinkType, dlt: Int32) {
         let clock = ContinuousClock()
         let start = clock.now
         libpcap = OracleLibpcap.compile(expression, dlt: dlt, optimize: true)
@@ -32,34 +32,34 @@ public struct OracleCompilation: Sendable {
     }
 
     /// Both refuse the expression as libpcap's optimizer does: it matches nothing.
-    public var bothRejectAll: Bool {
+    package var bothRejectAll: Bool {
         guard libpcapOptimizerRejectsAll, case .success = libpcap, case .failure(let error) = ours else { return false }
         return error.message.contains("rejects all packets")
     }
 }
 
 /// An expression compiled by libpcap and by us, ready to run.
-public struct OracleCompiledPair: Sendable {
-    public var expression: String
-    public var linkType: LinkType
-    public var ours: Program
-    public var oursUnoptimized: Program?
-    public var libpcap: [RawInstruction]
-    public var libpcapIsUnoptimized: Bool
-    public var oursInterpreter: Interpreter
-    public var oursUnoptimizedInterpreter: Interpreter?
-    public var libpcapInterpreter: Interpreter?
-    public var libpcapInsns: [bpf_insn]
+package struct OracleCompiledPair: Sendable {
+    package var expression: String
+    package var linkType: LinkType
+    package var ours: Program
+    package var oursUnoptimized: Program?
+    package var libpcap: [RawInstruction]
+    package var libpcapIsUnoptimized: Bool
+    package var oursInterpreter: Interpreter
+    package var oursUnoptimizedInterpreter: Interpreter?
+    package var libpcapInterpreter: Interpreter?
+    package var libpcapInsns: [bpf_insn]
     /// libpcap's unoptimized program. Where it and the optimized one disagree (a load the
     /// optimizer dropped or kept, on a packet too short for it), libpcap's verdict is not defined,
     /// and the packet is counted, not compared. Nil: every packet is compared.
-    public var libpcapUnoptimizedInterpreter: Interpreter?
+    package var libpcapUnoptimizedInterpreter: Interpreter?
     /// On the 802.11 link types, libpcap's program with the relation temporaries it put in its
     /// offset slots moved elsewhere (``OracleOffsetRegisterRepair``); nil where there is no clash.
-    public var libpcapRepairedInterpreter: Interpreter?
+    package var libpcapRepairedInterpreter: Interpreter?
 
     /// The pair, or nil when our program does not verify.
-    public init?(expression: String, linkType: LinkType, ours: Program, oursUnoptimized: Program?,
+    package init?(expression: String, linkType: LinkType, ours: Program, oursUnoptimized: Program?,
                  libpcap: [RawInstruction], libpcapIsUnoptimized: Bool, libpcapUnoptimizedInterpreter: Interpreter?)
     {
         guard let oursInterpreter = try? Interpreter(ours, for: .socket) else { return nil }
@@ -82,7 +82,7 @@ public struct OracleCompiledPair: Sendable {
 
     /// The pair for an expression both compile, with our unoptimized program and libpcap's
     /// unoptimized program as the judge of where its verdict is defined; nil when ours does not verify.
-    public init?(_ compilation: OracleCompilation, expression: String, linkType: LinkType, dlt: Int32) {
+    package init?(_ compilation: OracleCompilation, expression: String, linkType: LinkType, dlt: Int32) {
         guard case .success(let reference) = compilation.libpcap, case .success(let program) = compilation.ours
         else { return nil }
         var unoptimized: Program? = nil
@@ -97,19 +97,19 @@ public struct OracleCompiledPair: Sendable {
 
     /// Whether libpcap's program loads Linux ancillary data (`ld #type` for `inbound`), which
     /// bpf_filter in user space does not provide.
-    public var libpcapUsesAncillaryData: Bool {
+    package var libpcapUsesAncillaryData: Bool {
         libpcap.contains { [0x20, 0x28, 0x30].contains($0.code) && $0.k >= 0xffff_f000 }
     }
 
     /// Whether libpcap's program shifts by X: for X >= 32 bpf_filter gives 0, the kernel (and our
     /// interpreter) shifts by X & 31.
-    public var libpcapShiftsByX: Bool {
+    package var libpcapShiftsByX: Bool {
         libpcap.contains { $0.code == 0x6c || $0.code == 0x7c }
     }
 
     /// Whether libpcap's `protochain` loop could skip more headers of `packet` than our unrolled
     /// walk (or loop forever in bpf_filter): then there is no verdict to compare.
-    public func walksProtocolChains(_ packet: OraclePacket) -> Bool {
+    package func walksProtocolChains(_ packet: OraclePacket) -> Bool {
         expression.contains("protochain")
             && OracleProtocolChain.mayExceed(
                 PacketFilterCompiler.protochainSkippedHeaderLimit, in: packet.data, linkType: linkType, target: nil)
@@ -117,22 +117,22 @@ public struct OracleCompiledPair: Sendable {
 
     /// libpcap's verdict: its program through our interpreter, or through bpf_filter when our
     /// verifier refuses libpcap's program.
-    public func libpcapVerdict(_ packet: OraclePacket) -> UInt32 {
+    package func libpcapVerdict(_ packet: OraclePacket) -> UInt32 {
         if let libpcapInterpreter { return libpcapInterpreter.run(packet: packet.data, wireLength: packet.wireLength) }
         return OracleLibpcap.filter(libpcapInsns, packet: packet.data, wireLength: packet.wireLength)
     }
 
-    public func oursVerdict(_ packet: OraclePacket) -> UInt32 {
+    package func oursVerdict(_ packet: OraclePacket) -> UInt32 {
         oursInterpreter.run(packet: packet.data, wireLength: packet.wireLength)
     }
 
     /// `"EN10MB \"expression\""`.
-    public var label: String { "\(linkType.name ?? "?") \"\(expression)\"" }
+    package var label: String { "\(linkType.name ?? "?") \"\(expression)\"" }
 }
 
 /// How each accept.tsv row of a supported link type compiled.
-public struct OracleAcceptCompilation: Sendable {
-    public enum Outcome: Sendable {
+package struct OracleAcceptCompilation: Sendable {
+    package enum Outcome: Sendable {
         case both(OracleCompiledPair)
         case onlyLibpcap(ours: String)
         case onlyOurs(libpcap: String, ours: Program)
@@ -142,45 +142,45 @@ public struct OracleAcceptCompilation: Sendable {
         case testOnlyName(ours: Result<Program, FilterSyntaxError>)
     }
 
-    public struct Entry: Sendable {
-        public var row: OracleAcceptRow
-        public var linkType: LinkType
-        public var outcome: Outcome
+    package struct Entry: Sendable {
+        package var row: OracleAcceptRow
+        package var linkType: LinkType
+        package var outcome: Outcome
         /// libpcap's optimizer said the expression rejects every packet; its unoptimized program is
         /// the reference.
-        public var libpcapOptimizerRejectsAll: Bool
+        package var libpcapOptimizerRejectsAll: Bool
     }
 
-    public var entries: [Entry] = []
-    public var libpcapTime = Duration.zero
-    public var oursTime = Duration.zero
+    package var entries: [Entry] = []
+    package var libpcapTime = Duration.zero
+    package var oursTime = Duration.zero
     /// Expressions libpcap takes long to compile.
-    public var slowLibpcap: [String] = []
+    package var slowLibpcap: [String] = []
     /// Rows of link types we don't support.
-    public var otherLinkTypes = 0
+    package var otherLinkTypes = 0
 
-    public var pairs: [OracleCompiledPair] {
+    package var pairs: [OracleCompiledPair] {
         entries.compactMap { if case .both(let pair) = $0.outcome { pair } else { nil } }
     }
 
     /// The entries by outcome, each labelled `LINKTYPE "expression"`.
-    public struct Counts: Sendable {
-        public var both = 0
-        public var onlyLibpcap: [(label: String, ours: String)] = []
-        public var onlyOurs: [(label: String, libpcap: String)] = []
-        public var neither: [(label: String, libpcap: String, ours: String)] = []
+    package struct Counts: Sendable {
+        package var both = 0
+        package var onlyLibpcap: [(label: String, ours: String)] = []
+        package var onlyOurs: [(label: String, libpcap: String)] = []
+        package var neither: [(label: String, libpcap: String, ours: String)] = []
         /// Of `neither`: both refuse the expression as libpcap's optimizer does.
-        public var bothRejectAll = 0
+        package var bothRejectAll = 0
         /// libpcap's optimizer rejects all packets (its unoptimized program is the reference).
-        public var optimizerRejectsAll = 0
-        public var testOnlyNames = 0
+        package var optimizerRejectsAll = 0
+        package var testOnlyNames = 0
         /// Test-only host names we compile: we should refuse them.
-        public var testOnlyNamesCompiled: [String] = []
+        package var testOnlyNamesCompiled: [String] = []
         /// Over the pairs whose libpcap program is optimized.
-        public var sizes = OracleProgramSizes()
+        package var sizes = OracleProgramSizes()
     }
 
-    public var counts: Counts {
+    package var counts: Counts {
         var counts = Counts()
         for entry in entries {
             let label = "\(entry.row.linkTypeName) \"\(entry.row.expression)\""
@@ -208,7 +208,7 @@ public struct OracleAcceptCompilation: Sendable {
     }
 
     /// Compiles every row of the corpus's accept table.
-    public init(corpus: OracleCorpus) {
+    package init(corpus: OracleCorpus) {
         let supportedNames = LinkType.oracleSupported.compactMap(\.name)
         for row in OracleAcceptRow.load(from: corpus) {
             guard supportedNames.contains(row.linkTypeName),
@@ -257,24 +257,24 @@ public struct OracleAcceptCompilation: Sendable {
 }
 
 /// Our programs' sizes against libpcap's, in instructions.
-public struct OracleProgramSizes: Sendable {
-    public var ours = 0
-    public var libpcap = 0
-    public var shorter = 0
-    public var equal = 0
+package struct OracleProgramSizes: Sendable {
+    package var ours = 0
+    package var libpcap = 0
+    package var shorter = 0
+    package var equal = 0
     /// Where ours is longer, in order.
-    public var longer: [(ours: Int, libpcap: Int, label: String)] = []
+    package var longer: [(ours: Int, libpcap: Int, label: String)] = []
     /// The first of the largest `ours - libpcap`, longer or not.
-    public var worst: (ours: Int, libpcap: Int, label: String)? = nil
+    package var worst: (ours: Int, libpcap: Int, label: String)? = nil
     /// How many fit xt_bpf's 64 instructions: both, only libpcap's, only ours, neither.
-    public var fit = (both: 0, onlyLibpcap: 0, onlyOurs: 0, neither: 0)
+    package var fit = (both: 0, onlyLibpcap: 0, onlyOurs: 0, neither: 0)
 
-    public init() {}
+    package init() {}
 
     /// Expressions counted.
-    public var compared: Int { shorter + equal + longer.count }
+    package var compared: Int { shorter + equal + longer.count }
 
-    public mutating func add(ours: Int, libpcap: Int, label: String) {
+    package mutating func add(ours: Int, libpcap: Int, label: String) {
         self.ours += ours
         self.libpcap += libpcap
         if ours > libpcap { longer.append((ours, libpcap, label)) }

@@ -2,19 +2,19 @@ import Foundation
 import PacketFilter
 
 /// The shared corpus: libpcap's TESTrun tables and the tcpdump and libpcap test captures.
-public struct OracleCorpus: Sendable {
-    public var directory: String
+package struct OracleCorpus: Sendable {
+    package var directory: String
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
     /// `../shared/corpus` beside the package, from this source file's location.
-    public static let shared = OracleCorpus(directory: besidePackage(URL(fileURLWithPath: #filePath)))
+    package static let shared = OracleCorpus(directory: besidePackage(URL(fileURLWithPath: #filePath)))
 
     /// The first corpus with an accept table: beside the package (from this source file, symlinks
     /// resolved), then `../shared/corpus` from the working directory.
-    public static func locate() -> OracleCorpus? {
+    package static func locate() -> OracleCorpus? {
         [
             besidePackage(URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()),
             FileManager.default.currentDirectoryPath + "/../shared/corpus",
@@ -26,20 +26,20 @@ public struct OracleCorpus: Sendable {
             .deletingLastPathComponent().appendingPathComponent("shared/corpus").path
     }
 
-    public var acceptTable: String { directory + "/libpcap-testrun/accept.tsv" }
-    public var applyTable: String { directory + "/libpcap-testrun/apply.tsv" }
-    public var tcpdumpCaptures: String { directory + "/pcap/tcpdump-tests" }
-    public var filterCaptures: String { directory + "/pcap/libpcap-filter-tests" }
+    package var acceptTable: String { directory + "/libpcap-testrun/accept.tsv" }
+    package var applyTable: String { directory + "/libpcap-testrun/apply.tsv" }
+    package var tcpdumpCaptures: String { directory + "/pcap/tcpdump-tests" }
+    package var filterCaptures: String { directory + "/pcap/libpcap-filter-tests" }
 
     /// Whether the tables and both capture directories are there.
-    public var isPresent: Bool {
+    package var isPresent: Bool {
         [acceptTable, applyTable, tcpdumpCaptures, filterCaptures].allSatisfy {
             FileManager.default.fileExists(atPath: $0)
         }
     }
 
     /// Every capture of `tcpdump-tests`, sorted by name.
-    public var tcpdumpCaptureFiles: [String] {
+    package var tcpdumpCaptureFiles: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: tcpdumpCaptures)) ?? []
         return names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
             .map { tcpdumpCaptures + "/" + $0 }
@@ -56,14 +56,14 @@ public struct OracleCorpus: Sendable {
 }
 
 /// A row of `accept.tsv`: an expression libpcap accepts for a link type.
-public struct OracleAcceptRow: Sendable {
-    public var name: String
-    public var linkTypeName: String
+package struct OracleAcceptRow: Sendable {
+    package var name: String
+    package var linkTypeName: String
     /// `same`, `differ` or `optfail`.
-    public var kind: String
-    public var expression: String
+    package var kind: String
+    package var expression: String
 
-    public static func load(from corpus: OracleCorpus) -> [OracleAcceptRow] {
+    package static func load(from corpus: OracleCorpus) -> [OracleAcceptRow] {
         OracleCorpus.rows(of: corpus.acceptTable).map {
             OracleAcceptRow(name: $0[0], linkTypeName: $0[1], kind: $0[2], expression: $0[3])
         }
@@ -71,14 +71,14 @@ public struct OracleAcceptRow: Sendable {
 }
 
 /// A row of `apply.tsv`: an expression and the return value it gives each packet of a capture.
-public struct OracleApplyRow: Sendable {
-    public var name: String
+package struct OracleApplyRow: Sendable {
+    package var name: String
     /// The capture's file name in `libpcap-filter-tests`.
-    public var capture: String
-    public var expected: [UInt32]
-    public var expression: String
+    package var capture: String
+    package var expected: [UInt32]
+    package var expression: String
 
-    public static func load(from corpus: OracleCorpus) -> [OracleApplyRow] {
+    package static func load(from corpus: OracleCorpus) -> [OracleApplyRow] {
         OracleCorpus.rows(of: corpus.applyTable).map {
             OracleApplyRow(
                 name: $0[0], capture: $0[1],
@@ -89,16 +89,16 @@ public struct OracleApplyRow: Sendable {
 }
 
 /// The packets of the tcpdump captures, by link type.
-public struct OracleCapturePackets: Sendable {
-    public var packets: [LinkType: [OraclePacket]] = [:]
+package struct OracleCapturePackets: Sendable {
+    package var packets: [LinkType: [OraclePacket]] = [:]
     /// How many captures hold packets of each link type.
-    public var captures: [LinkType: Int] = [:]
+    package var captures: [LinkType: Int] = [:]
     /// Captures `CaptureFile` cannot open.
-    public var unreadable = 0
+    package var unreadable = 0
 
     /// The packets of `linkTypes` of every tcpdump-tests capture, at most `perCapture` of each
     /// capture, read with `CaptureFile` up to the first error.
-    public init(corpus: OracleCorpus, perCapture: Int = .max, linkTypes: Set<LinkType>) {
+    package init(corpus: OracleCorpus, perCapture: Int = .max, linkTypes: Set<LinkType>) {
         for path in corpus.tcpdumpCaptureFiles {
             guard let file = try? CaptureFile(contentsOf: path) else {
                 unreadable += 1
@@ -123,5 +123,5 @@ public struct OracleCapturePackets: Sendable {
     }
 
     /// Every packet, of every link type.
-    public var count: Int { packets.values.reduce(0) { $0 + $1.count } }
+    package var count: Int { packets.values.reduce(0) { $0 + $1.count } }
 }

@@ -4,17 +4,17 @@ import PacketFilter
 
 /// Network-layer payloads taken from real packets, re-wrapped in each supported link layer and
 /// mutated with the constants and offsets of the programs under test.
-public struct OracleMutator: Sendable {
+package struct OracleMutator: Sendable {
     /// An EtherType and the bytes after the link-layer header.
-    public struct Payload: Sendable {
-        public var etherType: UInt16
-        public var bytes: [UInt8]
+    package struct Payload: Sendable {
+        package var etherType: UInt16
+        package var bytes: [UInt8]
     }
 
-    public var payloads: [Payload]
+    package var payloads: [Payload]
 
     /// The payloads of every capture packet of a supported link type, at most `limit`, spread evenly.
-    public init(packets: [LinkType: [OraclePacket]], limit: Int) {
+    package init(packets: [LinkType: [OraclePacket]], limit: Int) {
         var all = [Payload]()
         for linkType in packets.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             for packet in packets[linkType] ?? [] {
@@ -131,15 +131,15 @@ public struct OracleMutator: Sendable {
     }
 
     /// Where a program loads from and what it compares with.
-    public struct Probes: Sendable {
+    package struct Probes: Sendable {
         /// (offset, size, indirect)
-        public var loads: [(offset: UInt32, size: Int, indirect: Bool)] = []
+        package var loads: [(offset: UInt32, size: Int, indirect: Bool)] = []
         /// (load index, constant)
-        public var comparisons: [(load: Int, value: UInt32)] = []
+        package var comparisons: [(load: Int, value: UInt32)] = []
         /// The constants compared with the packet length, each with its neighbours.
-        public var lengthConstants: [UInt32] = []
+        package var lengthConstants: [UInt32] = []
 
-        public init(_ programs: [[RawInstruction]]) {
+        package init(_ programs: [[RawInstruction]]) {
             for program in programs {
                 var lastLoad: Int? = nil
                 var lastWasLength = false
@@ -171,7 +171,7 @@ public struct OracleMutator: Sendable {
     }
 
     /// A packet made from a real payload in `linkType`'s header, or a random one, then mutated.
-    public func packet(for linkType: LinkType, probes: Probes, random: inout FuzzRandom) -> OraclePacket {
+    package func packet(for linkType: LinkType, probes: Probes, random: inout FuzzRandom) -> OraclePacket {
         var data: [UInt8]
         var origin: String
         if payloads.isEmpty || random.chance(1, in: 10) {

@@ -6,11 +6,11 @@ import PacketFilter
 /// the old one, so an AH whose length points back at itself loops forever in `bpf_filter`.
 /// Before asking `bpf_filter` for a verdict, a comparison asks this walk how many headers
 /// libpcap would skip, and leaves out the packets where that is more than our bound.
-public enum OracleProtocolChain {
+package enum OracleProtocolChain {
     /// The headers libpcap's walk skips over `data` for protocol `target` (nil: any protocol that
     /// is not an extension header), from the IP header at `networkOffset`; nil when it would skip
     /// more than `limit` (or loop forever).
-    public static func skippedHeaders(
+    package static func skippedHeaders(
         in data: [UInt8], networkOffset: Int, ipv6: Bool, target: UInt32?, limit: Int
     ) -> Int? {
         func byte(_ offset: Int) -> UInt32? { offset >= 0 && offset < data.count ? UInt32(data[offset]) : nil }
@@ -36,7 +36,7 @@ public enum OracleProtocolChain {
 
     /// Whether libpcap's walk for `target` could skip more than `limit` headers of a `linkType`
     /// packet.
-    public static func mayExceed(_ limit: Int, in data: [UInt8], linkType: LinkType, target: UInt32?) -> Bool {
+    package static func mayExceed(_ limit: Int, in data: [UInt8], linkType: LinkType, target: UInt32?) -> Bool {
         ipHeaders(in: data, linkType: linkType).contains { header in
             skippedHeaders(in: data, networkOffset: header.offset, ipv6: header.ipv6, target: target, limit: limit) == nil
         }
@@ -45,7 +45,7 @@ public enum OracleProtocolChain {
     /// The IP headers libpcap's link-layer tests would walk from: its EtherType, SLL protocol,
     /// version nibble or address family says IPv4 or IPv6. On Ethernet also after one VLAN tag,
     /// for `vlan and ... protochain`; on NULL any family value that means IPv6 somewhere.
-    public static func ipHeaders(in data: [UInt8], linkType: LinkType) -> [(offset: Int, ipv6: Bool)] {
+    package static func ipHeaders(in data: [UInt8], linkType: LinkType) -> [(offset: Int, ipv6: Bool)] {
         func be16(_ at: Int) -> Int { at + 2 <= data.count ? Int(data[at]) << 8 | Int(data[at + 1]) : -1 }
         func byEtherType(_ type: Int, at offset: Int) -> [(offset: Int, ipv6: Bool)] {
             type == 0x0800 ? [(offset, false)] : type == 0x86dd ? [(offset, true)] : []

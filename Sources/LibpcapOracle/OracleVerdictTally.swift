@@ -3,51 +3,51 @@ import CBPFFuzz
 import PacketFilter
 
 /// The outcome of comparing libpcap's verdicts with ours over many packets.
-public struct OracleVerdictTally: Sendable {
-    public struct Disagreement: Sendable {
-        public var pair: OracleCompiledPair
-        public var packet: OraclePacket
-        public var libpcap: UInt32
-        public var ours: UInt32
-        public var libpcapBpfFilter: UInt32
-        public var oursBpfFilter: UInt32
-        public var oursUnoptimized: UInt32?
+package struct OracleVerdictTally: Sendable {
+    package struct Disagreement: Sendable {
+        package var pair: OracleCompiledPair
+        package var packet: OraclePacket
+        package var libpcap: UInt32
+        package var ours: UInt32
+        package var libpcapBpfFilter: UInt32
+        package var oursBpfFilter: UInt32
+        package var oursUnoptimized: UInt32?
     }
 
     /// Packets compared; counted by the caller, or by `compareMutated`.
-    public var packets = 0
-    public var runs = 0
-    public var disagreements = 0
+    package var packets = 0
+    package var runs = 0
+    package var disagreements = 0
     /// libpcap's program through our interpreter and through bpf_filter disagree.
-    public var referenceInconsistencies = 0
+    package var referenceInconsistencies = 0
     /// Packets not compared: libpcap's optimized and unoptimized programs disagree on them.
-    public var libpcapSelfDisagreements = 0
-    public var inconsistencyExamples: [String] = []
+    package var libpcapSelfDisagreements = 0
+    package var inconsistencyExamples: [String] = []
     /// Disagreements that disappear when the packet gets 1024 more (zero) bytes.
-    public var truncationOnlyCount = 0
+    package var truncationOnlyCount = 0
     /// Expressions with a disagreement on a complete (or completed) packet.
-    public var semanticExpressions: Set<String> = []
+    package var semanticExpressions: Set<String> = []
     /// The first disagreement of each kind (`semantic` or `truncation`) and expression, keyed by
     /// kind, link type and expression, tab-separated.
-    public var firstByExpression: [String: Disagreement] = [:]
+    package var firstByExpression: [String: Disagreement] = [:]
     /// The keys of `firstByExpression` in the order of their first disagreement.
-    public var expressionOrder: [String] = []
+    package var expressionOrder: [String] = []
     /// Disagreements where our unoptimized program agrees with libpcap (an optimizer problem).
-    public var optimizerOnly = 0
+    package var optimizerOnly = 0
 
     /// Packets where libpcap's program reads a relation's temporary as an 802.11 offset (its
     /// slot clash, see ``OracleOffsetRegisterRepair``) and ours agrees with the repaired program.
-    public var libpcapOffsetSlotClashes = 0
+    package var libpcapOffsetSlotClashes = 0
 
-    public init() {}
+    package init() {}
 
     /// Packets not compared: libpcap's `protochain` loop could walk more headers than our
     /// unrolled one (or loop forever in bpf_filter).
-    public var protocolChainsBeyondBound = 0
+    package var protocolChainsBeyondBound = 0
 
     /// Runs both programs on `packet`. libpcap's verdict is only defined where its optimized and
     /// unoptimized programs agree; elsewhere the packet is counted in `libpcapSelfDisagreements`.
-    public mutating func compare(_ pair: OracleCompiledPair, _ packet: OraclePacket) {
+    package mutating func compare(_ pair: OracleCompiledPair, _ packet: OraclePacket) {
         if pair.walksProtocolChains(packet) {
             protocolChainsBeyondBound += 1
             return
@@ -106,7 +106,7 @@ public struct OracleVerdictTally: Sendable {
 
     /// Compares each pair on every packet of its link type; returns how many pairs had packets.
     @discardableResult
-    public mutating func compare(_ pairs: [OracleCompiledPair], on packets: [LinkType: [OraclePacket]]) -> Int {
+    package mutating func compare(_ pairs: [OracleCompiledPair], on packets: [LinkType: [OraclePacket]]) -> Int {
         var expressions = 0
         for pair in pairs {
             guard let slice = packets[pair.linkType], !slice.isEmpty else { continue }
@@ -117,7 +117,7 @@ public struct OracleVerdictTally: Sendable {
     }
 
     /// Compares `pair` on `count` packets of `mutator`, mutated with the constants of both programs.
-    public mutating func compareMutated(_ pair: OracleCompiledPair, count: Int, mutator: OracleMutator,
+    package mutating func compareMutated(_ pair: OracleCompiledPair, count: Int, mutator: OracleMutator,
                                         random: inout FuzzRandom)
     {
         let probes = OracleMutator.Probes([pair.libpcap, pair.ours.raw])
@@ -128,7 +128,7 @@ public struct OracleVerdictTally: Sendable {
     }
 
     /// The first disagreement of each expression, in order.
-    public var firstDisagreements: [Disagreement] {
+    package var firstDisagreements: [Disagreement] {
         var seen = Set<Substring>()
         return expressionOrder.compactMap { key in
             guard seen.insert(key.split(separator: "\t", maxSplits: 1)[1]).inserted else { return nil }
@@ -137,7 +137,7 @@ public struct OracleVerdictTally: Sendable {
     }
 
     /// One line of counts.
-    public var summary: String {
+    package var summary: String {
         "\(runs) runs, \(disagreements) disagreements (\(disagreements - truncationOnlyCount) whatever the packet length in "
             + "\(semanticExpressions.count) expressions, \(truncationOnlyCount) only on short packets) in "
             + "\(firstDisagreements.count) expressions, "
@@ -152,7 +152,7 @@ public struct OracleVerdictTally: Sendable {
 
     /// The first `limit` disagreements in full (those on complete packets first), then one line per
     /// further expression.
-    public func report(limit: Int = 5) -> String {
+    package func report(limit: Int = 5) -> String {
         var text = inconsistencyExamples.map { "--- interpreter/bpf_filter inconsistency: \($0)" }.joined()
         let ordered = expressionOrder.filter { $0.hasPrefix("semantic") } + expressionOrder.filter { $0.hasPrefix("truncation") }
         for (index, key) in ordered.enumerated() {

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Why libseccomp could not build, or hand back, a filter.
-public enum LibseccompFailure: Error, Hashable, Sendable, CustomStringConvertible {
+package enum LibseccompFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// A libseccomp call failed: what was asked (`seccomp_rule_add rule 2 "allow read" for read`)
     /// and the negative errno it returned, or `nil` when it gives none (`seccomp_init`).
     case refused(call: String, code: Int32?)
@@ -13,7 +13,7 @@ public enum LibseccompFailure: Error, Hashable, Sendable, CustomStringConvertibl
     /// The exported filter could not be read back (`errno`) or decoded.
     case unreadableExport(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .refused(let call, nil): "\(call) failed"
         case .refused(let call, let code?): "\(call): \(Self.errorName(code))"

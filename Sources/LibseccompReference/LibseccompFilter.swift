@@ -15,25 +15,25 @@ import Seccomp
 /// and rules with the default action are left out (it refuses them, `EACCES`). Where its
 /// meaning still differs from the policy's (see the oracle tests), the filter decides as
 /// libseccomp does.
-public enum LibseccompFilter {
+package enum LibseccompFilter {
     /// What building a filter throws.
-    public typealias Failure = LibseccompFailure
+    package typealias Failure = LibseccompFailure
 
     /// A rule as libseccomp takes it.
-    public struct Rule {
+    package struct Rule {
         /// The system-call name, for messages (or a number, written out).
-        public var name: String
+        package var name: String
         /// The number in the native numbering: libseccomp translates it to each architecture of
         /// the filter by name.
-        public var number: Int32
+        package var number: Int32
         /// The action, as a `SECCOMP_RET_*` value.
-        public var action: UInt32
+        package var action: UInt32
         /// The conditions, all of which must hold.
-        public var comparisons: [scmp_arg_cmp]
+        package var comparisons: [scmp_arg_cmp]
         /// Where the rule comes from, for messages: `rule 2 "allow read"`.
-        public var origin: String
+        package var origin: String
 
-        public init(name: String, number: Int32, action: UInt32, comparisons: [scmp_arg_cmp], origin: String) {
+        package init(name: String, number: Int32, action: UInt32, comparisons: [scmp_arg_cmp], origin: String) {
             self.name = name
             self.number = number
             self.action = action
@@ -43,20 +43,20 @@ public enum LibseccompFilter {
     }
 
     /// A filter libseccomp built.
-    public struct Built {
+    package struct Built {
         /// The exported filter, in this machine's byte order.
-        public var program: Program
+        package var program: Program
         /// How many `ret` instructions libseccomp exported in this machine's byte order while the
         /// rest is in the other (see ``export(_:bigEndian:actions:)``); 0 for a filter in this
         /// machine's byte order.
-        public var hostOrderReturns: Int
+        package var hostOrderReturns: Int
     }
 
     // MARK: Policies as libseccomp rules
 
     /// For each name a policy's rules reach, in order of first appearance, the rules that reach
     /// it (groups expanded), up to and including the first unconditional one.
-    public static func rulesByName(_ policy: SeccompPolicy) -> [(name: String, rules: [(index: Int, rule: SeccompRule)])] {
+    package static func rulesByName(_ policy: SeccompPolicy) -> [(name: String, rules: [(index: Int, rule: SeccompRule)])] {
         var order = [String]()
         var byName = [String: [(index: Int, rule: SeccompRule)]]()
         var closed = Set<String>()
@@ -80,7 +80,7 @@ public enum LibseccompFilter {
     ///
     /// - Throws: ``LibseccompFailure/unknownSyscall(_:)`` for a named call libseccomp does not
     ///   know; ``LibseccompFailure/inexpressibleCondition(_:)`` (see ``comparison(_:sixtyFourBitArguments:)``).
-    public static func rules(for policy: SeccompPolicy) throws(LibseccompFailure) -> [Rule] {
+    package static func rules(for policy: SeccompPolicy) throws(LibseccompFailure) -> [Rule] {
         let sixtyFourBit = policy.architectures.contains(where: \.hasSixtyFourBitArguments)
         var rules = [Rule]()
         for (name, reaching) in rulesByName(policy) {
@@ -119,7 +119,7 @@ public enum LibseccompFilter {
     ///   equality with mask `0xffffffff`; other 32-bit comparisons cannot be made. Without one,
     ///   every comparison is a 32-bit one anyway.
     /// - Throws: ``LibseccompFailure/inexpressibleCondition(_:)``.
-    public static func comparison(
+    package static func comparison(
         _ condition: ArgumentCondition, sixtyFourBitArguments: Bool
     ) throws(LibseccompFailure) -> scmp_arg_cmp {
         let argument = UInt32(condition.argument)
@@ -154,14 +154,14 @@ public enum LibseccompFilter {
     ///
     /// - Parameter optimization: `SCMP_FLTATR_CTL_OPTIMIZE`: 1 for libseccomp's priority-ordered
     ///   chains, 2 for its binary tree (what the benchmark and the demo compare with).
-    public static func program(for policy: SeccompPolicy, optimization: UInt32) throws(LibseccompFailure) -> Program {
+    package static func program(for policy: SeccompPolicy, optimization: UInt32) throws(LibseccompFailure) -> Program {
         try program(
             defaultAction: policy.defaultAction, architectures: policy.architectures,
             foreignAction: policy.foreignArchitectureAction, rules: try rules(for: policy), optimization: optimization)
     }
 
     /// Builds a filter from libseccomp rules; see ``build(defaultAction:architectures:foreignAction:rules:optimization:)``.
-    public static func program(
+    package static func program(
         defaultAction: SeccompAction, architectures: [SeccompArchitecture], foreignAction: SeccompAction,
         rules: [Rule], optimization: UInt32
     ) throws(LibseccompFailure) -> Program {
@@ -179,7 +179,7 @@ public enum LibseccompFilter {
     /// - Parameter optimization: `SCMP_FLTATR_CTL_OPTIMIZE`, 1 or 2.
     /// - Throws: ``LibseccompFailure/refused(call:code:)`` naming the call libseccomp refused,
     ///   or ``LibseccompFailure/unreadableExport(_:)``.
-    public static func build(
+    package static func build(
         defaultAction: SeccompAction, architectures: [SeccompArchitecture], foreignAction: SeccompAction,
         rules: [Rule], optimization: UInt32
     ) throws(LibseccompFailure) -> Built {
@@ -225,7 +225,7 @@ public enum LibseccompFilter {
     /// - Parameters:
     ///   - bigEndian: whether the filter's architectures are big-endian.
     ///   - actions: the filter's possible return values.
-    public static func export(
+    package static func export(
         _ context: scmp_filter_ctx, bigEndian: Bool, actions: Set<UInt32>
     ) throws(LibseccompFailure) -> Built {
         guard let file = tmpfile() else { throw .unreadableExport("tmpfile: \(String(cString: strerror(errno)))") }

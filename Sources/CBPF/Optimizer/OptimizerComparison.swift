@@ -1,16 +1,16 @@
 extension Optimizer {
     /// An unoptimized program and another optimizer's version of it (libpcap's, say), with
     /// packets to check that the versions agree.
-    public struct ReferencePair: Hashable, Sendable {
+    package struct ReferencePair: Hashable, Sendable {
         /// The program as a compiler emitted it without optimizing.
-        public var unoptimized: Program
+        package var unoptimized: Program
         /// The other optimizer's version of ``unoptimized``.
-        public var reference: Program
+        package var reference: Program
         /// Packets to run all three programs on; may be empty.
-        public var packets: [[UInt8]]
+        package var packets: [[UInt8]]
 
         /// A pair to compare, with the packets to check it on.
-        public init(unoptimized: Program, reference: Program, packets: [[UInt8]] = []) {
+        package init(unoptimized: Program, reference: Program, packets: [[UInt8]] = []) {
             self.unoptimized = unoptimized
             self.reference = reference
             self.packets = packets
@@ -18,36 +18,36 @@ extension Optimizer {
     }
 
     /// How ``Optimizer/optimize(_:for:configuration:)`` compares with a reference optimizer.
-    public struct Comparison: Hashable, Sendable, CustomStringConvertible {
+    package struct Comparison: Hashable, Sendable, CustomStringConvertible {
         /// Pairs compared: both programs verify for the target.
-        public var programCount = 0
+        package var programCount = 0
         /// Pairs left out because one of the programs does not verify.
-        public var skippedCount = 0
+        package var skippedCount = 0
         /// Instructions in the unoptimized programs.
-        public var unoptimizedInstructions = 0
+        package var unoptimizedInstructions = 0
         /// Instructions in the reference programs.
-        public var referenceInstructions = 0
+        package var referenceInstructions = 0
         /// Instructions after our optimizer, run on the unoptimized programs.
-        public var optimizedInstructions = 0
+        package var optimizedInstructions = 0
         /// Programs for which ours is longer than the reference.
-        public var longerThanReference = 0
+        package var longerThanReference = 0
         /// Programs for which ours is shorter than the reference.
-        public var shorterThanReference = 0
+        package var shorterThanReference = 0
         /// Packets on which our program returns something else than the unoptimized one. A
         /// correct optimizer has none.
-        public var disagreementsWithUnoptimized = 0
+        package var disagreementsWithUnoptimized = 0
         /// Packets on which our program and the reference return different values.
-        public var disagreementsWithReference = 0
+        package var disagreementsWithReference = 0
         /// Of ``disagreementsWithReference``, those where the reference also differs from the
         /// unoptimized program, so the reference is at fault (libpcap drops loads that would
         /// fail on short packets).
-        public var referenceDisagreementsWithUnoptimized = 0
+        package var referenceDisagreementsWithUnoptimized = 0
 
         /// An empty comparison, to add to.
-        public init() {}
+        package init() {}
 
         /// A one-paragraph summary of the counts.
-        public var description: String {
+        package var description: String {
             """
             \(programCount) programs (\(skippedCount) skipped): unoptimized \(unoptimizedInstructions), \
             reference \(referenceInstructions), ours \(optimizedInstructions) instructions; \
@@ -61,7 +61,7 @@ extension Optimizer {
 
     /// Optimizes each unoptimized program and compares the instruction counts with the
     /// reference, and the results on each pair's packets.
-    public static func compare(
+    package static func compare(
         _ pairs: [ReferencePair], for target: AttachTarget = .socket, configuration: Configuration = Configuration()
     ) -> Comparison {
         var comparison = Comparison()
