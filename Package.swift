@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TestSupport"),
         // Random program generation and kernel oracles for differential testing. Tests, benchmarks
         // and cbpf-differential only; no product contains it.
-        .target(name: "CBPFFuzz", dependencies: ["CBPF", "Attach", "CLinuxShims", "CBPFFuzzShims"]),
+        .target(name: "CBPFFuzz", dependencies: ["CBPF", "CLinuxShims", "CBPFFuzzShims"]),
         .executableTarget(
             name: "cbpf",
             dependencies: [
@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "sandbox-launch",
             dependencies: [
-                "CBPF", "Seccomp", "CLinuxShims", "CSeccomp", "LibseccompReference",
+                "CBPF", "Seccomp", "CLinuxShims", "LibseccompReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -101,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "PacketFilterComparison",
-            dependencies: ["PacketFilter", "CBPF", "CPcap", "CBPFFuzz", "LibpcapOracle", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PacketFilter", "CBPF", "CBPFFuzz", "LibpcapOracle", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PacketFilterComparison"
         ),
         // cbpf capture -w against tcpdump -w on the same veth traffic (needs root, tcpdump, cbpf).
