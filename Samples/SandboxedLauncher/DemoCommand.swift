@@ -208,7 +208,7 @@ struct Demo {
 
     func showActionCache(_ compiled: CompiledPolicy) throws(LaunchError) {
         section("6. The kernel's action cache")
-        let evaluator = try? CountingSeccompEvaluator(compiled.program)
+        let evaluator = try? CountingSeccompEvaluator(compiled.filter)
         func executed(_ name: String, _ arguments: [UInt64]) -> Int {
             guard let number = try? native.resolve(name).numbers.first, let evaluator else { return 0 }
             return evaluator.run(SeccompData(emulating: native, number: number, arguments: arguments)).executedInstructions
@@ -227,7 +227,7 @@ struct Demo {
         func ns(_ value: Double?) -> String { value.map { "\(Int($0.rounded())) ns" } ?? "?" }
         print("ns per call, median of 15 batches of 20000 (these vary from run to run):\n")
         print(pad("call", 26) + pad("no filter", 12) + "filtered")
-        let cache = try? SeccompActionCache(compiled.program)
+        let cache = try? SeccompActionCache(compiled.filter)
         for (name, shown, arguments) in [("getppid", "getppid()", [UInt64]()),
                                           ("personality", "personality(0xffffffff)", [Preset.personalityQuery])] {
             let number = (try? native.resolve(name).numbers.first).flatMap { $0 } ?? -1

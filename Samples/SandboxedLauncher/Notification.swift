@@ -23,7 +23,7 @@ struct NotifyClientCommand: ParsableCommand {
         let policy = SeccompPolicy(defaultAction: .allow) {
             Notify(.mkdir, "mkdirat")
         }
-        let program = try SeccompCompiler().compile(policy)
+        let program = try SeccompCompiler().compileVerified(policy)
         // On this thread only; the process has no other thread that makes directories.
         guard let listener = try SeccompInstaller(flags: .newListener).install(program) else {
             throw LaunchError("no listener was returned")

@@ -151,18 +151,18 @@ struct PolicyOptions: ParsableArguments {
         var base = try basePolicy(architectures: architectures)
         if let denyAction { base.defaultAction = denyAction.action }
         let policy = Self.prepending(allowed, to: base)
-        let program: Program
+        let filter: VerifiedProgram
         let resolved: ResolvedSeccompPolicy
         do {
             resolved = try policy.resolve()
-            program = try SeccompCompiler().compile(resolved)
+            filter = try SeccompCompiler().compileVerified(resolved)
         } catch let error as SeccompPolicyError {
             let note = allowed.isEmpty ? "" : " (rules 1 to \(allowed.count) are the --allow options)"
             throw LaunchError("invalid policy\(note): \(error)")
         } catch {
             throw LaunchError("\(error)")
         }
-        return CompiledPolicy(policy: policy, resolved: resolved, program: program)
+        return CompiledPolicy(policy: policy, resolved: resolved, filter: filter)
     }
 
     /// The policy before `--deny-action` and `--allow`.
@@ -249,7 +249,9 @@ struct PolicyOptions: ParsableArguments {
 struct CompiledPolicy: Sendable {
     var policy: SeccompPolicy
     var resolved: ResolvedSeccompPolicy
-    var program: Program
+    /// The filter, verified for seccomp: the installer does not check it again.
+    var filter: VerifiedProgram
+    var program: Program { filter.program }
 
     /// `N instructions` and, per architecture, the mean and maximum executed per call.
     var statistics: String {

@@ -81,7 +81,7 @@ struct SandboxLaunch: ParsableCommand {
         var flags: SeccompFilterFlags = [.synchronizeThreads]
         if log { flags.insert(.log) }
         do {
-            try SeccompInstaller(flags: flags, noNewPrivileges: .set).install(compiled.program)
+            try SeccompInstaller(flags: flags, noNewPrivileges: .set).install(compiled.filter)
         } catch {
             throw LaunchError("cannot install the filter: \(error)")
         }

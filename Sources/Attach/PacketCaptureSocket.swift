@@ -130,7 +130,13 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     /// `setsockopt(SO_ATTACH_FILTER)`, `setsockopt(PACKET_VERSION)` with `TPACKET_V3`,
     /// `setsockopt(PACKET_RX_RING)`, `mmap`, and `bind` with `ETH_P_ALL` and the interface's index.
     public init(interface: String, filter: Program, ring configuration: RingConfiguration = RingConfiguration()) throws {
-        try Verifier.verify(filter, for: .socket)
+        try self.init(interface: interface, filter: VerifiedProgram(filter, for: .socket), ring: configuration)
+    }
+
+    /// Opens a capture of `interface` through a verified `filter`, not checked again where its
+    /// proof covers the socket's rules. Needs `CAP_NET_RAW`.
+    public init(interface: String, filter: VerifiedProgram, ring configuration: RingConfiguration = RingConfiguration()) throws {
+        let filter = try filter.verified(for: .socket)
         let (blockSize, blockCount) = (configuration.blockSize, configuration.blockCount)
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard blockSize >= page, blockSize.nonzeroBitCount == 1, blockSize <= Int(UInt32.max),
@@ -146,7 +152,7 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         let descriptor = FileDescriptor(rawValue: raw)
         let ring: UnsafeMutableRawPointer
         do {
-            try SocketFilter.attach(raw: filter.raw, to: descriptor)  // verified above
+            try SocketFilter.attach(filter, to: descriptor)
             guard cbpf_packet_set_version3(raw) == 0 else {
                 throw SystemCallError("setsockopt(PACKET_VERSION, TPACKET_V3)", Errno(rawValue: errno))
             }
@@ -187,6 +193,12 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     ///
     /// The corresponding C calls are `setsockopt(fd, SOL_PACKET, PACKET_FANOUT, ...)` and
     /// `setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, ...)`.
+    public func joinFanout(group: UInt16, selector: VerifiedProgram, options: PacketFanout.Options = []) throws {
+        try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
+    }
+
+    /// Joins this socket to the fanout group `group` with `selector`, checked by ``Verifier``
+    /// first, as the overload that takes a ``VerifiedProgram`` then joins.
     public func joinFanout(group: UInt16, selector: Program, options: PacketFanout.Options = []) throws {
         try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
     }

@@ -33,7 +33,15 @@ public enum PacketFanout {
     public static func join(
         _ descriptor: FileDescriptor, group: UInt16, selector: Program, options: Options = []
     ) throws {
-        try Verifier.verify(selector, for: .socket)
+        try join(descriptor, group: group, selector: VerifiedProgram(selector, for: .socket), options: options)
+    }
+
+    /// Joins `descriptor` to fanout group `group` with a verified `selector`, not checked again
+    /// where its proof covers the socket's rules.
+    public static func join(
+        _ descriptor: FileDescriptor, group: UInt16, selector: VerifiedProgram, options: Options = []
+    ) throws {
+        let selector = try selector.verified(for: .socket)
         try join(descriptor, group: group, options: options)
         try setSelector(raw: selector.raw, of: descriptor)
     }

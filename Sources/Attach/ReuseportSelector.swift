@@ -18,8 +18,15 @@ public enum ReuseportSelector {
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, ...)`.
     public static func attach(_ program: Program, to descriptor: FileDescriptor) throws {
-        try Verifier.verify(program, for: .socket)
-        try attach(raw: program.raw, to: descriptor)
+        try attach(VerifiedProgram(program, for: .socket), to: descriptor)
+    }
+
+    /// Attaches a verified program to the group that `descriptor` belongs to, without checking
+    /// it again where its proof covers the socket's rules.
+    ///
+    /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, ...)`.
+    public static func attach(_ program: VerifiedProgram, to descriptor: FileDescriptor) throws {
+        try attach(raw: program.verified(for: .socket).raw, to: descriptor)
     }
 
     /// Attaches raw instructions without checking them first: the kernel's checker decides.

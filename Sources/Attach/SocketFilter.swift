@@ -24,8 +24,15 @@ public enum SocketFilter {
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, ...)`.
     public static func attach(_ program: Program, to descriptor: FileDescriptor) throws {
-        try Verifier.verify(program, for: .socket)
-        try attach(raw: program.raw, to: descriptor)
+        try attach(VerifiedProgram(program, for: .socket), to: descriptor)
+    }
+
+    /// Attaches a verified program without checking it again (one verified for another attach
+    /// point is checked for the socket's, where its rules do not already cover them).
+    ///
+    /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, ...)`.
+    public static func attach(_ program: VerifiedProgram, to descriptor: FileDescriptor) throws {
+        try attach(raw: program.verified(for: .socket).raw, to: descriptor)
     }
 
     /// Attaches raw instructions without checking them first: the kernel's own checker decides.

@@ -18,7 +18,13 @@ public struct Interpreter: Sendable {
 
     /// Verifies `program` for `target` and prepares it for running.
     public init(_ program: Program, for target: AttachTarget = .socket) throws(VerificationError) {
-        try Verifier.verify(program, for: target)
+        self.init(try VerifiedProgram(program, for: target))
+    }
+
+    /// Prepares a verified program for running, with the semantics of the attach point it was
+    /// verified for.
+    public init(_ verified: VerifiedProgram) {
+        let (program, target) = (verified.program, verified.target)
         self.target = target
         steps = Step.fuse(program.instructions.enumerated().map { Step($1, at: $0, target: target) })
         isSimple = !steps.contains { $0.operation.readsMetadata || $0.operation.usesScratch }

@@ -53,16 +53,28 @@ public struct PacketFilterCompiler: Sendable {
 
     /// Parses and compiles `expression`; an empty expression accepts every packet.
     public func compile(_ expression: String) throws(FilterSyntaxError) -> Program {
-        try checkSnapshotLength()
-        let parser = try FilterParser(expression, addressNames: addressNames)
-        return try StackSpace.run(levels: parser.levelBound) { () throws(FilterSyntaxError) in
-            var parser = parser
-            return try compile(parser.parse())
-        }
+        try compileVerified(expression).program
     }
 
     /// Compiles a parsed expression; nil accepts every packet.
     public func compile(_ expression: FilterExpression?) throws(FilterSyntaxError) -> Program {
+        try compileVerified(expression).program
+    }
+
+    /// Parses and compiles `expression` as `compile` does, and returns the program with its
+    /// proof for ``attachTarget``, which `Attach` and ``Interpreter`` take without checking again.
+    public func compileVerified(_ expression: String) throws(FilterSyntaxError) -> VerifiedProgram {
+        try checkSnapshotLength()
+        let parser = try FilterParser(expression, addressNames: addressNames)
+        return try StackSpace.run(levels: parser.levelBound) { () throws(FilterSyntaxError) in
+            var parser = parser
+            return try compileVerified(parser.parse())
+        }
+    }
+
+    /// Compiles a parsed expression (nil accepts every packet) as `compile` does, and returns
+    /// the program with its proof for ``attachTarget``.
+    public func compileVerified(_ expression: FilterExpression?) throws(FilterSyntaxError) -> VerifiedProgram {
         guard attachTarget != .seccomp else {
             throw FilterSyntaxError("packet filters attach to a socket, cls_bpf or xt_bpf, not to seccomp")
         }
@@ -73,7 +85,7 @@ public struct PacketFilterCompiler: Sendable {
         try checkClassID()
         let link = try LinkLayer(linkType, source: source)
         guard let expression else {
-            return Program([.returnConstant(acceptValue)])
+            return try checkAttachTarget(verifiedForSocket(Program([.returnConstant(acceptValue)])))
         }
         // A tree from the DSL can be any depth; the passes below recurse once per level.
         guard let depth = expression.nestingDepth(atMost: FilterExpression.maximumDepth) else {
@@ -85,7 +97,7 @@ public struct PacketFilterCompiler: Sendable {
     }
 
     /// Generates, optimizes and checks the program for `expression`.
-    private func generate(_ expression: FilterExpression, link: LinkLayer) throws(FilterSyntaxError) -> Program {
+    private func generate(_ expression: FilterExpression, link: LinkLayer) throws(FilterSyntaxError) -> VerifiedProgram {
         var generator = FilterCodeGenerator(link: link, services: .system, addressNames: addressNames, netmask: netmask)
         generator.keepsEveryLoad = expression.turnsOffLibpcapsOptimizer
         var generated = try generator.condition(expression)
@@ -110,24 +122,27 @@ public struct PacketFilterCompiler: Sendable {
         let program = ConditionEmitter.program(for: condition, acceptValue: acceptValue)
         // The optimizer verifies its input and its result, and returns an input that does not
         // verify unchanged: only an unchanged program needs checking here.
-        let optimized = optimizes ? Optimizer.optimize(program, for: .socket) : program
-        if optimized == program {
-            do {
-                try Verifier.verify(program, for: .socket)
-            } catch {
-                throw FilterSyntaxError("the generated program does not verify: \(error)")
-            }
-        }
-        try checkAttachTarget(optimizes ? optimized : program)
-        guard optimizes else { return program }
-        if optimized.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad
+        let unoptimized = try verifiedForSocket(program)
+        let optimized = optimizes ? Optimizer.optimize(unoptimized) : unoptimized
+        let result = try checkAttachTarget(optimized)
+        guard optimizes else { return result }
+        if optimized.program.instructions == [.returnConstant(0)] && !generator.keepsEveryLoad
             && condition.neverHoldsByLibpcapsReasoning
         {
             // libpcap's optimizer refuses such expressions the same way (when it runs). Ours
             // proves it of more (`len > -1`), which libpcap compiles, and so do we.
             throw FilterSyntaxError("expression rejects all packets")
         }
-        return optimized
+        return result
+    }
+
+    /// The generated program's proof for a socket, whose rules every packet attach point has.
+    private func verifiedForSocket(_ program: Program) throws(FilterSyntaxError) -> VerifiedProgram {
+        do {
+            return try VerifiedProgram(program, for: .socket)
+        } catch {
+            throw FilterSyntaxError("the generated program does not verify: \(error)")
+        }
     }
 
     /// A snapshot length of 0 would make every accepted packet 0 bytes long, which is a
@@ -138,10 +153,9 @@ public struct PacketFilterCompiler: Sendable {
 
     /// The attach point's own rules beyond a socket's, which the program was checked against:
     /// `xt_bpf`'s length limit.
-    private func checkAttachTarget(_ program: Program) throws(FilterSyntaxError) {
-        guard attachTarget != .socket else { return }
+    private func checkAttachTarget(_ program: VerifiedProgram) throws(FilterSyntaxError) -> VerifiedProgram {
         do {
-            try Verifier.verify(program, for: attachTarget)
+            return try program.verified(for: attachTarget)
         } catch {
             throw FilterSyntaxError("\(error)")
         }

@@ -34,11 +34,19 @@ struct FilterCompileOptions: ParsableArguments {
         _ words: [String], for target: AttachTarget = .socket, source: PacketSource = .live,
         classID: TrafficControlHandle? = nil
     ) throws -> Program {
+        try compileVerified(words, for: target, source: source, classID: classID).program
+    }
+
+    /// Compiles as ``compile(_:for:source:classID:)`` does, keeping the program's proof.
+    func compileVerified(
+        _ words: [String], for target: AttachTarget = .socket, source: PacketSource = .live,
+        classID: TrafficControlHandle? = nil
+    ) throws -> VerifiedProgram {
         var compiler = try compiler(for: target, source: source)
         compiler.classID = classID
         let expression = words.joined(separator: " ")
         do {
-            return try compiler.compile(expression)
+            return try compiler.compileVerified(expression)
         } catch {
             throw InputError("filter expression \(quotedExcerpt(expression)): \(error)")
         }

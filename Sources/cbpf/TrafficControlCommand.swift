@@ -148,17 +148,17 @@ struct TrafficControlAttachCommand: ParsableCommand {
         if bytecode != nil && !expression.isEmpty {
             throw ValidationError("give either --bytecode or a filter expression, not both")
         }
-        let program: Program
+        let program: VerifiedProgram
         if let bytecode {
-            program = try Program(raw: rawInstructions(fromArgument: bytecode))
+            let given = try Program(raw: rawInstructions(fromArgument: bytecode))
+            do {
+                program = try VerifiedProgram(given, for: .trafficControl)
+            } catch {
+                throw InputError("the program cannot attach to cls_bpf: \(error)")
+            }
         } else {
             guard !expression.isEmpty else { throw ValidationError("give a filter expression or --bytecode") }
-            program = try options.compile(expression, for: .trafficControl)
-        }
-        do {
-            try Verifier.verify(program, for: .trafficControl)
-        } catch {
-            throw InputError("the program cannot attach to cls_bpf: \(error)")
+            program = try options.compileVerified(expression, for: .trafficControl)
         }
 
         let tc = try TrafficControl()

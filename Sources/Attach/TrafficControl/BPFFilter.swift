@@ -39,9 +39,19 @@ public struct BPFFilter: Hashable, Sendable {
         protocolNumber: UInt16 = allProtocols, handle: UInt32 = 0, program: Program,
         classID: TrafficControlHandle? = nil, name: String? = nil
     ) throws(VerificationError) {
-        try Verifier.verify(program, for: .trafficControl)
+        try self.init(interfaceIndex: interfaceIndex, parent: parent, priority: priority, protocolNumber: protocolNumber,
+                      handle: handle, program: VerifiedProgram(program, for: .trafficControl), classID: classID, name: name)
+    }
+
+    /// A filter with a verified program, checked again only where its proof does not cover
+    /// `cls_bpf`'s rules.
+    public init(
+        interfaceIndex: Int32, parent: TrafficControlHandle, priority: UInt16 = 0,
+        protocolNumber: UInt16 = allProtocols, handle: UInt32 = 0, program: VerifiedProgram,
+        classID: TrafficControlHandle? = nil, name: String? = nil
+    ) throws(VerificationError) {
         self.init(interfaceIndex: interfaceIndex, parent: parent, priority: priority, protocolNumber: protocolNumber,
-                  handle: handle, raw: program.raw, classID: classID, name: name)
+                  handle: handle, raw: try program.verified(for: .trafficControl).raw, classID: classID, name: name)
     }
 
     /// A filter with raw instructions, unchecked: the kernel's own checker decides.

@@ -42,6 +42,13 @@ public enum Optimizer {
         optimizeReportingFallback(program, for: target, configuration: configuration).program
     }
 
+    /// Returns an equivalent program for the attach point `program` was verified for, as short
+    /// as the optimizer can make it and never longer; the result is verified for it too.
+    public static func optimize(_ program: VerifiedProgram, configuration: Configuration = Configuration()) -> VerifiedProgram {
+        let result = optimizeVerified(program.program, for: program.target, configuration: configuration)
+        return VerifiedProgram(unchecked: result.program, for: program.target)
+    }
+
     /// Like ``optimize(_:for:configuration:)``, and also says whether the optimizer fell back:
     /// the result failed verification or is longer than the input. Both
     /// are optimizer bugs that tests look for.
@@ -49,6 +56,13 @@ public enum Optimizer {
         _ program: Program, for target: AttachTarget, configuration: Configuration = Configuration()
     ) -> (program: Program, fellBack: Bool) {
         guard (try? Verifier.verify(program, for: target)) != nil else { return (program, false) }
+        return optimizeVerified(program, for: target, configuration: configuration)
+    }
+
+    /// Optimizes a program already verified for `target`; the result verifies for it as well.
+    private static func optimizeVerified(
+        _ program: Program, for target: AttachTarget, configuration: Configuration
+    ) -> (program: Program, fellBack: Bool) {
         var graph = ControlFlowGraph(program)
         for _ in 0..<configuration.maximumRounds {
             var forward = ForwardSimplification(target: target)

@@ -44,16 +44,6 @@ static inline int cbpf_bind_packet_socket(int fd, int interface_index) {
     return bind(fd, (struct sockaddr *)&address, sizeof address);
 }
 
-/// Receives one frame and its packet type (`PACKET_HOST`, `PACKET_OUTGOING`, ...). The
-/// corresponding C call is `recvfrom(fd, buffer, capacity, 0, &(struct sockaddr_ll){...}, ...)`.
-static inline long cbpf_receive_frame(int fd, void *buffer, unsigned long capacity, unsigned char *packet_type) {
-    struct sockaddr_ll address = { 0 };
-    socklen_t length = sizeof address;
-    long received = recvfrom(fd, buffer, capacity, 0, (struct sockaddr *)&address, &length);
-    if (received >= 0) *packet_type = address.sll_pkttype;
-    return received;
-}
-
 /// Bounds how long a receive waits. The corresponding C call is
 /// `setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){...}, ...)`.
 static inline int cbpf_set_receive_timeout(int fd, long microseconds) {

@@ -11,8 +11,12 @@ public struct CountingSeccompEvaluator: Sendable {
 
     /// Verifies `program` for ``AttachTarget/seccomp`` and prepares to run it.
     public init(_ program: Program) throws(VerificationError) {
-        try Verifier.verify(program, for: .seccomp)
-        self.program = program
+        try self.init(VerifiedProgram(program, for: .seccomp))
+    }
+
+    /// Prepares to run it: a program verified for ``AttachTarget/seccomp`` is not checked again.
+    public init(_ program: VerifiedProgram) throws(VerificationError) {
+        self.program = try program.verified(for: .seccomp).program
     }
 
     /// The filter's return value for `data`, and how many instructions produced it.

@@ -26,8 +26,12 @@ public struct SeccompActionCache: Sendable {
     /// Verifies `program` for ``AttachTarget/seccomp`` (the kernel emulates only filters it
     /// accepted) and prepares to emulate it.
     public init(_ program: Program) throws(VerificationError) {
-        try Verifier.verify(program, for: .seccomp)
-        self.program = program
+        try self.init(VerifiedProgram(program, for: .seccomp))
+    }
+
+    /// Prepares to emulate it: a program verified for ``AttachTarget/seccomp`` is not checked again.
+    public init(_ program: VerifiedProgram) throws(VerificationError) {
+        self.program = try program.verified(for: .seccomp).program
     }
 
     /// Whether `seccomp_is_const_allow` proves that the filter returns `SECCOMP_RET_ALLOW` for

@@ -78,13 +78,19 @@ public struct SeccompCompiler: Hashable, Sendable {
     ///   ``SeccompCompilerError/filterTooLong(minimumCount:limit:parts:)`` or
     ///   ``SeccompCompilerError/tooManyInstructions(count:limit:)`` when its filter is too long.
     public func compile(_ policy: SeccompPolicy) throws(SeccompCompilerError) -> Program {
+        try compileVerified(policy).program
+    }
+
+    /// Resolves and compiles `policy` as `compile` does, and returns the
+    /// filter with its proof, which ``SeccompInstaller`` takes without checking again.
+    public func compileVerified(_ policy: SeccompPolicy) throws(SeccompCompilerError) -> VerifiedProgram {
         let resolved: ResolvedSeccompPolicy
         do {
             resolved = try policy.resolve()
         } catch {
             throw .invalidPolicy(error)
         }
-        return try compile(resolved)
+        return try compileVerified(resolved)
     }
 
     /// Compiles a resolved policy to a verified filter of at most 4096 instructions.
@@ -94,6 +100,12 @@ public struct SeccompCompiler: Hashable, Sendable {
     ///   ``SeccompCompilerError/tooManyInstructions(count:limit:)`` when the laid-out filter,
     ///   with its long jumps, does not.
     public func compile(_ policy: ResolvedSeccompPolicy) throws(SeccompCompilerError) -> Program {
+        try compileVerified(policy).program
+    }
+
+    /// Compiles a resolved policy as `compile` does, and returns
+    /// the filter with its proof.
+    public func compileVerified(_ policy: ResolvedSeccompPolicy) throws(SeccompCompilerError) -> VerifiedProgram {
         let limit = AttachTarget.seccomp.maximumInstructions
         let sections = DispatchSection.sections(of: policy)
         var partitions = [SyscallNumberPartition]()
@@ -138,7 +150,7 @@ public struct SeccompCompiler: Hashable, Sendable {
             // Long jumps can only add to it.
             throw .filterTooLong(minimumCount: emitter.instructionCount, limit: limit, parts: size.parts)
         }
-        var program: Program
+        let program: Program
         do {
             program = try emitter.program()
         } catch {
@@ -147,16 +159,14 @@ public struct SeccompCompiler: Hashable, Sendable {
         guard program.count <= limit else {
             throw .tooManyInstructions(count: program.count, limit: limit)
         }
+        let verified: VerifiedProgram
         do {
-            try Verifier.verify(program, for: .seccomp)
+            verified = try VerifiedProgram(program, for: .seccomp)
         } catch {
             throw .internalError("the filter does not verify: \(error)")
         }
-        if options.optimizes {
-            // The optimizer never returns a longer program, and only verified ones.
-            program = Optimizer.optimize(program, for: .seccomp)
-        }
-        return program
+        // The optimizer never returns a longer program, and only verified ones.
+        return options.optimizes ? Optimizer.optimize(verified) : verified
     }
 
     /// The numbers of an architecture the dispatch is tuned for, and that

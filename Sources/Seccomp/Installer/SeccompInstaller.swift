@@ -48,12 +48,33 @@ public struct SeccompInstaller: Hashable, Sendable {
     ///   the caller owns and must close; otherwise `nil`.
     @discardableResult
     public func install(_ program: Program) throws(SeccompInstallError) -> FileDescriptor? {
+        let verified: VerifiedProgram
         do {
-            try Verifier.verify(program, for: .seccomp)
+            verified = try VerifiedProgram(program, for: .seccomp)
         } catch {
             throw .verification(error)
         }
-        return try install(raw: program.raw)
+        return try install(verified)
+    }
+
+    /// Installs a program verified for ``AttachTarget/seccomp`` (such as
+    /// what ``SeccompCompiler`` compiles) without checking it again; a
+    /// program verified for another attach point is checked first.
+    ///
+    /// The corresponding C functions are `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)` and
+    /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)`.
+    ///
+    /// - Returns: The listener when ``flags`` contain ``SeccompFilterFlags/newListener``, which
+    ///   the caller owns and must close; otherwise `nil`.
+    @discardableResult
+    public func install(_ program: VerifiedProgram) throws(SeccompInstallError) -> FileDescriptor? {
+        let checked: VerifiedProgram
+        do {
+            checked = try program.verified(for: .seccomp)
+        } catch {
+            throw .verification(error)
+        }
+        return try install(raw: checked.raw)
     }
 
     /// Installs raw instructions without checking them first: the kernel's own checker decides.
