@@ -85,12 +85,17 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     public struct CopiedFrame: Hashable, Sendable {
         /// The captured bytes, from the link-layer header, cut to the filter's return value.
         public var bytes: [UInt8]
+        /// The frame's length on the wire, before it was cut.
         public var originalLength: Int
+        /// The time the kernel took the frame: seconds since 1970 (`tp_sec`).
         public var seconds: Int64
+        /// Nanoseconds within that second (`tp_nsec`).
         public var nanoseconds: UInt32
         /// `PACKET_HOST` (0) ... `PACKET_OUTGOING` (4), see ``Frame/packetType``.
         public var packetType: UInt8
+        /// The interface the frame was captured on (`sll_ifindex`).
         public var interfaceIndex: Int32
+        /// The EtherType in host order (`sll_protocol`).
         public var `protocol`: UInt16
     }
 
@@ -104,6 +109,7 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         /// back (`tp_freeze_q_cnt`).
         public var freezes: UInt64 = 0
 
+        /// Counters with these values.
         public init(packets: UInt64 = 0, drops: UInt64 = 0, freezes: UInt64 = 0) {
             self.packets = packets
             self.drops = drops
@@ -187,7 +193,7 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     }
 
     /// Joins this socket to the `PACKET_FANOUT_CBPF` group `group`, with `selector` (checked by
-    /// ``Verifier`` first) choosing the member that gets each frame: its return value modulo the
+    /// `Verifier` first) choosing the member that gets each frame: its return value modulo the
     /// group's size, in join order. Every member must capture the same interface with the same
     /// options; see ``PacketFanout``.
     ///

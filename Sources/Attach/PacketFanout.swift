@@ -12,7 +12,9 @@ import SystemPackage
 public enum PacketFanout {
     /// How the kernel spreads frames besides the program.
     public struct Options: OptionSet, Hashable, Sendable {
+        /// The `PACKET_FANOUT_FLAG_*` bits.
         public var rawValue: UInt16
+        /// Options with these `PACKET_FANOUT_FLAG_*` bits.
         public init(rawValue: UInt16) { self.rawValue = rawValue }
 
         /// When the chosen socket's queue is full, try the next ones (`PACKET_FANOUT_FLAG_ROLLOVER`).
@@ -22,7 +24,7 @@ public enum PacketFanout {
     }
 
     /// Joins `descriptor`, a bound AF_PACKET socket, to fanout group `group` and makes `selector`,
-    /// checked by ``Verifier`` for the socket profile first, the group's program.
+    /// checked by `Verifier` for the socket profile first, the group's program.
     ///
     /// Every member of a group must be bound to the same protocol and interface and join with
     /// the same options. A socket cannot leave a group except by closing; the program is checked

@@ -13,7 +13,7 @@ import SystemPackage
 ///
 ///     try ReuseportSelector.attach(Program([.loadAbsolute(.byte, offset: 0), .returnA]), to: first)
 public enum ReuseportSelector {
-    /// Attaches `program`, checked by ``Verifier`` for the socket profile first, to the group
+    /// Attaches `program`, checked by `Verifier` for the socket profile first, to the group
     /// that `descriptor` belongs to (or, before `bind`, will create), replacing its program.
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, ...)`.

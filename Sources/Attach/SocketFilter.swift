@@ -18,8 +18,8 @@ import Glibc
 public enum SocketFilter {
     /// Attaches `program` to the socket `descriptor`, replacing any filter it had.
     ///
-    /// The program is checked by ``Verifier`` for the socket profile first, so a program the
-    /// kernel would refuse fails with a ``VerificationError`` that names the instruction; a
+    /// The program is checked by `Verifier` for the socket profile first, so a program the
+    /// kernel would refuse fails with a `VerificationError` that names the instruction; a
     /// refusal by the kernel is a ``SystemCallError``.
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, ...)`.

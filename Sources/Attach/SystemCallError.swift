@@ -8,10 +8,12 @@ public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertibl
     /// What the kernel answered.
     public var errno: Errno
 
+    /// A failure of `call` with the kernel's `errno`.
     public init(_ call: String, _ errno: Errno) {
         self.call = call
         self.errno = errno
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String { "\(call): \(errno)" }
 }

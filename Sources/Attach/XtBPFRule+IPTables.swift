@@ -6,9 +6,13 @@
 extension XtBPFRule {
     /// One of our rules as iptables holds it: its parts' counters summed.
     public struct Installed: Hashable, Sendable {
+        /// The rule's name, from its `cbpf:NAME` comment.
         public var name: String
+        /// `iptables` or `ip6tables`.
         public var family: Family
+        /// The table it is in (`filter`).
         public var table: String
+        /// The chain it is in (`INPUT`).
         public var chain: String
         /// The target as iptables names it (`DROP`, `LOG`, a chain).
         public var target: String
@@ -16,6 +20,7 @@ extension XtBPFRule {
         public var parts: Int
         /// Packets and bytes the parts matched, summed.
         public var packets: UInt64
+        /// Bytes the parts matched, summed.
         public var bytes: UInt64
         /// The parts as `iptables -S` prints them.
         public var lines: [String]
@@ -38,7 +43,7 @@ extension XtBPFRule {
         }
     }
 
-    /// Installs this rule; see ``apply(_:)``.
+    /// Installs this rule; see ``apply(_:networkNamespace:)``.
     public func apply(networkNamespace: String? = nil) throws(XtBPFError) {
         try Self.apply([self], networkNamespace: networkNamespace)
     }

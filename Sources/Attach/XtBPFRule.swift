@@ -15,6 +15,7 @@ public struct XtBPFRule: Hashable, Sendable {
     /// Which tool and which packets: `iptables` sees IPv4, `ip6tables` IPv6. An `xt_bpf`
     /// program sees the packet from its IP header on.
     public enum Family: String, Hashable, Sendable, CaseIterable {
+        /// IPv4 (`iptables`) or IPv6 (`ip6tables`).
         case ipv4, ipv6
 
         /// `iptables` or `ip6tables`.
@@ -23,6 +24,7 @@ public struct XtBPFRule: Hashable, Sendable {
 
     /// What happens to a packet the rule matches.
     public enum Target: Hashable, Sendable, CustomStringConvertible {
+        /// Accepts (`ACCEPT`) or drops (`DROP`) the packet.
         case accept, drop
         /// Drops and answers with an ICMP port unreachable (ICMPv6 for `ip6tables`).
         case reject
@@ -78,18 +80,20 @@ public struct XtBPFRule: Hashable, Sendable {
     public var name: String
     /// The parts of the match, one iptables rule each; their union is what the rule matches.
     public var programs: [Program]
+    /// IPv4 (`iptables`) or IPv6 (`ip6tables`).
     public var family: Family
     /// `filter` (the default), `mangle`, `raw`, `security` or `nat`.
     public var table: String
     /// `INPUT`, `OUTPUT`, `FORWARD`, `PREROUTING`, `POSTROUTING` or a chain of the user's.
     public var chain: String
+    /// What happens to a matched packet (`-j`).
     public var target: Target
     /// Only packets that came in on this interface (`-i`), when set.
     public var inputInterface: String?
     /// Only packets that go out on this interface (`-o`), when set.
     public var outputInterface: String?
 
-    /// A rule of one or more parts, each checked by ``Verifier`` for `xt_bpf` (at most 64
+    /// A rule of one or more parts, each checked by `Verifier` for `xt_bpf` (at most 64
     /// instructions); names, chains, interfaces and the log prefix are checked too, so that
     /// nothing is handed to iptables that it would misread.
     public init(
@@ -222,11 +226,14 @@ public struct XtBPFRule: Hashable, Sendable {
 
 /// Why a rule was refused or iptables failed, with what it printed.
 public struct XtBPFError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, with iptables' own output where it printed any.
     public var message: String
 
+    /// An error with this message.
     public init(_ message: String) {
         self.message = message
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String { message }
 }

@@ -7,6 +7,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// The `LINKTYPE_` value.
     public var rawValue: UInt32
 
+    /// The link type with this `LINKTYPE_` value.
     public init(rawValue: UInt32) {
         self.rawValue = rawValue
     }
@@ -72,6 +73,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         self = entry.0
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         name ?? "LINKTYPE \(rawValue)"
     }

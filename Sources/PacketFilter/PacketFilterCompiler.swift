@@ -39,6 +39,8 @@ public struct PacketFilterCompiler: Sendable {
     /// libpcap's default snapshot length, 262144.
     public static let defaultSnapshotLength: UInt32 = 262_144
 
+    /// A compiler for a link type and snapshot length, from a live socket by default, checked for
+    /// an attach point (`.socket` unless set).
     public init(
         linkType: LinkType = .ethernet, snapshotLength: UInt32 = defaultSnapshotLength, optimizes: Bool = true,
         netmask: UInt32 = 0, source: PacketSource = .live, attachTarget: AttachTarget = .socket

@@ -10,9 +10,10 @@ import CLinuxShims
 /// under `clsact` a match returns the verdict of the filter's actions, and with none the packet
 /// goes on.
 public struct BPFFilter: Hashable, Sendable {
+    /// The interface's index (`dev IFACE`, see ``TrafficControl/interfaceIndex(named:)``).
     public var interfaceIndex: Int32
-    /// The qdisc or class it hangs on: ``TrafficControlHandle/ingress`` or
-    /// ``TrafficControlHandle/egress`` under `clsact`, or a class qdisc's handle (`1:`).
+    /// The qdisc or class it hangs on: `TrafficControlHandle.ingress` or
+    /// `TrafficControlHandle.egress` under `clsact`, or a class qdisc's handle (`1:`).
     public var parent: TrafficControlHandle
     /// Filters run in increasing priority; 0 lets the kernel pick one when adding.
     public var priority: UInt16
@@ -33,7 +34,7 @@ public struct BPFFilter: Hashable, Sendable {
     /// The longest name the kernel stores, `CLS_BPF_NAME_LEN` less its NUL.
     public static let maximumNameLength = 255
 
-    /// A filter with a program that passed ``Verifier`` for `cls_bpf`.
+    /// A filter with a program that passed `Verifier` for `cls_bpf`.
     public init(
         interfaceIndex: Int32, parent: TrafficControlHandle, priority: UInt16 = 0,
         protocolNumber: UInt16 = allProtocols, handle: UInt32 = 0, program: Program,

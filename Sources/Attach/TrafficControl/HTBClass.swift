@@ -4,6 +4,7 @@ import CLinuxShims
 /// A class of an HTB qdisc, as `tc class add ... htb rate R` makes it and `tc -s class show`
 /// lists it.
 public struct HTBClass: Hashable, Sendable {
+    /// The interface's index (`dev IFACE`).
     public var interfaceIndex: Int32
     /// The class's id, `MAJ:MIN` with MAJ the qdisc's.
     public var classID: TrafficControlHandle
@@ -19,12 +20,15 @@ public struct HTBClass: Hashable, Sendable {
     public var burst: UInt32
     /// What the class sent, when listed (`TCA_STATS_BASIC`): ignored when adding.
     public var packetsSent: UInt64 = 0
+    /// Bytes the class sent, when listed; ignored when adding.
     public var bytesSent: UInt64 = 0
 
     /// tc's default burst: its default MTU, 1600 bytes, when the kernel's clock is finer than
     /// its HZ (as on any kernel with high-resolution timers).
     public static let defaultBurst: UInt32 = 1600
 
+    /// A class with a rate in bytes per second; the ceiling defaults to the rate, the burst to
+    /// ``defaultBurst``.
     public init(interfaceIndex: Int32, classID: TrafficControlHandle, parent: TrafficControlHandle, rate: UInt64,
                 ceiling: UInt64? = nil, burst: UInt32 = defaultBurst) {
         self.interfaceIndex = interfaceIndex

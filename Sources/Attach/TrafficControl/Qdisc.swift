@@ -5,8 +5,8 @@ import CLinuxShims
 public struct Qdisc: Hashable, Sendable {
     /// What kind of qdisc, with the settings this package knows how to make.
     public enum Kind: Hashable, Sendable {
-        /// `clsact`: no queue, two hooks for filters, ``TrafficControlHandle/ingress`` and
-        /// ``TrafficControlHandle/egress``.
+        /// `clsact`: no queue, two hooks for filters, `TrafficControlHandle.ingress` and
+        /// `TrafficControlHandle.egress`.
         case clsact
         /// `htb`: hierarchical token buckets; a packet no filter classifies goes to the class
         /// whose minor number is `defaultClass` (0: sent unshaped).
@@ -24,13 +24,16 @@ public struct Qdisc: Hashable, Sendable {
         }
     }
 
+    /// The interface's index (`dev IFACE`).
     public var interfaceIndex: Int32
-    /// The qdisc's own handle, `MAJ:`; ``TrafficControlHandle/unspecified`` lets the kernel pick.
+    /// The qdisc's own handle, `MAJ:`; `TrafficControlHandle.unspecified` lets the kernel pick.
     public var handle: TrafficControlHandle
-    /// Where it hangs: ``TrafficControlHandle/root``, a class, or ``TrafficControlHandle/clsact``.
+    /// Where it hangs: `TrafficControlHandle.root`, a class, or `TrafficControlHandle.clsact`.
     public var parent: TrafficControlHandle
+    /// Which qdisc it is: `clsact`, `htb` or another the kernel listed.
     public var kind: Kind
 
+    /// A qdisc of `kind` on an interface, with its handle and parent.
     public init(interfaceIndex: Int32, handle: TrafficControlHandle, parent: TrafficControlHandle, kind: Kind) {
         self.interfaceIndex = interfaceIndex
         self.handle = handle

@@ -18,6 +18,7 @@ public enum TrafficControlError: Error, Hashable, Sendable, CustomStringConverti
     /// A request that cannot be encoded, refused before anything is sent: what and why.
     case invalidRequest(String)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .refused(let request, let errno, let kernelMessage?):

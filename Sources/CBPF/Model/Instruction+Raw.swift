@@ -1,6 +1,8 @@
 /// A raw opcode that the Linux kernel does not accept (`chk_code_allowed` fails).
 public struct UnknownOpcodeError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The instruction whose opcode is not allowed.
     public var instruction: RawInstruction
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         "unknown opcode 0x\(String(instruction.code, radix: 16)) (not an instruction the Linux kernel accepts)"
     }

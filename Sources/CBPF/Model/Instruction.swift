@@ -1,5 +1,6 @@
 /// The size of a packet load.
 public enum LoadSize: Hashable, Sendable, CaseIterable {
+    /// One byte (`BPF_B`), two (`BPF_H`) or four (`BPF_W`), big-endian in packets.
     case byte, halfword, word
 
     /// The number of bytes loaded.
@@ -22,11 +23,13 @@ public enum LoadSize: Hashable, Sendable, CaseIterable {
 
 /// One of the two registers: the accumulator `A` or the index register `X`.
 public enum Register: Hashable, Sendable, CaseIterable {
+    /// The accumulator `A` or the index register `X`.
     case a, x
 }
 
 /// A 32-bit arithmetic or logic operation on `A`.
 public enum ArithmeticOperation: Hashable, Sendable, CaseIterable {
+    /// `add`, `sub`, `mul`, `div`, `mod`, `and`, `or`, `xor`, `lsh`, `rsh`: unsigned 32-bit operations.
     case add, subtract, multiply, divide, modulo, and, or, xor, shiftLeft, shiftRight
 
     var opcodeBits: UInt16 {
@@ -83,13 +86,16 @@ public enum ArithmeticOperation: Hashable, Sendable, CaseIterable {
 
 /// The second operand of an arithmetic operation or a comparison: a constant or `X`.
 public enum Operand: Hashable, Sendable {
+    /// The constant `k` (`BPF_K`).
     case constant(UInt32)
+    /// The index register (`BPF_X`).
     case x
 }
 
 /// The tests of conditional jumps that the kernel encodes. Negated forms (`jne`, `jlt`, `jle`)
 /// are assembler conveniences that swap the targets.
 public enum JumpTest: Hashable, Sendable, CaseIterable {
+    /// `jeq`, `jgt`, `jge` (unsigned) and `jset` (`A & operand != 0`).
     case equal, greaterThan, greaterOrEqual, bitsSet
 
     var opcodeBits: UInt16 {

@@ -10,6 +10,7 @@ public struct PacketMetadata: Hashable, Sendable {
         /// `dev->type`, an `ARPHRD_*` value.
         public var hardwareType: UInt16
 
+        /// A device with its index and `ARPHRD_*` type.
         public init(index: UInt32, hardwareType: UInt16) {
             self.index = index
             self.hardwareType = hardwareType
@@ -52,6 +53,8 @@ public struct PacketMetadata: Hashable, Sendable {
     /// header the kernel has already stepped over. Loads that start before these fail.
     public var bytesBeforePacket: [UInt8] = []
 
+    /// Metadata with every number 0, no device, no VLAN tag, the network header at the packet's start
+    /// and no link-layer header.
     public init() {}
 }
 
@@ -66,6 +69,7 @@ public struct SeccompData: Hashable, Sendable {
     /// The six arguments.
     public var arguments: [UInt64]
 
+    /// A call with its number, architecture, instruction pointer and arguments (missing ones are 0).
     public init(number: Int32, architecture: AuditArchitecture, instructionPointer: UInt64 = 0, arguments: [UInt64] = []) {
         self.number = number
         self.architecture = architecture

@@ -3,8 +3,10 @@
 /// A `Program` may be invalid for the kernel; check it with ``Verifier`` before running or
 /// attaching it.
 public struct Program: Hashable, Sendable {
+    /// The instructions, in order; jump offsets are relative to the next instruction.
     public var instructions: [Instruction]
 
+    /// A program of these instructions, unchecked.
     public init(_ instructions: [Instruction]) {
         self.instructions = instructions
     }
@@ -36,12 +38,16 @@ public struct Program: Hashable, Sendable {
     /// The bytes of a `struct sock_filter[]` in host byte order.
     public var bytes: [UInt8] { RawInstruction.bytes(of: raw) }
 
+    /// The number of instructions.
     public var count: Int { instructions.count }
 }
 
 /// An instruction of a raw program that could not be decoded.
 public struct ProgramDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The index of the instruction that could not be decoded.
     public var index: Int
+    /// Why it could not be decoded.
     public var underlying: UnknownOpcodeError
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String { "instruction \(index): \(underlying)" }
 }

@@ -3,11 +3,16 @@
 /// `code` is the opcode, `jt` and `jf` are the relative targets of a conditional jump, and `k` is the
 /// generic operand. Eight bytes in host byte order, as `SO_ATTACH_FILTER` and `seccomp(2)` take them.
 public struct RawInstruction: Hashable, Sendable {
+    /// The opcode.
     public var code: UInt16
+    /// The relative target of a conditional jump when the test holds.
     public var jt: UInt8
+    /// The relative target of a conditional jump when the test fails.
     public var jf: UInt8
+    /// The generic operand: a constant, an offset, a slot or a jump distance.
     public var k: UInt32
 
+    /// An instruction from its four fields.
     public init(code: UInt16, jt: UInt8 = 0, jf: UInt8 = 0, k: UInt32 = 0) {
         self.code = code
         self.jt = jt
@@ -65,7 +70,9 @@ extension RawInstruction {
 
 /// A byte array whose length is not a whole number of instructions.
 public struct RawDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The length of the byte array.
     public var byteCount: Int
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         "\(byteCount) bytes is not a whole number of 8-byte sock_filter instructions"
     }

@@ -10,6 +10,7 @@
 public enum SeccompDataField: Hashable, Sendable {
     /// Half of a 64-bit field: bits 0-31 or 32-63.
     public enum Half: Hashable, Sendable {
+        /// Bits 0-31 or bits 32-63.
         case low, high
     }
 

@@ -3,25 +3,38 @@
 /// The kernel reads the top 16 bits as the action and the low 16 bits as its data. A value
 /// whose action it does not know is treated as ``killProcess``.
 public enum SeccompAction: Hashable, Sendable, CustomStringConvertible {
+    /// `SECCOMP_RET_KILL_PROCESS`: end the whole process with SIGSYS.
     case killProcess
+    /// `SECCOMP_RET_KILL_THREAD`: end the calling thread with SIGSYS.
     case killThread
     /// Deliver SIGSYS; the data is in `si_errno`.
     case trap(UInt16)
     /// Fail the call with this errno. The kernel caps it at 4095 (`MAX_ERRNO`).
     case errno(UInt16)
+    /// `SECCOMP_RET_USER_NOTIF`: let a supervisor decide, through the listener descriptor.
     case userNotification
     /// Notify a ptrace tracer with this message; without one the call fails with ENOSYS.
     case trace(UInt16)
+    /// `SECCOMP_RET_LOG`: allow the call and log it.
     case log
+    /// `SECCOMP_RET_ALLOW`: run the call.
     case allow
 
+    /// The return value of `SECCOMP_RET_KILL_PROCESS`.
     public static let killProcessValue: UInt32 = 0x8000_0000
+    /// The return value of `SECCOMP_RET_KILL_THREAD`.
     public static let killThreadValue: UInt32 = 0x0000_0000
+    /// The action bits of `SECCOMP_RET_TRAP`; the data goes in the low 16 bits.
     public static let trapValue: UInt32 = 0x0003_0000
+    /// The action bits of `SECCOMP_RET_ERRNO`; the errno goes in the low 16 bits.
     public static let errnoValue: UInt32 = 0x0005_0000
+    /// The return value of `SECCOMP_RET_USER_NOTIF`.
     public static let userNotificationValue: UInt32 = 0x7fc0_0000
+    /// The action bits of `SECCOMP_RET_TRACE`; the message goes in the low 16 bits.
     public static let traceValue: UInt32 = 0x7ff0_0000
+    /// The return value of `SECCOMP_RET_LOG`.
     public static let logValue: UInt32 = 0x7ffc_0000
+    /// The return value of `SECCOMP_RET_ALLOW`.
     public static let allowValue: UInt32 = 0x7fff_0000
 
     /// The largest errno the kernel returns (`MAX_ERRNO`): `ERRNO` data above it fails the call
@@ -76,23 +89,40 @@ public enum SeccompAction: Hashable, Sendable, CustomStringConvertible {
 
 /// `AUDIT_ARCH_*` values that identify a system-call convention in `seccomp_data.arch`.
 public struct AuditArchitecture: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The `AUDIT_ARCH_*` value.
     public var rawValue: UInt32
+    /// The architecture with this `AUDIT_ARCH_*` value.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// `AUDIT_ARCH_X86_64`, shared by x86_64 and x32.
     public static let x86_64 = AuditArchitecture(rawValue: 0xc000_003e)
+    /// `AUDIT_ARCH_I386`.
     public static let x86 = AuditArchitecture(rawValue: 0x4000_0003)
+    /// `AUDIT_ARCH_AARCH64`.
     public static let aarch64 = AuditArchitecture(rawValue: 0xc000_00b7)
+    /// `AUDIT_ARCH_ARM`.
     public static let arm = AuditArchitecture(rawValue: 0x4000_0028)
+    /// `AUDIT_ARCH_RISCV64`.
     public static let riscv64 = AuditArchitecture(rawValue: 0xc000_00f3)
+    /// `AUDIT_ARCH_S390X`.
     public static let s390x = AuditArchitecture(rawValue: 0x8000_0016)
+    /// `AUDIT_ARCH_S390`.
     public static let s390 = AuditArchitecture(rawValue: 0x0000_0016)
+    /// `AUDIT_ARCH_PPC64LE`.
     public static let ppc64le = AuditArchitecture(rawValue: 0xc000_0015)
+    /// `AUDIT_ARCH_PPC64`.
     public static let ppc64 = AuditArchitecture(rawValue: 0x8000_0015)
+    /// `AUDIT_ARCH_PPC`.
     public static let ppc = AuditArchitecture(rawValue: 0x0000_0014)
+    /// `AUDIT_ARCH_MIPS`.
     public static let mips = AuditArchitecture(rawValue: 0x0000_0008)
+    /// `AUDIT_ARCH_MIPSEL`.
     public static let mipsel = AuditArchitecture(rawValue: 0x4000_0008)
+    /// `AUDIT_ARCH_MIPS64`.
     public static let mips64 = AuditArchitecture(rawValue: 0x8000_0008)
+    /// `AUDIT_ARCH_MIPSEL64`.
     public static let mips64el = AuditArchitecture(rawValue: 0xc000_0008)
+    /// `AUDIT_ARCH_LOONGARCH64`.
     public static let loongarch64 = AuditArchitecture(rawValue: 0xc000_0102)
 
     /// Names as libseccomp spells them. x32 shares x86_64's value; its system calls set bit 30.
@@ -117,6 +147,7 @@ public struct AuditArchitecture: RawRepresentable, Hashable, Sendable, CustomStr
         }
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         Self.byName.first(where: { $0.architecture == self })?.name ?? "0x" + String(rawValue, radix: 16)
     }

@@ -4,8 +4,10 @@
 /// It is also what a `cls_bpf` program returns to choose a class: 0 means "no match", -1
 /// (`ffff:ffff`) means "the filter's own class", and any other value is the class itself.
 public struct TrafficControlHandle: RawRepresentable, Hashable, Sendable, Comparable {
+    /// The handle as the kernel holds it: `major << 16 | minor`.
     public var rawValue: UInt32
 
+    /// The handle with this 32-bit value.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// The corresponding C macro is `TC_H_MAKE(major << 16, minor)`.
@@ -32,6 +34,7 @@ public struct TrafficControlHandle: RawRepresentable, Hashable, Sendable, Compar
     /// The parent of egress filters under `clsact`, `ffff:fff3` (`TC_H_MIN_EGRESS`).
     public static let egress = TrafficControlHandle(major: 0xFFFF, minor: 0xFFF3)
 
+    /// Orders handles by their 32-bit value.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

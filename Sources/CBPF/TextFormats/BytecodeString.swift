@@ -112,6 +112,7 @@ public struct BytecodeStringError: Error, Hashable, Sendable, CustomStringConver
     /// The text of the field, without surrounding whitespace.
     public var text: String?
 
+    /// An error with its reason and, where known, the field, the number of fields and the field's text.
     public init(reason: Reason, field: Int? = nil, fieldCount: Int? = nil, text: String? = nil) {
         self.reason = reason
         self.field = field
@@ -125,6 +126,7 @@ public struct BytecodeStringError: Error, Hashable, Sendable, CustomStringConver
         return field - 2
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         let why = switch reason {
         case .empty: "the string is empty; expected \"N,code jt jf k,...\""
@@ -149,6 +151,7 @@ public struct BytecodeStringError: Error, Hashable, Sendable, CustomStringConver
 extension RawInstruction {
     /// The four fields of an encoded instruction, in `struct sock_filter` order.
     public enum Field: String, Hashable, Sendable, CaseIterable {
+        /// The opcode, the two jump offsets, and the generic operand.
         case code, jt, jf, k
 
         /// The largest value the field holds.
@@ -182,12 +185,14 @@ extension RawInstruction {
         /// What is wrong with the text.
         public var problem: Problem
 
+        /// An error for `text` given as `field`.
         public init(field: Field, text: String, problem: Problem) {
             self.field = field
             self.text = text
             self.problem = problem
         }
 
+        /// The text form, as messages and the `cbpf` tool print it.
         public var description: String {
             switch problem {
             case .missing: "\(field.rawValue) is missing"

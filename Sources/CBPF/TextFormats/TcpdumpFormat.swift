@@ -395,11 +395,13 @@ public struct TcpdumpFormatError: Error, Hashable, Sendable, CustomStringConvert
     /// What is wrong.
     public var reason: Reason
 
+    /// An error at a 1-based line (`nil` for the whole text).
     public init(line: Int?, reason: Reason) {
         self.line = line
         self.reason = reason
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         let place = line.map { ", line \($0)" } ?? ""
         let why = switch reason {

@@ -71,9 +71,12 @@ public struct VerificationError: Error, Hashable, Sendable, CustomStringConverti
     public var index: Int?
     /// The offending instruction as encoded.
     public var instruction: RawInstruction?
+    /// The rule the program breaks.
     public var rule: VerificationRule
+    /// The attach point whose rules were applied.
     public var target: AttachTarget
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         guard let index, let instruction else {
             return "\(target.rawValue): \(rule.explanation)"

@@ -60,6 +60,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file's path, when it was read from one.
     public var path: String?
 
+    /// An error with its reason and, where known, the offset, the packet's number and the path.
     public init(_ reason: Reason, offset: Int? = nil, packetNumber: Int? = nil, path: String? = nil) {
         self.reason = reason
         self.offset = offset
@@ -82,6 +83,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension CaptureError.Reason: CustomStringConvertible {
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .unreadableFile(let message):

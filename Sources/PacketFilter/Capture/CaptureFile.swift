@@ -22,7 +22,9 @@ public struct CaptureFile: Sendable {
 
     /// The byte order of a file's integers.
     public enum ByteOrder: Hashable, Sendable {
+        /// Least significant byte first (x86, aarch64, and so most files).
         case littleEndian
+        /// Most significant byte first.
         case bigEndian
 
         /// The order of this machine, in which libpcap writes.

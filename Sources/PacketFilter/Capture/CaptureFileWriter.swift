@@ -34,6 +34,10 @@ public struct CaptureFileWriter: ~Copyable {
     /// Starts a capture file on `descriptor` (which stays open) and buffers its header.
     ///
     /// - Parameters:
+    ///   - descriptor: where the file goes; the writer does not close it.
+    ///   - format: pcap or pcapng.
+    ///   - linkType: the link-layer header type of the packets.
+    ///   - snapshotLength: written in the header; longer packets are cut to it.
     ///   - interfaceName: written as pcapng's `if_name`; pcap has no place for it.
     ///   - bufferCapacity: bytes kept before they are written.
     public init(descriptor: FileDescriptor, format: CaptureFile.Format, linkType: LinkType,

@@ -14,6 +14,7 @@ public struct CapturedPacket: Hashable, Sendable {
             self.nanoseconds = UInt32(truncatingIfNeeded: nanoseconds % 1_000_000_000)
         }
 
+        /// Orders timestamps in time.
         public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
             (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
         }
@@ -39,6 +40,7 @@ public struct CapturedPacket: Hashable, Sendable {
     /// When the packet was captured.
     public var timestamp: Timestamp
 
+    /// A packet of `data`; the original length defaults to the captured length.
     public init(data: [UInt8], originalLength: UInt32? = nil, linkType: LinkType, interfaceIndex: Int = 0,
                 timestamp: Timestamp = Timestamp(seconds: 0)) {
         self.data = data
@@ -70,6 +72,7 @@ extension CaptureFile {
         /// The 0-based pcapng section that describes the interface; 0 in a pcap file.
         public var section: Int
 
+        /// An interface as a pcap header or an Interface Description Block describes it.
         public init(linkType: LinkType, snapshotLength: UInt32, ticksPerSecond: UInt64 = 1_000_000,
                     timestampOffset: Int64 = 0, fcsLength: Int? = nil, name: String? = nil, section: Int = 0) {
             self.linkType = linkType

@@ -8,7 +8,9 @@ import Glibc
 public struct PcapWriter: Sendable {
     /// The unit of the timestamps' fractional part.
     public enum Resolution: Hashable, Sendable {
+        /// Microseconds: the magic number `0xa1b2c3d4`.
         case microseconds
+        /// Nanoseconds: the magic number `0xa1b23c4d`.
         case nanoseconds
     }
 
@@ -23,6 +25,7 @@ public struct PcapWriter: Sendable {
     /// The file so far: the header and every appended record.
     public private(set) var bytes: [UInt8] = []
 
+    /// A file that so far holds its header.
     public init(linkType: LinkType, snapshotLength: UInt32 = 262_144,
                 byteOrder: CaptureFile.ByteOrder = .host, resolution: Resolution = .microseconds) {
         self.linkType = linkType

@@ -10,6 +10,7 @@ public struct Filter: Hashable, Sendable, CustomStringConvertible {
     /// The expression this filter stands for.
     public var expression: FilterExpression
 
+    /// The filter for an expression tree, as the parser builds it.
     public init(_ expression: FilterExpression) {
         self.expression = expression
     }
@@ -24,14 +25,23 @@ public struct Filter: Hashable, Sendable, CustomStringConvertible {
 
     // MARK: Protocols
 
+    /// `ip`: IPv4 packets.
     public static let ip = Filter(.primitive(.protocolAbbreviation(.ip)))
+    /// `ip6`: IPv6 packets.
     public static let ip6 = Filter(.primitive(.protocolAbbreviation(.ip6)))
+    /// `arp`: ARP packets.
     public static let arp = Filter(.primitive(.protocolAbbreviation(.arp)))
+    /// `rarp`: reverse ARP packets.
     public static let rarp = Filter(.primitive(.protocolAbbreviation(.rarp)))
+    /// `tcp`: TCP over IPv4 or IPv6.
     public static let tcp = Filter(.primitive(.protocolAbbreviation(.tcp)))
+    /// `udp`: UDP over IPv4 or IPv6.
     public static let udp = Filter(.primitive(.protocolAbbreviation(.udp)))
+    /// `sctp`: SCTP over IPv4 or IPv6.
     public static let sctp = Filter(.primitive(.protocolAbbreviation(.sctp)))
+    /// `icmp`: ICMP over IPv4.
     public static let icmp = Filter(.primitive(.protocolAbbreviation(.icmp)))
+    /// `icmp6`: ICMPv6.
     public static let icmp6 = Filter(.primitive(.protocolAbbreviation(.icmp6)))
 
     /// `[ip|ip6|ether] proto N`.
@@ -113,8 +123,11 @@ public struct Filter: Hashable, Sendable, CustomStringConvertible {
 
     // MARK: Logic
 
+    /// `lhs and rhs`: both must match.
     public static func && (lhs: Filter, rhs: Filter) -> Filter { Filter(.and(lhs.expression, rhs.expression)) }
+    /// `lhs or rhs`: either matches.
     public static func || (lhs: Filter, rhs: Filter) -> Filter { Filter(.or(lhs.expression, rhs.expression)) }
+    /// `not filter`.
     public static prefix func ! (filter: Filter) -> Filter { Filter(.not(filter.expression)) }
 }
 
@@ -124,10 +137,12 @@ public struct FilterValue: Sendable, ExpressibleByIntegerLiteral {
     /// The arithmetic expression.
     public var arithmetic: FilterArithmetic
 
+    /// The value of an arithmetic expression tree.
     public init(_ arithmetic: FilterArithmetic) {
         self.arithmetic = arithmetic
     }
 
+    /// A constant, written as an integer literal: `FilterValue.length > 100`.
     public init(integerLiteral value: UInt32) {
         arithmetic = .constant(value)
     }
@@ -139,44 +154,66 @@ public struct FilterValue: Sendable, ExpressibleByIntegerLiteral {
         FilterValue(.binary(op, lhs.arithmetic, rhs.arithmetic))
     }
 
+    /// `lhs + rhs`, modulo 2^32.
     public static func + (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.add, lhs, rhs) }
+    /// `lhs - rhs`, modulo 2^32.
     public static func - (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.subtract, lhs, rhs) }
+    /// `lhs * rhs`, modulo 2^32.
     public static func * (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.multiply, lhs, rhs) }
+    /// `lhs / rhs`, unsigned.
     public static func / (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.divide, lhs, rhs) }
+    /// `lhs % rhs`, unsigned. As in libpcap's grammar, `%` in text takes everything to its right.
     public static func % (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.modulo, lhs, rhs) }
+    /// `lhs & rhs`, bitwise.
     public static func & (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.and, lhs, rhs) }
+    /// `lhs | rhs`, bitwise.
     public static func | (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.or, lhs, rhs) }
+    /// `lhs ^ rhs`, bitwise exclusive or.
     public static func ^ (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.xor, lhs, rhs) }
+    /// `lhs << rhs`.
     public static func << (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.shiftLeft, lhs, rhs) }
+    /// `lhs >> rhs`, logical.
     public static func >> (lhs: FilterValue, rhs: FilterValue) -> FilterValue { binary(.shiftRight, lhs, rhs) }
+    /// `-value`, modulo 2^32.
     public static prefix func - (value: FilterValue) -> FilterValue { FilterValue(.negate(value.arithmetic)) }
 
     private static func compare(_ lhs: FilterValue, _ relation: FilterRelation, _ rhs: FilterValue) -> Filter {
         Filter(.comparison(lhs.arithmetic, relation, rhs.arithmetic))
     }
 
+    /// `lhs == rhs`: a filter that matches when the two are equal.
     public static func == (lhs: FilterValue, rhs: FilterValue) -> Filter { compare(lhs, .equal, rhs) }
+    /// `lhs != rhs`.
     public static func != (lhs: FilterValue, rhs: FilterValue) -> Filter { compare(lhs, .notEqual, rhs) }
+    /// `lhs < rhs`, unsigned.
     public static func < (lhs: FilterValue, rhs: FilterValue) -> Filter { compare(lhs, .less, rhs) }
+    /// `lhs <= rhs`, unsigned.
     public static func <= (lhs: FilterValue, rhs: FilterValue) -> Filter { compare(lhs, .lessOrEqual, rhs) }
+    /// `lhs > rhs`, unsigned.
     public static func > (lhs: FilterValue, rhs: FilterValue) -> Filter { compare(lhs, .greater, rhs) }
+    /// `lhs >= rhs`, unsigned.
     public static func >= (lhs: FilterValue, rhs: FilterValue) -> Filter { compare(lhs, .greaterOrEqual, rhs) }
 }
 
 /// Joins the filters of a block with `and`.
 @resultBuilder
 public enum FilterBuilder {
+    /// A filter, as written in the block.
     public static func buildExpression(_ filter: Filter) -> Filter { filter }
 
+    /// The filters joined with `and`; an empty block matches every packet.
     public static func buildBlock(_ filters: Filter...) -> Filter {
         filters.dropFirst().reduce(filters.first ?? Filter(.comparison(.constant(0), .equal, .constant(0)))) { $0 && $1 }
     }
 
+    /// An `if` without `else`: its filter, or one that matches every packet.
     public static func buildOptional(_ filter: Filter?) -> Filter {
         filter ?? Filter(.comparison(.constant(0), .equal, .constant(0)))
     }
 
+    /// The `if` branch of an `if`/`else`.
     public static func buildEither(first filter: Filter) -> Filter { filter }
+    /// The `else` branch of an `if`/`else`.
     public static func buildEither(second filter: Filter) -> Filter { filter }
 }
 

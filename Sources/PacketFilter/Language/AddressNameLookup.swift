@@ -16,6 +16,7 @@ public struct AddressNameLookup: Sendable {
     /// `127` and 0x7f000000 for `127.0.0.0`), or nil. libpcap takes 0 for "not found" too.
     public var network: @Sendable (String) -> UInt32?
 
+    /// Lookups through these two functions.
     public init(
         ethernetAddress: @escaping @Sendable (String) -> [UInt8]?, network: @escaping @Sendable (String) -> UInt32?
     ) {

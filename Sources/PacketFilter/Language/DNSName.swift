@@ -44,6 +44,7 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         labels.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0]
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         (matchesSubdomains ? "*." : "") + labels.joined(separator: ".")
     }

@@ -2,10 +2,12 @@
 /// parentheses where libpcap's left-to-right reading would group them differently, and
 /// arithmetic fully parenthesized. Parsing the text gives back the same expression.
 extension FilterExpression: CustomStringConvertible {
+    /// The canonical tcpdump text, which parses back to the same tree.
     public var description: String { CanonicalText.render(.expression(self)) }
 }
 
 extension FilterArithmetic: CustomStringConvertible {
+    /// The canonical tcpdump text, which parses back to the same tree.
     public var description: String { CanonicalText.render(.arithmetic(self)) }
 }
 
@@ -67,6 +69,7 @@ private enum CanonicalText {
 }
 
 extension FilterPrimitive: CustomStringConvertible {
+    /// The canonical tcpdump text, which parses back to the same tree.
     public var description: String {
         func qualifiers(_ proto: FilterProtocol?, _ direction: FilterDirection?) -> String {
             [proto?.rawValue, direction?.rawValue].compactMap { $0 }.map { $0 + " " }.joined()

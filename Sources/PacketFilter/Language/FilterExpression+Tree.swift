@@ -71,20 +71,24 @@ enum FilterTreeNode {
 }
 
 extension FilterExpression {
+    /// Whether the two trees are the same, compared without recursion so that deep trees do not exhaust the stack.
     public static func == (lhs: FilterExpression, rhs: FilterExpression) -> Bool {
         FilterTreeNode.equal(.expression(lhs), .expression(rhs))
     }
 
+    /// Hashes the tree without recursion, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         FilterTreeNode.expression(self).hash(into: &hasher)
     }
 }
 
 extension FilterArithmetic {
+    /// Whether the two trees are the same, compared without recursion so that deep trees do not exhaust the stack.
     public static func == (lhs: FilterArithmetic, rhs: FilterArithmetic) -> Bool {
         FilterTreeNode.equal(.arithmetic(lhs), .arithmetic(rhs))
     }
 
+    /// Hashes the tree without recursion, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         FilterTreeNode.arithmetic(self).hash(into: &hasher)
     }

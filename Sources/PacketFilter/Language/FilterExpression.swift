@@ -1,11 +1,15 @@
 /// A parsed pcap-filter expression, with every qualifier spelled out: `host a or b` parses to
 /// two `host` primitives. Both the text parser and the Swift DSL build this tree.
 public indirect enum FilterExpression: Hashable, Sendable {
+    /// A primitive: `host 10.0.0.1`, `tcp port 80`, `vlan 100`, ...
     case primitive(FilterPrimitive)
     /// `arith relop arith`, such as `tcp[13] & 2 != 0`.
     case comparison(FilterArithmetic, FilterRelation, FilterArithmetic)
+    /// `not expr`.
     case not(FilterExpression)
+    /// `lhs and rhs`.
     case and(FilterExpression, FilterExpression)
+    /// `lhs or rhs`.
     case or(FilterExpression, FilterExpression)
 }
 
@@ -13,17 +17,23 @@ public indirect enum FilterExpression: Hashable, Sendable {
 public enum FilterProtocol: String, Hashable, Sendable, CaseIterable {
     /// `ether` (also spelled `link`, `ppp`, `slip`, `fddi`, `tr`, `wlan`).
     case link = "ether"
+    /// Network and transport protocols, by their pcap-filter names.
     case ip, ip6, arp, rarp, tcp, udp, icmp, icmp6, sctp, igmp, igrp, pim, vrrp, carp, ah, esp
+    /// Link-level and legacy protocols, by their pcap-filter names.
     case stp, radio, atalk, aarp, decnet, lat, sca, moprc, mopdl, iso, esis, isis, clnp, ipx, netbeui
+    /// IS-IS PDU types, by their pcap-filter names.
     case l1, l2, iih, lsp, snp, csnp, psnp
 }
 
 /// Which address of a packet a primitive tests.
 public enum FilterDirection: String, Hashable, Sendable, CaseIterable {
+    /// `src`: the source address or port.
     case source = "src"
+    /// `dst`: the destination address or port.
     case destination = "dst"
     /// `src or dst`; also what no direction means.
     case sourceOrDestination = "src or dst"
+    /// `src and dst`: both must match.
     case sourceAndDestination = "src and dst"
     /// 802.11's four address fields, by position in the MAC header (802.11 link types only).
     case address1 = "addr1", address2 = "addr2", address3 = "addr3", address4 = "addr4"
@@ -57,13 +67,16 @@ public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
     case ipv4(UInt32, bits: Int)
     /// A bare number used as an IPv4 address (`host 167772161`, `net 10`).
     case number(UInt32)
+    /// An IPv6 address or prefix.
     case ipv6(IPv6Address)
+    /// A 6-byte Ethernet (MAC) address.
     case ethernet([UInt8])
     /// A DECnet address, `AREA.NODE`: the area in the top 6 bits, the node in the low 10.
     case decnet(UInt16)
     /// A host name, resolved at compile time.
     case name(String)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .ipv4(let value, let bits):
@@ -88,9 +101,12 @@ public enum FilterAddress: Hashable, Sendable, CustomStringConvertible {
 
 /// A port as written: a number, or a service name looked up in `/etc/services`.
 public enum FilterPort: Hashable, Sendable, CustomStringConvertible {
+    /// A port number.
     case number(UInt32)
+    /// A service name from `/etc/services`.
     case service(String)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .number(let value): String(value)
@@ -102,7 +118,9 @@ public enum FilterPort: Hashable, Sendable, CustomStringConvertible {
 /// A protocol as written after `proto` or `protochain`: a number, or a name after `\`
 /// (`proto \tcp`), looked up in `/etc/protocols` or libpcap's EtherType names.
 public enum FilterProtocolNumber: Hashable, Sendable, CustomStringConvertible {
+    /// A protocol number.
     case number(UInt32)
+    /// A protocol name, written after a backslash.
     case name(String)
 
     /// `6` or `\tcp`: a name needs the backslash, since most are also keywords.
@@ -186,6 +204,7 @@ public enum FilterLLCFrame: String, Hashable, Sendable, CaseIterable {
 
 /// The operators of libpcap's `byte` primitive.
 public enum FilterByteOperator: String, Hashable, Sendable, CaseIterable {
+    /// `byte N = V`, `byte N < V`, `byte N > V`: compare byte N with V.
     case equal = "=", less = "<", greater = ">"
     /// `byte N & V`: libpcap tests `A & V != 0` on whatever A holds, without loading byte N.
     case and = "&"
@@ -195,23 +214,29 @@ public enum FilterByteOperator: String, Hashable, Sendable, CaseIterable {
 
 /// A comparison operator of `arith relop arith`.
 public enum FilterRelation: String, Hashable, Sendable, CaseIterable {
+    /// `=` (also written `==`), `!=`, `<`, `<=`, `>`, `>=`: unsigned 32-bit comparisons.
     case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
 }
 
 /// A binary operator of the arithmetic sub-language.
 public enum FilterArithmeticOperator: String, Hashable, Sendable, CaseIterable {
+    /// `+`, `-`, `*`, `/`, `%`: unsigned 32-bit arithmetic.
     case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
+    /// `&`, `|`, `^`, `<<`, `>>`: bitwise operations and logical shifts.
     case and = "&", or = "|", xor = "^", shiftLeft = "<<", shiftRight = ">>"
 }
 
 /// An arithmetic expression over packet bytes, the packet length and constants.
 public indirect enum FilterArithmetic: Hashable, Sendable {
+    /// A number.
     case constant(UInt32)
     /// `len`: the packet's wire length.
     case length
     /// `proto[index : size]`, with size 1, 2 or 4.
     case load(FilterProtocol, index: FilterArithmetic, size: Int)
+    /// `lhs op rhs`.
     case binary(FilterArithmeticOperator, FilterArithmetic, FilterArithmetic)
+    /// `-value`.
     case negate(FilterArithmetic)
 }
 

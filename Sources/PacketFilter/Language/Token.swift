@@ -8,11 +8,13 @@ public struct FilterSyntaxError: Error, Hashable, Sendable, CustomStringConverti
     /// whole expression.
     public var location: SourcePosition?
 
+    /// An error with its message and, when it concerns a place, its position.
     public init(_ message: String, at location: SourcePosition? = nil) {
         self.message = message
         self.location = location
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         location.map { "\($0): \(message)" } ?? message
     }

@@ -39,9 +39,10 @@ struct ArgumentWordLayout: Hashable, Sendable {
     }
 }
 
+/// Building the input of a seccomp filter for a call on any architecture.
 extension SeccompData {
     /// The `seccomp_data` a kernel of `architecture` passes for this call, laid out so that
-    /// ``Interpreter`` and ``CountingSeccompEvaluator``, which read words in this machine's byte
+    /// `Interpreter` and ``CountingSeccompEvaluator``, which read words in this machine's byte
     /// order, load the words that kernel would.
     ///
     /// On a machine whose byte order differs from the architecture's (an s390x filter run on

@@ -1,15 +1,15 @@
 import CBPF
 
-/// Runs a seccomp filter on one call, as ``Interpreter`` does, and counts the instructions the
+/// Runs a seccomp filter on one call, as `Interpreter` does, and counts the instructions the
 /// run executes, the final `ret` included.
 ///
-/// It is a plain loop over ``Instruction``s, written for measuring filters
-/// (``SeccompFilterStatistics``), not for speed; its return values agree with ``Interpreter``.
+/// It is a plain loop over `Instruction`s, written for measuring filters
+/// (``SeccompFilterStatistics``), not for speed; its return values agree with `Interpreter`.
 public struct CountingSeccompEvaluator: Sendable {
     /// The filter.
     public let program: Program
 
-    /// Verifies `program` for ``AttachTarget/seccomp`` and prepares to run it.
+    /// Verifies `program` for `AttachTarget.seccomp` and prepares to run it.
     public init(_ program: Program) throws(VerificationError) {
         try self.init(VerifiedProgram(program, for: .seccomp))
     }

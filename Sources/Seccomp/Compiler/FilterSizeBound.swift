@@ -7,9 +7,11 @@ public struct SeccompFilterParts: Hashable, Sendable, CustomStringConvertible {
     public struct ArgumentChecks: Hashable, Sendable {
         /// libseccomp's name of the call, or `system call N` for a number it does not know.
         public var syscall: String
+        /// The architecture whose checks these are.
         public var architecture: SeccompArchitecture
         /// The rules that need checks, after those that can never decide are dropped.
         public var ruleCount: Int
+        /// How many instructions the checks take.
         public var instructionCount: Int
     }
 
@@ -23,6 +25,7 @@ public struct SeccompFilterParts: Hashable, Sendable, CustomStringConvertible {
     /// Those ranges: runs of numbers that get the same outcome, each differing from its neighbours.
     public var rangeCount: Int
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         let dispatch = "at least \(dispatchCount) (\(rangeCount) ranges of numbers)"
         guard let longest = longestArgumentChecks else {

@@ -23,7 +23,7 @@ public struct SeccompActionCache: Sendable {
     /// The filter.
     public let program: Program
 
-    /// Verifies `program` for ``AttachTarget/seccomp`` (the kernel emulates only filters it
+    /// Verifies `program` for `AttachTarget.seccomp` (the kernel emulates only filters it
     /// accepted) and prepares to emulate it.
     public init(_ program: Program) throws(VerificationError) {
         try self.init(VerifiedProgram(program, for: .seccomp))
@@ -69,11 +69,13 @@ public struct SeccompActionCache: Sendable {
     /// filter: those of `numbers` from 0 up for which ``isConstantAllow(number:architecture:)``
     /// holds (the kernel never caches a negative number).
     ///
-    /// - Parameter numbers: the numbers the kernel emulates, `0 ..< NR_syscalls` of the running
-    ///   kernel for that architecture (about 460 on x86_64). `nil`, the default, takes 460 or one
-    ///   past the highest number libseccomp knows for the architecture, whichever is more (x32's
-    ///   numbers, with bit 30, and ARM's private ones lie beyond `NR_syscalls` and are never
-    ///   cached).
+    /// - Parameters:
+    ///   - architecture: the calling convention, as `seccomp_data.arch` gives it.
+    ///   - numbers: the numbers the kernel emulates, `0 ..< NR_syscalls` of the running
+    ///     kernel for that architecture (about 460 on x86_64). `nil`, the default, takes 460 or one
+    ///     past the highest number libseccomp knows for the architecture, whichever is more (x32's
+    ///     numbers, with bit 30, and ARM's private ones lie beyond `NR_syscalls` and are never
+    ///     cached).
     public func allowedSyscalls(on architecture: AuditArchitecture, numbers: Range<Int32>? = nil) -> Set<Int32> {
         let numbers = numbers ?? Self.defaultNumbers(of: architecture)
         var allowed = Set<Int32>()

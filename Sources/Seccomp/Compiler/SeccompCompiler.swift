@@ -11,7 +11,7 @@ import CBPF
 /// checks `seccomp_data.arch` first (one `jeq` per covered value, anything else gets the
 /// foreign-architecture action), then dispatches on the number. Numbers with the same outcome
 /// form ranges, and the ranges a cost-optimal search tree of `jge` comparisons, with `jeq`
-/// chains for single numbers that interrupt a run (see ``SearchTreePlanner``). Numbers whose
+/// chains for single numbers that interrupt a run (a search-tree planner). Numbers whose
 /// rules have conditions lead to argument checks; all others end in a `ret` shared by every jump
 /// to it. Identical argument checks, and identical subtrees of different architectures, are
 /// emitted once.
@@ -33,7 +33,7 @@ import CBPF
 /// for ``Options-swift.struct/typicalArguments``, among the trees whose slowest profiled call is
 /// within ``Options-swift.struct/slowestCallSlack`` of the fastest possible.
 ///
-/// Every filter passes ``Verifier`` for ``AttachTarget/seccomp`` before it is returned.
+/// Every filter passes `Verifier` for `AttachTarget.seccomp` before it is returned.
 public struct SeccompCompiler: Hashable, Sendable {
     /// What the generated code is tuned for.
     public struct Options: Hashable, Sendable {
@@ -48,12 +48,13 @@ public struct SeccompCompiler: Hashable, Sendable {
         /// execute: among the dispatch trees that meet this bound, the compiler takes the one
         /// with the lowest mean. 2 by default; `nil` minimises the mean alone.
         public var slowestCallSlack: Int?
-        /// Whether the shared ``Optimizer`` shortens the filter afterwards. It merges identical
+        /// Whether the shared `Optimizer` shortens the filter afterwards. It merges identical
         /// code across architectures more freely than the compiler (a tenth of Docker's profile
         /// for x86_64, x86 and x32), but takes far longer than the compilation itself. Off by
         /// default.
         public var optimizes: Bool
 
+        /// Options with these values; the defaults are those of `SeccompCompiler()`.
         public init(
             typicalArguments: [UInt64] = [], profiledSyscallCount: Int? = nil, slowestCallSlack: Int? = 2,
             optimizes: Bool = false
@@ -68,6 +69,7 @@ public struct SeccompCompiler: Hashable, Sendable {
     /// How the generated code is tuned.
     public var options: Options
 
+    /// A compiler with these options.
     public init(options: Options = Options()) {
         self.options = options
     }
@@ -223,6 +225,7 @@ public enum SeccompCompilerError: Error, Hashable, Sendable, CustomStringConvert
     /// A bug in the compiler: the filter it built does not assemble or verify.
     case internalError(String)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .invalidPolicy(let error): "invalid policy: \(error)"

@@ -9,6 +9,7 @@ import CBPF
 public struct SeccompFilterStatistics: Hashable, Sendable, CustomStringConvertible {
     /// The figures of one architecture.
     public struct ArchitectureFigures: Hashable, Sendable {
+        /// The architecture measured.
         public var architecture: SeccompArchitecture
         /// The numbers measured, with bit 30 on x32.
         public var numbers: ClosedRange<Int32>
@@ -19,6 +20,7 @@ public struct SeccompFilterStatistics: Hashable, Sendable, CustomStringConvertib
         /// The fewest.
         public var minimumExecutedInstructions: Int
 
+        /// Figures with these values.
         public init(
             architecture: SeccompArchitecture, numbers: ClosedRange<Int32>, meanExecutedInstructions: Double,
             maximumExecutedInstructions: Int, minimumExecutedInstructions: Int
@@ -39,10 +41,12 @@ public struct SeccompFilterStatistics: Hashable, Sendable, CustomStringConvertib
     /// Measures `program`, a filter for `policy`.
     ///
     /// - Parameters:
+    ///   - program: the filter, as compiled for `policy`.
+    ///   - policy: the policy, which names the architectures and their numbers.
     ///   - syscallCount: how many numbers of each architecture to measure, from its first;
     ///     `nil` for the numbers the compiler tunes for.
     ///   - arguments: the arguments of every call.
-    /// - Throws: ``VerificationError`` when `program` is not a valid seccomp filter.
+    /// - Throws: `VerificationError` when `program` is not a valid seccomp filter.
     public init(
         program: Program, policy: ResolvedSeccompPolicy, syscallCount: Int? = nil, arguments: [UInt64] = []
     ) throws(VerificationError) {

@@ -5,8 +5,10 @@ import CLinuxShims
 /// A kernel that does not know a flag fails the installation with `EINVAL`; ask
 /// ``SeccompInstaller/supportedFlags()`` first when the program must run on old kernels.
 public struct SeccompFilterFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    /// The `SECCOMP_FILTER_FLAG_*` bits.
     public let rawValue: UInt32
 
+    /// Flags with these `SECCOMP_FILTER_FLAG_*` bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `SECCOMP_FILTER_FLAG_TSYNC` (Linux 3.17): install the filter on every thread of the

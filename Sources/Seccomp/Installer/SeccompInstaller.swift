@@ -31,12 +31,13 @@ public struct SeccompInstaller: Hashable, Sendable {
     /// Whether to set `PR_SET_NO_NEW_PRIVS` first. ``NoNewPrivileges/set`` by default.
     public var noNewPrivileges: NoNewPrivileges
 
+    /// An installer with these flags that sets `PR_SET_NO_NEW_PRIVS` unless told otherwise.
     public init(flags: SeccompFilterFlags = [], noNewPrivileges: NoNewPrivileges = .set) {
         self.flags = flags
         self.noNewPrivileges = noNewPrivileges
     }
 
-    /// Checks `program` with ``Verifier`` for ``AttachTarget/seccomp`` and installs it.
+    /// Checks `program` with `Verifier` for `AttachTarget.seccomp` and installs it.
     ///
     /// The program is checked before anything changes, so a program the kernel would refuse
     /// fails with ``SeccompInstallError/verification(_:)`` and leaves the thread as it was.
@@ -165,6 +166,7 @@ public enum SeccompInstallError: Error, Hashable, Sendable, CustomStringConverti
     /// `nil` when the kernel reported `ESRCH` instead.
     case threadSynchronization(blockingThread: pid_t?)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .verification(let error): "seccomp filter refused: \(error)"

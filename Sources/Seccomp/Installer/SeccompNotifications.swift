@@ -9,6 +9,7 @@ public struct SeccompNotification: Hashable, Sendable {
     /// Identifies the waiting call; valid until it is answered or the caller gives up.
     public typealias ID = UInt64
 
+    /// The call's id, to answer it with.
     public var id: ID
     /// The id of the calling thread in the listener's pid namespace, or 0 when it has none there.
     public var pid: pid_t
@@ -17,6 +18,7 @@ public struct SeccompNotification: Hashable, Sendable {
     /// What the filter saw: number, architecture, instruction pointer and arguments.
     public var data: SeccompData
 
+    /// A notification with these values.
     public init(id: ID, pid: pid_t, flags: UInt32 = 0, data: SeccompData) {
         self.id = id
         self.pid = pid
@@ -70,8 +72,10 @@ public struct SeccompNotificationSizes: Hashable, Sendable {
 /// thread has exited (Linux 5.8). The listener does not own the descriptor: close it when done.
 /// Calls still waiting when it is closed fail with `ENOSYS`.
 public struct SeccompNotificationListener: Hashable, Sendable {
+    /// The listener's descriptor, from ``SeccompInstaller/install(_:)`` with ``SeccompFilterFlags/newListener``.
     public let fileDescriptor: FileDescriptor
 
+    /// A listener on this descriptor, which stays the caller's to close.
     public init(_ fileDescriptor: FileDescriptor) {
         self.fileDescriptor = fileDescriptor
     }

@@ -22,11 +22,16 @@ extension SeccompArchitecture {
 
 /// Why a list of architectures cannot be read.
 public enum ArchitectureListError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The list names no architecture.
     case empty
+    /// A name libseccomp does not know.
     case unknown(String)
+    /// An architecture named twice.
     case repeated(SeccompArchitecture, list: String)
+    /// An architecture the installed libseccomp cannot resolve names for.
     case unsupported(SeccompArchitecture)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .empty:

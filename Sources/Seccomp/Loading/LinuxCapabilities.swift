@@ -66,6 +66,7 @@ public struct LinuxCapabilityError: Error, Hashable, Sendable, CustomStringConve
     /// Each unknown name, quoted, with a guess where there is one.
     public var unknown: [String]
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         "unknown capabilit\(unknown.count == 1 ? "y" : "ies") \(unknown.joined(separator: ", ")): "
             + "expected docker-default, all, none, or Linux capability names (capabilities(7)): "

@@ -19,6 +19,7 @@ public struct SeccompPolicySource: Sendable, Hashable {
 
     /// The input itself.
     public var text: String
+    /// Whether the text is a policy or a profile.
     public var format: Format
     /// The input as messages name it: a path, or `<stdin>`.
     public var name: String
@@ -32,12 +33,14 @@ public struct SeccompPolicySource: Sendable, Hashable {
     /// makes them, rather than with the profile's default action.
     public var unknownSyscallsFailWithENOSYS = false
 
+    /// Policy text (the native format), named as messages should name it.
     public init(policyText text: String, name: String) {
         self.text = text
         self.format = .policyText
         self.name = name
     }
 
+    /// A Docker/OCI profile's JSON, named as messages should name it.
     public init(ociProfile json: String, name: String) {
         self.text = json
         self.format = .ociProfile
@@ -78,9 +81,12 @@ public struct SeccompPolicySource: Sendable, Hashable {
 
     /// What loading noticed: ``load()`` says why each matters.
     public enum Warning: Hashable, Sendable, CustomStringConvertible {
+        /// A warning of the profile import.
         case profile(OCIProfileWarning)
+        /// A warning about the policy itself.
         case policy(SeccompPolicyWarning)
 
+        /// The text form, as messages and the `cbpf` tool print it.
         public var description: String {
             switch self {
             case .profile(let warning): warning.description
@@ -142,7 +148,9 @@ public struct SeccompPolicySource: Sendable, Hashable {
 public struct SeccompPolicySourceError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The input's name: a path, or `<stdin>`.
     public var source: String
+    /// The 1-based line, when the error has a place.
     public var line: Int?
+    /// The 1-based column, when the error has a place.
     public var column: Int?
     /// What is wrong and why.
     public var message: String
@@ -150,6 +158,7 @@ public struct SeccompPolicySourceError: Error, Hashable, Sendable, CustomStringC
     /// text: a tool names its option then.
     public var concernsArchitectures: Bool
 
+    /// An error at a place in the named input.
     public init(source: String, line: Int? = nil, column: Int? = nil, message: String, concernsArchitectures: Bool = false) {
         self.source = source
         self.line = line
@@ -158,6 +167,7 @@ public struct SeccompPolicySourceError: Error, Hashable, Sendable, CustomStringC
         self.concernsArchitectures = concernsArchitectures
     }
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         if let line, let column { return "\(source):\(line):\(column): \(message)" }
         return "\(source): \(message)"

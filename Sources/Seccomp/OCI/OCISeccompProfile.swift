@@ -70,7 +70,7 @@ public struct OCISeccompProfile: Sendable, Hashable {
             && lhs.listenerMetadata == rhs.listenerMetadata && lhs.unknownMembers == rhs.unknownMembers
     }
 
-    /// Hashes the fields that ``==`` compares.
+    /// Hashes the fields that `==` compares.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(defaultAction)
         hasher.combine(defaultErrnoRet)

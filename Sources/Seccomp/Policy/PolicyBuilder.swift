@@ -1,7 +1,7 @@
 import CBPF
 
 /// Something that stands for rules in a ``SeccompRulesBuilder`` block: ``Allow``, ``Fail``,
-/// ``Kill``, ``Log``, ``Trap``, ``Notify``, ``Return``.
+/// ``Kill``, ``Log``, ``Trap``, ``Notify``, `Return`.
 public protocol SeccompRuleComponent: Sendable {
     /// The rules, one for each target, in order.
     var rules: [SeccompRule] { get }
@@ -18,38 +18,47 @@ public protocol SeccompRuleComponent: Sendable {
 /// ```
 @resultBuilder
 public enum SeccompRulesBuilder {
+    /// A component's rules: `Allow(.read)`.
     public static func buildExpression(_ component: some SeccompRuleComponent) -> [SeccompRule] {
         component.rules
     }
 
+    /// A rule made without the DSL.
     public static func buildExpression(_ rule: SeccompRule) -> [SeccompRule] {
         [rule]
     }
 
+    /// Rules made without the DSL.
     public static func buildExpression(_ rules: [SeccompRule]) -> [SeccompRule] {
         rules
     }
 
+    /// The rules of a block, in order.
     public static func buildBlock(_ parts: [SeccompRule]...) -> [SeccompRule] {
         parts.flatMap { $0 }
     }
 
+    /// An `if` without `else`: its rules, or none.
     public static func buildOptional(_ part: [SeccompRule]?) -> [SeccompRule] {
         part ?? []
     }
 
+    /// The `if` branch of an `if`/`else`.
     public static func buildEither(first part: [SeccompRule]) -> [SeccompRule] {
         part
     }
 
+    /// The `else` branch of an `if`/`else`.
     public static func buildEither(second part: [SeccompRule]) -> [SeccompRule] {
         part
     }
 
+    /// The rules of a `for` loop, in order.
     public static func buildArray(_ parts: [[SeccompRule]]) -> [SeccompRule] {
         parts.flatMap { $0 }
     }
 
+    /// A branch of `if #available`.
     public static func buildLimitedAvailability(_ part: [SeccompRule]) -> [SeccompRule] {
         part
     }
@@ -64,30 +73,37 @@ public enum SeccompRulesBuilder {
 /// ```
 @resultBuilder
 public enum ArgumentConditionsBuilder {
+    /// One condition: `$0.arg(0) == 1`.
     public static func buildExpression(_ condition: ArgumentCondition) -> [ArgumentCondition] {
         [condition]
     }
 
+    /// Several conditions.
     public static func buildExpression(_ conditions: [ArgumentCondition]) -> [ArgumentCondition] {
         conditions
     }
 
+    /// The conditions of a block, which must all hold.
     public static func buildBlock(_ parts: [ArgumentCondition]...) -> [ArgumentCondition] {
         parts.flatMap { $0 }
     }
 
+    /// An `if` without `else`: its conditions, or none.
     public static func buildOptional(_ part: [ArgumentCondition]?) -> [ArgumentCondition] {
         part ?? []
     }
 
+    /// The `if` branch of an `if`/`else`.
     public static func buildEither(first part: [ArgumentCondition]) -> [ArgumentCondition] {
         part
     }
 
+    /// The `else` branch of an `if`/`else`.
     public static func buildEither(second part: [ArgumentCondition]) -> [ArgumentCondition] {
         part
     }
 
+    /// The conditions of a `for` loop.
     public static func buildArray(_ parts: [[ArgumentCondition]]) -> [ArgumentCondition] {
         parts.flatMap { $0 }
     }
@@ -95,6 +111,7 @@ public enum ArgumentConditionsBuilder {
 
 /// The arguments of a system call, as a condition closure sees them: `$0.arg(0)`.
 public struct SyscallArguments: Sendable {
+    /// The six arguments of the call being decided.
     public init() {}
 
     /// Argument `index` (0 to 5), compared in full 64 bits.
@@ -108,7 +125,9 @@ public struct SyscallArguments: Sendable {
 ///
 /// Integers are converted as C converts them to `scmp_datum_t`: negative ones are sign-extended.
 public struct ArgumentReference: Sendable {
+    /// The argument's position, 0 to 5.
     public var index: Int
+    /// Whether it is compared in full 64 bits or on its low 32 bits.
     public var width: ArgumentCondition.Width
 
     /// The same argument, compared on its low 32 bits only.
@@ -158,7 +177,9 @@ public struct ArgumentReference: Sendable {
 
 /// An argument under a mask: `$0.arg(2) & 0x4`. Only `==` applies (seccomp's masked equality).
 public struct MaskedArgument: Sendable {
+    /// The argument.
     public var argument: ArgumentReference
+    /// The mask applied before the comparison.
     public var mask: UInt64
 
     /// `(argument & mask) == rhs`.
@@ -179,16 +200,20 @@ struct RuleList: Sendable {
 /// Allows system calls: `Allow(.read, .write)`, `Allow(.group(.basicIO))`,
 /// `Allow(.socket) { $0.arg(0) == AF_UNIX }`.
 public struct Allow: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Allows these calls whatever their arguments.
     public init(_ targets: SyscallTarget...) {
         rules = RuleList(.allow, targets, []).rules
     }
 
+    /// Allows these calls whatever their arguments.
     public init(_ targets: [SyscallTarget]) {
         rules = RuleList(.allow, targets, []).rules
     }
 
+    /// Allows these calls when all the conditions hold: `Allow(.socket) { $0.arg(0) == AF_UNIX }`.
     public init(
         _ targets: SyscallTarget...,
         @ArgumentConditionsBuilder conditions: (SyscallArguments) -> [ArgumentCondition]
@@ -201,16 +226,20 @@ public struct Allow: SeccompRuleComponent {
 ///
 /// Called `Fail` rather than `Errno` so as not to shadow swift-system's `Errno`.
 public struct Fail: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Fails these calls with `errno` whatever their arguments.
     public init(_ errno: ErrnoCode, _ targets: SyscallTarget...) {
         rules = RuleList(.errno(errno.rawValue), targets, []).rules
     }
 
+    /// Fails these calls with `errno` whatever their arguments.
     public init(_ errno: ErrnoCode, _ targets: [SyscallTarget]) {
         rules = RuleList(.errno(errno.rawValue), targets, []).rules
     }
 
+    /// Fails these calls with `errno` when all the conditions hold.
     public init(
         _ errno: ErrnoCode, _ targets: SyscallTarget...,
         @ArgumentConditionsBuilder conditions: (SyscallArguments) -> [ArgumentCondition]
@@ -221,12 +250,15 @@ public struct Fail: SeccompRuleComponent {
 
 /// Kills the process on these system calls (`SECCOMP_RET_KILL_PROCESS`).
 public struct Kill: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Kills the process on these calls whatever their arguments.
     public init(_ targets: SyscallTarget...) {
         rules = RuleList(.killProcess, targets, []).rules
     }
 
+    /// Kills the process on these calls when all the conditions hold.
     public init(
         _ targets: SyscallTarget...,
         @ArgumentConditionsBuilder conditions: (SyscallArguments) -> [ArgumentCondition]
@@ -237,12 +269,15 @@ public struct Kill: SeccompRuleComponent {
 
 /// Allows and logs these system calls (`SECCOMP_RET_LOG`).
 public struct Log: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Allows and logs these calls whatever their arguments.
     public init(_ targets: SyscallTarget...) {
         rules = RuleList(.log, targets, []).rules
     }
 
+    /// Allows and logs these calls when all the conditions hold.
     public init(
         _ targets: SyscallTarget...,
         @ArgumentConditionsBuilder conditions: (SyscallArguments) -> [ArgumentCondition]
@@ -253,8 +288,10 @@ public struct Log: SeccompRuleComponent {
 
 /// Sends SIGSYS on these system calls (`SECCOMP_RET_TRAP`), with `data` in `si_errno`.
 public struct Trap: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Sends SIGSYS on these calls, with `data` in `si_errno`.
     public init(_ targets: SyscallTarget..., data: UInt16 = 0) {
         rules = RuleList(.trap(data), targets, []).rules
     }
@@ -262,12 +299,15 @@ public struct Trap: SeccompRuleComponent {
 
 /// Asks a user-space supervisor about these system calls (`SECCOMP_RET_USER_NOTIF`).
 public struct Notify: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Asks the supervisor about these calls whatever their arguments.
     public init(_ targets: SyscallTarget...) {
         rules = RuleList(.userNotification, targets, []).rules
     }
 
+    /// Asks the supervisor about these calls when all the conditions hold.
     public init(
         _ targets: SyscallTarget...,
         @ArgumentConditionsBuilder conditions: (SyscallArguments) -> [ArgumentCondition]
@@ -279,12 +319,15 @@ public struct Notify: SeccompRuleComponent {
 /// Any action for these system calls: `Respond(.trace(7), .ptrace)`. (Named so as not to clash
 /// with the core builder's `Return` instruction.)
 public struct Respond: SeccompRuleComponent {
+    /// The rules this component adds: one per target, in the order written.
     public let rules: [SeccompRule]
 
+    /// Takes `action` on these calls whatever their arguments.
     public init(_ action: SeccompAction, _ targets: SyscallTarget...) {
         rules = RuleList(action, targets, []).rules
     }
 
+    /// Takes `action` on these calls when all the conditions hold.
     public init(
         _ action: SeccompAction, _ targets: SyscallTarget...,
         @ArgumentConditionsBuilder conditions: (SyscallArguments) -> [ArgumentCondition]

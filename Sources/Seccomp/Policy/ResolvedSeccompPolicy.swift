@@ -12,6 +12,7 @@ public struct ResolvedSeccompPolicy: Hashable, Sendable {
     /// What happens to a call in a convention the policy does not cover.
     public var foreignArchitectureAction: SeccompAction { policy.foreignArchitectureAction }
 
+    /// A resolved policy from its parts; ``SeccompPolicy/resolve()`` makes one from a policy.
     public init(policy: SeccompPolicy, architectures: [ArchitecturePolicy]) {
         self.policy = policy
         self.architectures = architectures
@@ -52,6 +53,7 @@ public struct ArchitecturePolicy: Hashable, Sendable {
     /// Every number libseccomp knows on this architecture, ascending.
     public var knownSyscallNumbers: [Int32]
 
+    /// An architecture's part from its parts.
     public init(
         architecture: SeccompArchitecture, defaultAction: SeccompAction, syscalls: [ResolvedSyscall],
         unknownSyscallAction: SeccompAction?, knownSyscallNumbers: [Int32]
@@ -123,6 +125,7 @@ public struct ResolvedSyscall: Hashable, Sendable {
     /// The rules in order; the first whose conditions all hold decides. Never empty.
     public var rules: [ResolvedRule]
 
+    /// A call with its rules.
     public init(number: Int32, name: String?, rules: [ResolvedRule]) {
         self.number = number
         self.name = name
@@ -141,6 +144,7 @@ public struct ResolvedRule: Hashable, Sendable {
     /// The index in ``SeccompPolicy/rules`` of the rule this comes from.
     public var ruleIndex: Int
 
+    /// A rule with its action, conditions and origin.
     public init(action: SeccompAction, conditions: [ArgumentCondition], ruleIndex: Int) {
         self.action = action
         self.conditions = conditions

@@ -10,6 +10,7 @@ public struct SeccompRule: Hashable, Sendable, CustomStringConvertible {
     /// Conditions that must all hold; none means the rule always holds.
     public var conditions: [ArgumentCondition]
 
+    /// A rule that takes `action` on `target` when all `conditions` hold.
     public init(_ action: SeccompAction, _ target: SyscallTarget, conditions: [ArgumentCondition] = []) {
         self.action = action
         self.target = target
@@ -91,6 +92,9 @@ public struct SeccompPolicy: Hashable, Sendable {
     /// The rules, in the order they are tried.
     public var rules: [SeccompRule]
 
+    /// A policy from an array of rules, tried in order.
+    ///
+    /// Use the initializer that takes a result builder to write the rules with the DSL.
     public init(
         defaultAction: SeccompAction,
         architectures: [SeccompArchitecture] = [.native],
@@ -172,6 +176,7 @@ public enum SeccompPolicyError: Error, Hashable, Sendable, CustomStringConvertib
         architecture: SeccompArchitecture
     )
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .noArchitectures:

@@ -37,14 +37,16 @@ import CBPF
 ///   ``SeccompPolicy`` for the rule and for what is rejected as a contradiction.
 ///
 /// Errors give `line:column`, what is wrong and why (``PolicyFormatError``).
-/// ``format(_:)`` prints a policy so that parsing the text gives the same policy:
+/// ``format(_:)-(SeccompPolicy)`` prints a policy so that parsing the text gives the same policy:
 /// each rule on a line of its own, `arch native` replaced by the architecture's name.
 /// docs/seccomp-policy-format.md describes the format at length.
 public enum SeccompPolicyFormat {
     /// Parses a policy.
     ///
-    /// - Parameter validate: also resolve the policy (``SeccompPolicy/resolve()``), reporting
-    ///   unknown names, conditions on multiplexed calls and contradictions at the rule's line.
+    /// - Parameters:
+    ///   - text: the policy in the text format.
+    ///   - validate: also resolve the policy (``SeccompPolicy/resolve()``), reporting
+    ///     unknown names, conditions on multiplexed calls and contradictions at the rule's line.
     /// - Throws: ``PolicyFormatError``.
     public static func parse(_ text: String, validate: Bool = true) throws(PolicyFormatError) -> SeccompPolicy {
         var parser = PolicyParser()
@@ -98,13 +100,16 @@ extension SeccompPolicy {
 
 /// An error in a policy text: where (1-based line and column), what, and why.
 public struct PolicyFormatError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The 1-based line.
     public var line: Int
+    /// The 1-based column.
     public var column: Int
     /// What is wrong: `unknown action "alow"`.
     public var what: String
     /// Why, or what was expected: `expected allow, log, ...`.
     public var why: String
 
+    /// An error at a place.
     public init(line: Int, column: Int, what: String, why: String) {
         self.line = line
         self.column = column

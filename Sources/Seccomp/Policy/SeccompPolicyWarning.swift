@@ -9,6 +9,7 @@ public enum SeccompPolicyWarning: Hashable, Sendable, CustomStringConvertible {
     /// the 32-bit `int 0x80` entry point and x32), which is how filters are escaped.
     case foreignArchitecturesAllowed(action: SeccompAction, opened: [SeccompArchitecture])
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .foreignArchitecturesAllowed(let action, let opened):

@@ -24,6 +24,7 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible, ExpressibleB
         storage = .name(name)
     }
 
+    /// The system call called `name`, written as a string literal: `"frobnicate"`.
     public init(stringLiteral name: String) {
         storage = .name(name)
     }
@@ -59,7 +60,9 @@ public struct Syscall: Hashable, Sendable, CustomStringConvertible, ExpressibleB
 public enum SyscallTarget: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral,
     ExpressibleBySyscallName
 {
+    /// One system call, by name or number.
     case syscall(Syscall)
+    /// Every call of a group: `.group(.basicIO)`.
     case group(SyscallGroup)
 
     /// The system call called `name`.
@@ -67,6 +70,7 @@ public enum SyscallTarget: Hashable, Sendable, CustomStringConvertible, Expressi
         self = .syscall(Syscall(name))
     }
 
+    /// The target naming one system call, written as a string literal: `"frobnicate"`.
     public init(stringLiteral name: String) {
         self = .syscall(Syscall(name))
     }

@@ -7,9 +7,12 @@ import Synchronization
 public struct LibseccompVersion: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `SCMP_VER_MAJOR` of the loaded library.
     public var major: UInt32
+    /// `SCMP_VER_MINOR` of the loaded library.
     public var minor: UInt32
+    /// `SCMP_VER_MICRO` of the loaded library.
     public var micro: UInt32
 
+    /// A version from its three parts.
     public init(major: UInt32, minor: UInt32, micro: UInt32) {
         self.major = major
         self.minor = minor
@@ -24,6 +27,7 @@ public struct LibseccompVersion: Hashable, Comparable, Sendable, CustomStringCon
         )
     }
 
+    /// Orders versions by major, then minor, then micro number.
     public static func < (lhs: LibseccompVersion, rhs: LibseccompVersion) -> Bool {
         (lhs.major, lhs.minor, lhs.micro) < (rhs.major, rhs.minor, rhs.micro)
     }
@@ -82,6 +86,7 @@ public struct MultiplexedSyscall: Hashable, Sendable {
     /// The call's own number, when the architecture also has one.
     public var directNumber: Int32?
 
+    /// A multiplexed call with its multiplexer, subcall and direct number.
     public init(multiplexer: Multiplexer, multiplexerNumber: Int32, subcall: UInt32, directNumber: Int32?) {
         self.multiplexer = multiplexer
         self.multiplexerNumber = multiplexerNumber
@@ -99,6 +104,7 @@ public enum SyscallResolutionError: Error, Hashable, Sendable, CustomStringConve
     /// A raw system-call number below zero.
     case invalidSyscallNumber(Int32)
 
+    /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
         switch self {
         case .unknownSyscall(let name, let architecture, let version):
