@@ -203,8 +203,8 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
     }
 
-    /// Joins this socket to the fanout group `group` with `selector`, checked by ``Verifier``
-    /// first, as the overload that takes a ``VerifiedProgram`` then joins.
+    /// Joins this socket to the fanout group `group` with `selector`, checked by `Verifier`
+    /// first, as the overload that takes a `VerifiedProgram` then joins.
     public func joinFanout(group: UInt16, selector: Program, options: PacketFanout.Options = []) throws {
         try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
     }

@@ -64,7 +64,7 @@ public struct PacketFilterCompiler: Sendable {
     }
 
     /// Parses and compiles `expression` as `compile` does, and returns the program with its
-    /// proof for ``attachTarget``, which `Attach` and ``Interpreter`` take without checking again.
+    /// proof for ``attachTarget``, which `Attach` and `Interpreter` take without checking again.
     public func compileVerified(_ expression: String) throws(FilterSyntaxError) -> VerifiedProgram {
         try checkSnapshotLength()
         let parser = try FilterParser(expression, addressNames: addressNames)

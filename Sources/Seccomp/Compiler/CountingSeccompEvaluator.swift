@@ -14,7 +14,7 @@ public struct CountingSeccompEvaluator: Sendable {
         try self.init(VerifiedProgram(program, for: .seccomp))
     }
 
-    /// Prepares to run it: a program verified for ``AttachTarget/seccomp`` is not checked again.
+    /// Prepares to run it: a program verified for seccomp is not checked again.
     public init(_ program: VerifiedProgram) throws(VerificationError) {
         self.program = try program.verified(for: .seccomp).program
     }

@@ -29,7 +29,7 @@ public struct SeccompActionCache: Sendable {
         try self.init(VerifiedProgram(program, for: .seccomp))
     }
 
-    /// Prepares to emulate it: a program verified for ``AttachTarget/seccomp`` is not checked again.
+    /// Prepares to emulate it: a program verified for seccomp is not checked again.
     public init(_ program: VerifiedProgram) throws(VerificationError) {
         self.program = try program.verified(for: .seccomp).program
     }

@@ -58,7 +58,7 @@ public struct SeccompInstaller: Hashable, Sendable {
         return try install(verified)
     }
 
-    /// Installs a program verified for ``AttachTarget/seccomp`` (such as
+    /// Installs a program verified for seccomp (such as
     /// what ``SeccompCompiler`` compiles) without checking it again; a
     /// program verified for another attach point is checked first.
     ///

@@ -72,7 +72,7 @@ public struct SeccompNotificationSizes: Hashable, Sendable {
 /// thread has exited (Linux 5.8). The listener does not own the descriptor: close it when done.
 /// Calls still waiting when it is closed fail with `ENOSYS`.
 public struct SeccompNotificationListener: Hashable, Sendable {
-    /// The listener's descriptor, from ``SeccompInstaller/install(_:)`` with ``SeccompFilterFlags/newListener``.
+    /// The listener's descriptor, from ``SeccompInstaller/install(_:)-(Program)`` with ``SeccompFilterFlags/newListener``.
     public let fileDescriptor: FileDescriptor
 
     /// A listener on this descriptor, which stays the caller's to close.
