@@ -122,8 +122,7 @@ public struct PacketFilterCompiler: Sendable {
             condition = .and(prologue, condition)
         }
         let program = ConditionEmitter.program(for: condition, acceptValue: acceptValue)
-        // The optimizer verifies its input and its result, and returns an input that does not
-        // verify unchanged: only an unchanged program needs checking here.
+        // The unoptimized program is verified once; the optimizer proves its own result.
         let unoptimized = try verifiedForSocket(program)
         let optimized = optimizes ? Optimizer.optimize(unoptimized) : unoptimized
         let result = try checkAttachTarget(optimized)
