@@ -96,9 +96,10 @@ let package = Package(
             path: "Samples/DNSFirewall",
             exclude: ["README.md"]
         ),
+        .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport"),
         .executableTarget(
             name: "InterpreterBenchmark",
-            dependencies: ["CBPF", "CPcap", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CBPF", "CPcap", "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/InterpreterBenchmark"
         ),
         .executableTarget(
@@ -115,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [
-                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference",
+                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SeccompBenchmark"

@@ -7,6 +7,7 @@
 // returns. They are jump-heavy so that every fused form of the interpreter, and jumps that
 // land in the middle of a fused pair, are exercised.
 
+import BenchmarkSupport
 import CBPF
 import CPcap
 

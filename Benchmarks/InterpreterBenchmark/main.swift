@@ -11,6 +11,7 @@
 // mean.
 
 import ArgumentParser
+import BenchmarkSupport
 import CBPF
 import CPcap
 
@@ -420,18 +421,6 @@ func fuzzCheck(_ program: PreparedProgram, _ packet: [UInt8], label: String) -> 
     return checked
 }
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 // MARK: - Timing
 
 @inline(__always) func monotonicNanoseconds() -> UInt64 {
@@ -522,17 +511,6 @@ func calibrate(
         }
         iterations *= 4
     }
-}
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
-func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-    let padding = String(repeating: " ", count: max(0, width - text.count))
-    return right ? padding + text : text + padding
 }
 
 func format(_ value: Double, _ digits: Int) -> String {

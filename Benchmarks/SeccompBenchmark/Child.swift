@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import CBPF
 import CLinuxShims
 import Glibc
@@ -113,13 +114,6 @@ enum Child {
         let nanoseconds = Double(end.tv_sec - start.tv_sec) * 1e9 + Double(end.tv_nsec - start.tv_nsec)
         return nanoseconds / Double(calls)
     }
-}
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 func percentile(_ values: [Double], _ fraction: Double) -> Double {

@@ -24,6 +24,7 @@
 // (SeccompActionCache, in the Seccomp module).
 
 import ArgumentParser
+import BenchmarkSupport
 import CBPF
 import CLinuxShims
 import CSeccomp
@@ -124,11 +125,6 @@ func format(_ value: Double, _ decimals: Int = 1) -> String {
 
 func signed(_ value: Double) -> String {
     (value >= 0 ? "+" : "") + format(value)
-}
-
-func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-    let padding = String(repeating: " ", count: max(0, width - text.count))
-    return right ? padding + text : text + padding
 }
 
 // MARK: - The run
