@@ -36,10 +36,11 @@ public struct Interpreter: Sendable {
     ///   - packet: the bytes the program can load (the kernel's linear data, or a capture's
     ///     captured bytes).
     ///   - wireLength: what `ld #len` returns; defaults to the number of bytes.
-    ///   - metadata: what ancillary loads return.
+    ///   - metadata: what ancillary loads return; nil means `PacketMetadata()`. (Optional, so that
+    ///     a run without it builds none: its byte array would cost reference counting per call.)
     @inlinable  // so that a caller passes the packet straight to the loop
     public func run(
-        packet: UnsafeRawBufferPointer, wireLength: UInt32? = nil, metadata: PacketMetadata = PacketMetadata()
+        packet: UnsafeRawBufferPointer, wireLength: UInt32? = nil, metadata: PacketMetadata? = nil
     ) -> UInt32 {
         let wireLength = wireLength ?? UInt32(truncatingIfNeeded: packet.count)
         // A verified program is not empty.
@@ -54,12 +55,12 @@ public struct Interpreter: Sendable {
         return steps.withUnsafeBufferPointer { code in
             executeInterpreter(
                 code.baseAddress.unsafelyUnwrapped, bytes: packet.baseAddress, count: packet.count,
-                wireLength: wireLength, metadata: metadata)
+                wireLength: wireLength, metadata: metadata ?? PacketMetadata())
         }
     }
 
     /// Runs the program on a packet held in an array.
-    public func run(packet: [UInt8], wireLength: UInt32? = nil, metadata: PacketMetadata = PacketMetadata()) -> UInt32 {
+    public func run(packet: [UInt8], wireLength: UInt32? = nil, metadata: PacketMetadata? = nil) -> UInt32 {
         packet.withUnsafeBytes { run(packet: $0, wireLength: wireLength, metadata: metadata) }
     }
 
