@@ -12,7 +12,7 @@
 /// state is the merge of the states on the edges that really enter it after threading.
 struct ForwardSimplification {
     let target: AttachTarget
-    private var table = ValueTable()
+    var table = ValueTable()
     /// Whether the last ``run(on:)`` changed the graph.
     private(set) var changedGraph = false
     /// The states on the edges into each block: most blocks have one, kept apart from the
@@ -36,9 +36,16 @@ struct ForwardSimplification {
         firstIncoming = [AbstractState?](repeating: nil, count: count)
         moreIncoming = [[AbstractState]](repeating: [], count: count)
         var neverExits = NeverExitFlags(blockCount: count)
+        // Kept up to date as edges are threaded, for the chains of tests.
+        var predecessorCounts = graph.predecessorCounts()
+        var scanned = [Bool](repeating: false, count: count)
 
         for index in 0..<count {
-            guard index == 0 || firstIncoming[index] != nil else { continue }  // no longer reachable
+            guard index == 0 || firstIncoming[index] != nil else {
+                // No longer reachable: its edges no longer enter anything.
+                for successor in graph.blocks[index].terminator.successors { predecessorCounts[successor] -= 1 }
+                continue
+            }
             defer { (firstIncoming[index], moreIncoming[index]) = (nil, []) }
             // `ret #k` needs no state, and a shared one may have many incoming edges.
             if graph.blocks[index].isBareReturn, case .returnConstant = graph.blocks[index].terminator { continue }
@@ -51,6 +58,11 @@ struct ForwardSimplification {
                 state = AbstractState.merging([firstIncoming[index].take()!] + moreIncoming[index], table: &table)
             }
 
+            if reorderTestChain(
+                at: index, entry: state, graph: &graph, liveAtEntry: liveAtEntry,
+                predecessorCounts: predecessorCounts, scanned: &scanned) {
+                changedGraph = true
+            }
             let block = graph.blocks[index]
             // The block's statements are rebuilt only once one of them changes.
             var statements: [Instruction]? = nil
@@ -107,6 +119,10 @@ struct ForwardSimplification {
                         ? .jump(trueDestination)
                         : .branch(test, operand, ifTrue: trueDestination, ifFalse: falseDestination)
                 }
+            }
+            if terminator != block.terminator {
+                for successor in block.terminator.successors { predecessorCounts[successor] -= 1 }
+                for successor in terminator.successors { predecessorCounts[successor] += 1 }
             }
             if let statements {
                 graph.blocks[index] = BasicBlock(statements: statements, terminator: terminator)
