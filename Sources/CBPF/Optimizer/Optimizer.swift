@@ -49,6 +49,22 @@ public enum Optimizer {
         return VerifiedProgram(unchecked: result.program, for: program.target)
     }
 
+    /// Optimizes a program that may be longer than `target` allows, and verifies the result
+    /// for `target` with its limit: the limit applies to the program that is attached, not to
+    /// a compiler's unoptimized output. `program` must meet every other rule of `target`.
+    ///
+    /// Throws the verifier's error: for `program` when it breaks a rule other than its length,
+    /// and ``VerificationRule/tooLong(count:limit:)`` with the optimized length when even that
+    /// is too long.
+    public static func optimize(
+        _ program: Program, toFit target: AttachTarget, configuration: Configuration = Configuration()
+    ) throws(VerificationError) -> VerifiedProgram {
+        try Verifier.verify(program, for: target, checksLength: false)
+        let optimized = optimizeVerified(program, for: target, configuration: configuration).program
+        try Verifier.verify(optimized, for: target)
+        return VerifiedProgram(unchecked: optimized, for: target)
+    }
+
     /// Like ``optimize(_:for:configuration:)``, and also says whether the optimizer fell back:
     /// the result failed verification or is longer than the input. Both
     /// are optimizer bugs that tests look for.
@@ -80,7 +96,11 @@ public enum Optimizer {
         }
         // Only the final graph is laid out: each round is at least as good as the one before.
         let candidate = Layout.emit(graph)
-        guard (try? Verifier.verify(candidate, for: target)) != nil, candidate.count <= program.count else {
+        // An input longer than the target allows (``optimize(_:toFit:configuration:)``) was
+        // checked without the length rules, and so is the candidate: the caller checks those.
+        let checksLength = program.count <= target.maximumInstructions
+        guard (try? Verifier.verify(candidate, for: target, checksLength: checksLength)) != nil,
+              candidate.count <= program.count else {
             return (program, true)
         }
         return (candidate, false)

@@ -97,10 +97,17 @@ public struct VerificationError: Error, Hashable, Sendable, CustomStringConverti
 public enum Verifier {
     /// Verifies a typed program for an attach point.
     public static func verify(_ program: Program, for target: AttachTarget) throws(VerificationError) {
+        try verify(program, for: target, checksLength: true)
+    }
+
+    /// Verifies a typed program for an attach point; without `checksLength`, every rule but the
+    /// ones about the program's length (the instruction limit and the translated jumps' reach),
+    /// for a program that the optimizer is to shorten.
+    static func verify(_ program: Program, for target: AttachTarget, checksLength: Bool) throws(VerificationError) {
         // A typed instruction always has an encoding, and reads back as itself but for absolute
         // loads in the ancillary area, which the kernel reads as the ancillary loads.
         let instructions = program.instructions
-        try verify(count: instructions.count, for: target) { pc throws(VerificationError) in
+        try verify(count: instructions.count, for: target, checksLength: checksLength) { pc throws(VerificationError) in
             if case .loadAbsolute(let size, let offset) = instructions[pc], offset >= SpecialOffset.ancillary {
                 return .absoluteLoad(size, offset: offset)
             }
@@ -123,14 +130,15 @@ public enum Verifier {
     /// order, so that an unknown opcode is reported where the kernel reports it) and `raw` gives
     /// as encoded for error messages.
     private static func verify(
-        count: Int, for target: AttachTarget, decode: (Int) throws(VerificationError) -> Instruction,
+        count: Int, for target: AttachTarget, checksLength: Bool = true,
+        decode: (Int) throws(VerificationError) -> Instruction,
         raw: (Int) -> RawInstruction
     ) throws(VerificationError) {
         func fail(_ rule: VerificationRule, at index: Int? = nil) -> VerificationError {
             VerificationError(index: index, instruction: index.map(raw), rule: rule, target: target)
         }
         if count == 0 { throw fail(.empty) }
-        if count > target.maximumInstructions {
+        if checksLength, count > target.maximumInstructions {
             throw fail(.tooLong(count: count, limit: target.maximumInstructions))
         }
         // bpf_check_classic: per-instruction rules.
@@ -172,7 +180,7 @@ public enum Verifier {
         if target == .seccomp {
             try checkSeccomp(decoded, fail: fail)
         }
-        try checkTranslatedJumps(decoded, target: target, fail: fail)
+        if checksLength { try checkTranslatedJumps(decoded, target: target, fail: fail) }
     }
 
     /// `check_load_and_stores`: a forward pass with a mask of written slots per instruction.
