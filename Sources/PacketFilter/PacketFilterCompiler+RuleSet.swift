@@ -138,8 +138,12 @@ private struct RuleSetSplitter {
 extension FilterExpression {
     /// The terms of a top-level `or`, left to right.
     fileprivate var orTerms: [FilterExpression] {
-        if case .or(let first, let second) = self { return first.orTerms + second.orTerms }
-        return [self]
+        guard case .or = self else { return [self] }
+        // The chain in a loop; an `or` nested on the right (from the DSL) is a level deeper.
+        return orOperands.flatMap { operand -> [FilterExpression] in
+            if case .or = operand { return operand.orTerms }
+            return [operand]
+        }
     }
 
     /// The first `dns qname "*.…"` with more than one depth left, reached through `and` alone:
@@ -149,8 +153,8 @@ extension FilterExpression {
         switch self {
         case .primitive(.dnsQueryName(let name)) where name.matchesSubdomains && name.subdomainLabelCounts.count > 1:
             name
-        case .and(let first, let second):
-            first.splittableWildcard ?? second.splittableWildcard
+        case .and:
+            andOperands.lazy.compactMap(\.splittableWildcard).first
         default:
             nil
         }
@@ -163,8 +167,9 @@ extension FilterExpression {
             var limited = name
             limited.subdomainLabelCounts = depths
             return .primitive(.dnsQueryName(limited))
-        case .and(let first, let second):
-            return .and(first.limiting(wildcard, to: depths), second.limiting(wildcard, to: depths))
+        case .and:
+            let operands = andOperands.map { $0.limiting(wildcard, to: depths) }
+            return operands.dropFirst().reduce(operands[0]) { .and($0, $1) }
         default:
             return self
         }
@@ -174,7 +179,7 @@ extension FilterExpression {
     fileprivate var queryNames: [DNSName] {
         switch self {
         case .primitive(.dnsQueryName(let name)): [name]
-        case .and(let first, let second): first.queryNames + second.queryNames
+        case .and: andOperands.flatMap(\.queryNames)
         default: []
         }
     }

@@ -232,8 +232,8 @@ extension FilterExpression {
         case .primitive(.protocolChain), .primitive(.geneve): true
         case .primitive, .comparison: false
         case .not(let inner): inner.turnsOffLibpcapsOptimizer
-        case .and(let first, let second), .or(let first, let second):
-            first.turnsOffLibpcapsOptimizer || second.turnsOffLibpcapsOptimizer
+        case .and: andOperands.contains(where: \.turnsOffLibpcapsOptimizer)
+        case .or: orOperands.contains(where: \.turnsOffLibpcapsOptimizer)
         }
     }
 }

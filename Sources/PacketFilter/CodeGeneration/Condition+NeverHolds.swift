@@ -82,25 +82,40 @@ extension Condition {
             return [[Fact(test: test, outcome: branch)]]
         case .not(let inner):
             return paths(inner, outcome: !outcome)
-        case .and(let first, let second), .or(let first, let second):
-            // `and` goes on to its second operand when the first holds, `or` when it does not;
-            // the other outcome of the first operand decides alone.
-            let continues = if case .and = condition { true } else { false }
-            guard let through = paths(first, outcome: continues), let then = paths(second, outcome: outcome) else {
-                return nil
-            }
-            var result: [Path] = []
-            if outcome != continues {
-                guard let alone = paths(first, outcome: outcome) else { return nil }
-                result = alone
-            }
-            for path in through {
-                for next in then where !next.contains(where: { fact in path.contains { $0.contradicts(fact) } }) {
-                    result.append(path + next)
-                    if result.count > pathLimit { return nil }
+        case .conjunction(let operands), .disjunction(let operands):
+            // `and` goes on to its next operand when the ones before hold, `or` when they do not;
+            // the other outcome of the operands before decides alone. The chain is walked from
+            // the left, as the binary tree `(a and b) and c` it stands for.
+            let continues = if case .conjunction = condition { true } else { false }
+            guard var through = paths(operands[0], outcome: continues) else { return nil }
+            var alone: [Path]? = outcome != continues ? paths(operands[0], outcome: outcome) : []
+            for operand in operands.dropFirst() {
+                guard let aloneSoFar = alone, let then = paths(operand, outcome: outcome) else { return nil }
+                var result = aloneSoFar
+                for path in through {
+                    for next in then where !next.contains(where: { fact in path.contains { $0.contradicts(fact) } }) {
+                        result.append(path + next)
+                        if result.count > pathLimit { return nil }
+                    }
+                }
+                if outcome == continues {
+                    through = result
+                    alone = []
+                } else {
+                    alone = result
+                    // The prefix's way on: it continues when this operand does too.
+                    guard let more = paths(operand, outcome: continues) else { return nil }
+                    var onward = [Path]()
+                    for path in through {
+                        for next in more where !next.contains(where: { fact in path.contains { $0.contradicts(fact) } }) {
+                            onward.append(path + next)
+                            if onward.count > pathLimit { return nil }
+                        }
+                    }
+                    through = onward
                 }
             }
-            return result
+            return outcome == continues ? through : alone
         }
     }
 }

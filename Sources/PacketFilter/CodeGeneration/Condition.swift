@@ -6,10 +6,29 @@ import CBPF
 indirect enum Condition: Sendable {
     /// Runs the statements (no jumps), then compares A with the operand.
     case test([Instruction], JumpCondition, Operand)
-    case and(Condition, Condition)
-    case or(Condition, Condition)
+    /// Every operand holds, tested left to right (a chain of `and`s, kept flat so that a long
+    /// chain needs no recursion per operand; see ``and(_:_:)``).
+    case conjunction([Condition])
+    /// Some operand holds, tested left to right (a chain of `or`s, kept flat).
+    case disjunction([Condition])
     case not(Condition)
     case constant(Bool)
+
+    /// `first and second`: one flat ``conjunction(_:)`` with the operands of any `and` chains.
+    static func and(_ first: Condition, _ second: Condition) -> Condition {
+        var operands: [Condition]
+        if case .conjunction(let chain) = first { operands = chain } else { operands = [first] }
+        if case .conjunction(let chain) = second { operands += chain } else { operands.append(second) }
+        return .conjunction(operands)
+    }
+
+    /// `first or second`: one flat ``disjunction(_:)`` with the operands of any `or` chains.
+    static func or(_ first: Condition, _ second: Condition) -> Condition {
+        var operands: [Condition]
+        if case .disjunction(let chain) = first { operands = chain } else { operands = [first] }
+        if case .disjunction(let chain) = second { operands += chain } else { operands.append(second) }
+        return .disjunction(operands)
+    }
 
     /// Folds what libpcap's optimizer folds, so that packets too short for a dropped load get
     /// its optimized program's verdict:
@@ -26,26 +45,51 @@ indirect enum Condition: Sendable {
             let inner = inner.simplified
             if case .constant(let value) = inner { return .constant(!value) }
             return .not(inner)
-        case .and(let first, let second):
-            return Self.folded(first, second, absorbing: false, join: Condition.and)
-        case .or(let first, let second):
-            return Self.folded(first, second, absorbing: true, join: Condition.or)
+        case .conjunction(let operands):
+            return Self.folded(operands, absorbing: false)
+        case .disjunction(let operands):
+            return Self.folded(operands, absorbing: true)
         }
     }
 
-    /// `and` (`absorbing` false) or `or` (`absorbing` true) of two conditions, folded: a constant
-    /// first operand decides or disappears; a neutral constant second disappears; an absorbing
-    /// constant second decides alone only when it is structural and the first only tests fields.
-    private static func folded(
-        _ first: Condition, _ second: Condition, absorbing: Bool, join: (Condition, Condition) -> Condition
-    ) -> Condition {
-        let (left, right) = (first.simplified, second.simplified)
-        if case .constant(let value) = left { return value == absorbing ? .constant(absorbing) : right }
-        if case .constant(let value) = right {
-            if value != absorbing { return left }
-            if !second.containsComparisonOfConstants && left.hasOnlyFieldTests { return .constant(absorbing) }
+    /// A chain of `and` (`absorbing` false) or `or` (`absorbing` true), folded from the left as
+    /// the tree `(a and b) and c` it stands for: a constant first operand decides or disappears;
+    /// a neutral constant disappears; an absorbing constant decides alone only when it is
+    /// structural and the operands before it only test fields. The operands are gathered in
+    /// one array, so that a long chain takes linear time.
+    private static func folded(_ operands: [Condition], absorbing: Bool) -> Condition {
+        var decided: Bool? = nil
+        var kept = [Condition]()
+        var keptOnlyFieldTests = true
+        func keep(_ condition: Condition) {
+            switch (condition, absorbing) {
+            case (.conjunction(let chain), false), (.disjunction(let chain), true): kept += chain
+            default: kept.append(condition)
+            }
+            keptOnlyFieldTests = keptOnlyFieldTests && condition.hasOnlyFieldTests
         }
-        return join(left, right)
+        for (position, operand) in operands.enumerated() {
+            let right = operand.simplified
+            if position == 0 || (decided != nil && decided != absorbing) {
+                // The first operand, or the one after a neutral constant that stood first.
+                kept = []
+                keptOnlyFieldTests = true
+                if case .constant(let value) = right { decided = value } else { decided = nil; keep(right) }
+                continue
+            }
+            if decided == absorbing { continue }
+            if case .constant(let value) = right {
+                if value != absorbing { continue }
+                if !operand.containsComparisonOfConstants && keptOnlyFieldTests {
+                    decided = absorbing
+                    continue
+                }
+            }
+            keep(right)
+        }
+        if let decided { return .constant(decided) }
+        if kept.count == 1 { return kept[0] }
+        return absorbing ? .disjunction(kept) : .conjunction(kept)
     }
 
     /// Whether every test only loads a field, masks it and compares it (libpcap's `gen_cmp`
@@ -64,7 +108,7 @@ indirect enum Condition: Sendable {
             }
         case .constant: true
         case .not(let inner): inner.hasOnlyFieldTests
-        case .and(let first, let second), .or(let first, let second): first.hasOnlyFieldTests && second.hasOnlyFieldTests
+        case .conjunction(let operands), .disjunction(let operands): operands.allSatisfy(\.hasOnlyFieldTests)
         }
     }
 
@@ -91,8 +135,7 @@ indirect enum Condition: Sendable {
         case .test: knownValue != nil
         case .constant: false
         case .not(let inner): inner.containsComparisonOfConstants
-        case .and(let first, let second), .or(let first, let second):
-            first.containsComparisonOfConstants || second.containsComparisonOfConstants
+        case .conjunction(let operands), .disjunction(let operands): operands.contains(where: \.containsComparisonOfConstants)
         }
     }
 
@@ -102,10 +145,12 @@ indirect enum Condition: Sendable {
         .not(.compare(.halfword, at: networkOffset + 6, .bitsSet, 0x1fff))
     }
 
+    /// Every one of `conditions` holds; true when there is none.
     static func all(_ conditions: [Condition]) -> Condition {
         conditions.dropFirst().reduce(conditions.first ?? .constant(true)) { .and($0, $1) }
     }
 
+    /// Some of `conditions` holds; false when there is none.
     static func any(_ conditions: [Condition]) -> Condition {
         conditions.dropFirst().reduce(conditions.first ?? .constant(false)) { .or($0, $1) }
     }

@@ -39,16 +39,20 @@ struct ConditionEmitter {
         case .test(let statements, let jump, let operand):
             for statement in statements { items.append(.statement(Self.normalized(statement))) }
             items.append(.branch(jump, operand, ifTrue: ifTrue, ifFalse: ifFalse))
-        case .and(let first, let second):
-            let next = freshLabel()
-            emit(first, ifTrue: next, ifFalse: ifFalse)
-            items.append(.label(next))
-            emit(second, ifTrue: ifTrue, ifFalse: ifFalse)
-        case .or(let first, let second):
-            let next = freshLabel()
-            emit(first, ifTrue: ifTrue, ifFalse: next)
-            items.append(.label(next))
-            emit(second, ifTrue: ifTrue, ifFalse: ifFalse)
+        case .conjunction(let operands):
+            for operand in operands.dropLast() {
+                let next = freshLabel()
+                emit(operand, ifTrue: next, ifFalse: ifFalse)
+                items.append(.label(next))
+            }
+            emit(operands[operands.count - 1], ifTrue: ifTrue, ifFalse: ifFalse)
+        case .disjunction(let operands):
+            for operand in operands.dropLast() {
+                let next = freshLabel()
+                emit(operand, ifTrue: ifTrue, ifFalse: next)
+                items.append(.label(next))
+            }
+            emit(operands[operands.count - 1], ifTrue: ifTrue, ifFalse: ifFalse)
         case .not(let inner):
             emit(inner, ifTrue: ifFalse, ifFalse: ifTrue)
         case .constant(let value):

@@ -25,12 +25,20 @@ struct FilterCodeGenerator {
         case .primitive(let primitive): try condition(primitive)
         case .comparison(let left, let relation, let right): try comparison(left, relation, right)
         case .not(let inner): .not(try condition(inner))
-        // The first operand is generated first: a `vlan` in it moves the offsets of the second.
-        case .and(let first, let second):
-            .and(try condition(first), try condition(second))
-        case .or(let first, let second):
-            .or(try condition(first), try condition(second))
+        // Operands are generated left to right: a `vlan` in one moves the offsets of the next.
+        // A chain of one operator is generated in a loop.
+        case .and:
+            .conjunction(try conditions(expression.andOperands))
+        case .or:
+            .disjunction(try conditions(expression.orOperands))
         }
+    }
+
+    private mutating func conditions(_ operands: [FilterExpression]) throws(FilterSyntaxError) -> [Condition] {
+        var conditions = [Condition]()
+        conditions.reserveCapacity(operands.count)
+        for operand in operands { conditions.append(try condition(operand)) }
+        return conditions
     }
 
     // MARK: Primitives

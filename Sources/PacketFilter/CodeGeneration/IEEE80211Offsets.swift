@@ -103,7 +103,7 @@ extension Condition {
             }
         case .constant: false
         case .not(let inner): inner.readsScratch(slot)
-        case .and(let first, let second), .or(let first, let second): first.readsScratch(slot) || second.readsScratch(slot)
+        case .conjunction(let operands), .disjunction(let operands): operands.contains { $0.readsScratch(slot) }
         }
     }
 }

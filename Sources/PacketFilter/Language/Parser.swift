@@ -151,10 +151,17 @@ struct FilterParser {
 
     private mutating func parseExpression(_ inherited: Qualifiers) throws(FilterSyntaxError) -> Parsed {
         var parsed = try parseTerm(inherited)
+        var chainOperator: Keyword? = nil
         while isKeyword(peek, .and, .or) {
             let operatorToken = advance()
             let right = try parseTermOrID(parsed.qualifiers)
-            let depth = try checked(max(parsed.depth, right.depth) + 1, at: operatorToken)
+            // A chain of one operator is one level above its operands; another operator joins
+            // the chain so far as its left operand, one level further up.
+            let keyword: Keyword = isKeyword(operatorToken, .and) ? .and : .or
+            let continuesChain = keyword == chainOperator
+            chainOperator = keyword
+            let depth = try checked(
+                continuesChain ? max(parsed.depth, right.depth + 1) : max(parsed.depth, right.depth) + 1, at: operatorToken)
             let joined: FilterExpression =
                 isKeyword(operatorToken, .and) ? .and(parsed.expression, right.expression) : .or(parsed.expression, right.expression)
             parsed = Parsed(joined, right.qualifiers, depth: depth)
