@@ -49,12 +49,18 @@ struct NestingShape: Sendable, CustomTestStringConvertible {
     static let loads = NestingShape(
         name: "ip[ip[...]]", text: { String(repeating: "ip[", count: $0) + "0" + String(repeating: "]", count: $0) + " = 1" },
         levels: { $0 + 1 }, firstTooDeepColumn: 3 * FilterExpression.maximumDepth + 1)
-    /// `tcp or tcp or tcp`: a chain is a tree, `(tcp or tcp) or tcp`, one level per `or`.
-    static let orChain = NestingShape(
-        name: "or chain", text: { Array(repeating: "tcp", count: $0 + 1).joined(separator: " or ") },
-        levels: { $0 }, firstTooDeepColumn: 7 * FilterExpression.maximumDepth + 5)
+    /// `tcp or tcp and tcp or ...`: a chain of one operator is one level, and each change of
+    /// operator one more (`a or b and c` is `(a or b) and c`).
+    static let alternatingChain = NestingShape(
+        name: "alternating and/or chain", text: alternating,
+        levels: { $0 }, firstTooDeepColumn: 3 + 15 * FilterExpression.maximumDepth / 2 + 2)
 
-    static let all = [parentheses, nots, unaryMinus, loads, orChain]
+    /// `tcp` and `count` operators, `or` and `and` in turn.
+    static func alternating(_ count: Int) -> String {
+        "tcp" + (0..<count).map { $0.isMultiple(of: 2) ? " or tcp" : " and tcp" }.joined()
+    }
+
+    static let all = [parentheses, nots, unaryMinus, loads, alternatingChain]
 }
 
 @Suite("Nesting depth")
@@ -69,7 +75,7 @@ struct NestingDepthTests {
     /// The inputs, which crashed the parser: each is refused with the position of the
     /// token that goes one level too deep, by every entry point that takes text.
     @Test(arguments: zip(
-        [NestingShape.parentheses, .nots, .unaryMinus, .loads, .orChain], [10_000, 20_000, 30_000, 8_000, 20_000]))
+        [NestingShape.parentheses, .nots, .unaryMinus, .loads, .alternatingChain], [10_000, 20_000, 30_000, 8_000, 20_000]))
     func tooDeepIsRefusedWithItsPosition(_ shape: NestingShape, count: Int) {
         let text = shape.text(count)
         let errors = onSmallStack { () -> [FilterSyntaxError?] in
@@ -126,6 +132,31 @@ struct NestingDepthTests {
         #expect(outcomes.allSatisfy { $0.hasSuffix("true") || $0 == "ok" }, "\(outcomes)")
     }
 
+    /// A chain of one operator is one level however long: 1,001 `or`s (refused as too deep
+    /// before chains were flat) and 1,500 `len > 1` (refused as too long before optimizing)
+    /// compile as one term does, and chains
+    /// of 20,000 go through the parser and the code generator on a small stack.
+    @Test func longChainsOfOneOperatorAreOneLevel() throws {
+        let results = onSmallStack { () -> [String] in
+            let ors = Array(repeating: "tcp", count: 1_001).joined(separator: " or ")
+            let ands = Array(repeating: "len > 1", count: 20_001).joined(separator: " and ")
+            var chain = Filter.tcp
+            for _ in 0..<20_000 { chain = chain || .udp }
+            func outcome(_ body: () throws -> String) -> String {
+                do { return try body() } catch { return "\(error)" }
+            }
+            return [
+                outcome { try "\(PacketFilterCompiler().compile(ors) == PacketFilterCompiler().compile("tcp"))" },
+                outcome { try "\(FilterExpression.parse(ands) != nil)" },
+                outcome { try "\(PacketFilterCompiler().compile(Array(repeating: "len > 1", count: 1_500).joined(separator: " and ")) == PacketFilterCompiler().compile("len > 1"))" },
+                // Far too long to emit without the optimizer, but not too deep.
+                outcome { try "\(PacketFilterCompiler(optimizes: false).compile(chain).count)" },
+            ]
+        }
+        #expect(Array(results.prefix(3)) == ["true", "true", "true"])
+        #expect(results[3].contains("more than the limit of 4096") && !results[3].contains("nested"), "\(results[3])")
+    }
+
     /// A tree from the DSL can be deeper than any text the parser accepts: printing, equality
     /// and hashing work at any depth, and compiling refuses it (without a position: it has no
     /// text). 1,000 `not`s compile as `tcp` does.
@@ -135,7 +166,7 @@ struct NestingDepthTests {
             for _ in 0 ..< FilterExpression.maximumDepth { deepest = !deepest }
             let tooDeep = !deepest
             var chain = Filter.tcp
-            for _ in 0 ... FilterExpression.maximumDepth { chain = chain || .udp }
+            for index in 0 ... FilterExpression.maximumDepth { chain = index.isMultiple(of: 2) ? chain || .udp : chain && .udp }
             func outcome(_ filter: Filter) -> String {
                 do throws(FilterSyntaxError) {
                     return "compiled \(try PacketFilterCompiler().compile(filter).count)"
