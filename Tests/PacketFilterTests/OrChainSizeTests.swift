@@ -66,7 +66,7 @@ struct OrChainSizeTests {
             #expect(seventy <= libpcap + 3, "70 ports: ours \(seventy), libpcap \(libpcap)")
         }
         #expect {
-            try compiler.compile(Shape.port.expression(terms: 1_100))
+            try compiler.compile(Shape.port.expression(terms: 1_600))
         } throws: { error in
             let message = (error as? FilterSyntaxError)?.message ?? ""
             return message.contains("more than the limit of 4096") && message.contains("instructions before")
