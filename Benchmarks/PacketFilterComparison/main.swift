@@ -83,10 +83,62 @@ func measureCompileTime(repetitions compileTimeRepetitions: Int = 2000) {
     }
 }
 
+/// `port`, `host` and `tcp port` chains of 2 to 16 terms on EN10MB and RAW: our size against
+/// libpcap's (pcap_compile, optimized); then the compile time of long `port` chains (median of
+/// `runs`), and what happens to a chain whose program cannot fit 4,096 instructions.
+func measureOrChains(runs: Int = 9) {
+    print("== or chains: size against libpcap, compile time")
+    func chain(_ shape: String, _ terms: Int) -> String {
+        (1...terms).map { index in
+            switch shape {
+            case "host": "host 10.0.0.\(index)"
+            case "tcp port": "tcp port \(79 + index)"
+            default: "port \(999 + index)"
+            }
+        }.joined(separator: " or ")
+    }
+    var worst = Int.min
+    for (name, linkType) in [("EN10MB", LinkType.ethernet), ("RAW", LinkType.raw)] {
+        let compiler = PacketFilterCompiler(linkType: linkType)
+        for shape in ["port", "host", "tcp port"] {
+            var cells = [String]()
+            for terms in [2, 4, 8, 16] {
+                let expression = chain(shape, terms)
+                let ours = (try? compiler.compile(expression).count) ?? -1
+                let libpcap = OracleLibpcap.dlt(named: name).flatMap { try? OracleLibpcap.compile(expression, dlt: $0).get().count } ?? -1
+                worst = max(worst, ours - libpcap)
+                cells.append("\(terms): \(ours)/\(libpcap)")
+            }
+            print("  \(name) \(shape) (ours/libpcap): \(cells.joined(separator: ", "))")
+        }
+    }
+    print("  most over libpcap: \(worst)")
+    let clock = ContinuousClock()
+    let compiler = PacketFilterCompiler()
+    for terms in [70, 200, 1000, 1600] {
+        let expression = chain("port", terms)
+        var times = [Double]()
+        var outcome = ""
+        for _ in 0..<runs {
+            let start = clock.now
+            do {
+                outcome = "\(try compiler.compile(expression).count) instructions"
+            } catch {
+                outcome = error.message
+            }
+            let elapsed = (clock.now - start).components
+            times.append(Double(elapsed.seconds) * 1e3 + Double(elapsed.attoseconds) / 1e15)
+        }
+        times.sort()
+        print(String(format: "  %4d ports: median %8.2f ms; ", terms, times[times.count / 2]) + outcome)
+    }
+}
+
 let options = Options.parseOrExit()
 
 if options.compileTimeOnly {
     measureCompileTime()
+    measureOrChains()
     exit(0)
 }
 
@@ -140,6 +192,7 @@ extension OracleVerdictTally {
 }
 
 measureCompileTime()
+measureOrChains()
 
 // MARK: - 1. accept.tsv
 

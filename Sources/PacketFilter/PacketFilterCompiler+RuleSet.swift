@@ -66,6 +66,7 @@ private struct RuleSetSplitter {
         limit = compiler.attachTarget.maximumInstructions
         var unbounded = compiler
         unbounded.attachTarget = .socket
+        unbounded.generatedInstructionBound = Limits.maximumInstructions
         self.unbounded = unbounded
     }
 
@@ -85,7 +86,8 @@ private struct RuleSetSplitter {
             program = try unbounded.compile(expression)
         } catch where error == FilterSyntaxError("expression rejects all packets") {
             return Program([])
-        } catch where error.message.hasPrefix("the generated program does not verify") {
+        } catch where error.message.hasPrefix("the generated program does not verify")
+            || error.message.hasPrefix("expression too large") || error.message.hasPrefix("the program does not fit") {
             return nil  // longer than a socket takes, too: split it
         }
         return program.count <= limit ? program : nil

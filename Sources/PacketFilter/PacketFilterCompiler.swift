@@ -122,10 +122,10 @@ public struct PacketFilterCompiler: Sendable {
             condition = .and(prologue, condition)
         }
         let program = ConditionEmitter.program(for: condition, acceptValue: acceptValue)
-        guard program.count <= Self.generatedInstructionLimit else {
+        guard program.count <= generatedInstructionBound else {
             throw FilterSyntaxError(
                 "expression too large: its code is \(program.count) instructions before optimization, more than "
-                    + "the compiler works on (\(Self.generatedInstructionLimit)); the kernel takes at most "
+                    + "the compiler works on (\(generatedInstructionBound)); the kernel takes at most "
                     + "\(Limits.maximumInstructions)")
         }
         // The limit applies to the program that is emitted: an unoptimized program longer than
@@ -159,6 +159,11 @@ public struct PacketFilterCompiler: Sendable {
     /// kernel's limit; libpcap's code for 1,000 ports is about 5,800 instructions long after
     /// optimization, ours about 63,000 before.
     static let generatedInstructionLimit = 64 * Limits.maximumInstructions
+
+    /// ``generatedInstructionLimit``, or less where the caller knows a longer program is of no
+    /// use: the rule-set splitter, whose parts must fit 64 instructions, keeps the kernel's
+    /// limit before optimizing, so that it learns quickly that a candidate is too long.
+    var generatedInstructionBound = generatedInstructionLimit
 
     /// The generated program's proof for a socket, whose rules every packet attach point has.
     private func verifiedForSocket(_ program: Program) throws(FilterSyntaxError) -> VerifiedProgram {
