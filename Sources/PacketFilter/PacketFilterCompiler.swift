@@ -135,7 +135,12 @@ public struct PacketFilterCompiler: Sendable {
             do {
                 optimized = try Optimizer.optimize(program, toFit: .socket)
             } catch {
-                throw FilterSyntaxError("the program does not fit after optimization (\(program.count) instructions before): \(error)")
+                guard case .tooLong(let count, let limit) = error.rule else {
+                    throw FilterSyntaxError("the generated program does not verify: \(error)")
+                }
+                throw FilterSyntaxError(
+                    "the program does not fit: it needs \(count) instructions after optimization (\(program.count) "
+                        + "before), \(count - limit) more than the kernel's limit of \(limit)")
             }
         } else {
             // The unoptimized program is verified once; the optimizer proves its own result.

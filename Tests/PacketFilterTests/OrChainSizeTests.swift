@@ -69,7 +69,7 @@ struct OrChainSizeTests {
             try compiler.compile(Shape.port.expression(terms: 1_600))
         } throws: { error in
             let message = (error as? FilterSyntaxError)?.message ?? ""
-            return message.contains("more than the limit of 4096") && message.contains("instructions before")
+            return message.contains("instructions after optimization") && message.contains("more than the kernel's limit of 4096")
         }
     }
 }
