@@ -7,7 +7,8 @@
 ///   loads, stores and computations whose result is already in place, folds constants
 ///   (arithmetic, `ret a`, X operands, branches with a known outcome) and threads jumps through
 ///   blocks whose outcome is known on the incoming edge (libpcap's `opt_j`, but with facts from
-///   every dominating path rather than one edge);
+///   every dominating path rather than one edge), and regroups chains of tests with a common
+///   exit by the value they test where every load of the chain is known to succeed;
 /// - **dead code elimination**: unused register writes and dead stores; loads that may fail are
 ///   removed only when that cannot change the result;
 /// - **peepholes**: `A op k` folded into the branch that tests it, `X + k` into the offsets of
