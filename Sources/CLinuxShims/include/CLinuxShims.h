@@ -152,13 +152,12 @@ static inline int cbpf_restore_thread_affinity(const struct cbpf_cpu_mask *saved
 }
 
 /// Waits for a child process. Returns 0 and sets `signal` to the signal that ended it (or 0)
-/// and `status` to its exit status (or -1), or returns -1 with errno. The corresponding C
-/// call is `waitpid(pid, &status, 0)` with `WIFSIGNALED`, `WTERMSIG` and `WEXITSTATUS`.
+/// and `status` to its exit status (or -1), or returns -1 with errno (`EINTR` too: Swift
+/// callers retry through SystemCalls' `valueOrErrno`). The corresponding C call is
+/// `waitpid(pid, &status, 0)` with `WIFSIGNALED`, `WTERMSIG` and `WEXITSTATUS`.
 static inline int cbpf_wait_child(pid_t pid, int *signal, int *status) {
     int raw = 0;
-    pid_t result;
-    do { result = waitpid(pid, &raw, 0); } while (result < 0 && errno == EINTR);
-    if (result < 0) return -1;
+    if (waitpid(pid, &raw, 0) < 0) return -1;
     *signal = WIFSIGNALED(raw) ? WTERMSIG(raw) : 0;
     *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     return 0;
