@@ -130,6 +130,10 @@ let package = Package(
             ],
             path: "Benchmarks/SeccompBenchmark"
         ),
+        .testTarget(
+            name: "SystemCallsTests",
+            dependencies: ["SystemCalls", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),
         .testTarget(
             name: "SeccompTests",

@@ -14,9 +14,9 @@ import SystemPackage
 /// process, a C library), take it out with ``release()``.
 ///
 /// ```swift
-/// guard let listener = try SeccompInstaller(flags: .newListener).install(program) else { return }
-/// let notifications = SeccompNotificationListener(listener.descriptor)  // borrows it
-/// // ... listener closes the descriptor when it goes out of scope
+/// let file = OwnedFileDescriptor(owning: try FileDescriptor.open(path, .readOnly, options: .closeOnExec))
+/// let count = try file.descriptor.read(into: buffer)  // borrows it
+/// // file closes the descriptor when it goes out of scope
 /// ```
 ///
 /// `import Attach` and `import Seccomp` bring this type into scope.
