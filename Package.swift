@@ -105,7 +105,10 @@ let package = Package(
         .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport"),
         .executableTarget(
             name: "InterpreterBenchmark",
-            dependencies: ["CBPF", "CPcap", "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CBPF", "CBPFFuzz", "CPcap", "BenchmarkSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/InterpreterBenchmark"
         ),
         .executableTarget(

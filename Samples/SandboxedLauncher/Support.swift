@@ -32,7 +32,7 @@ func errorMessage(_ code: Int32) -> String {
 
 /// `EPERM`, or the number when the name is unknown.
 func errnoName(_ code: Int32) -> String {
-    ErrnoCode(rawValue: UInt16(truncatingIfNeeded: code)).name ?? String(code)
+    UInt16(exactly: code).map { ErrnoCode(rawValue: $0).description } ?? String(code)
 }
 
 /// The most bytes read from one file: 16 MiB, as `cbpf` reads policies and profiles, so that

@@ -209,13 +209,3 @@ package final class SocketOracle: Sendable {
         return try body(pinned && now == cpu ? UInt32(cpu) : nil)
     }
 }
-
-/// `EINVAL (22)` and the like.
-func errorName(_ code: Int32) -> String {
-    let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF",
-        EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY",
-        EINVAL: "EINVAL", ENOSYS: "ENOSYS", EPIPE: "EPIPE", E2BIG: "E2BIG", ENOTSUP: "EOPNOTSUPP", 524: "ENOTSUPP",
-    ]
-    return "\(names[code] ?? "errno") (\(code))"
-}
