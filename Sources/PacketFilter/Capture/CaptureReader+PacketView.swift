@@ -13,44 +13,42 @@ extension CaptureReader {
         public let linkType: LinkType
         /// The index of the packet's interface in ``CaptureReader/interfaces``.
         public let interfaceIndex: Int
-        let rawTimestamp: RawTimestamp
+        /// The timestamp as the file holds it: ticks since the epoch in the interface's units
+        /// (pcap: nanoseconds, with a damaged record's fraction of a second or more carried),
+        /// converted only when asked for.
+        let ticks: UInt64
+        let ticksPerSecond: UInt64
+        /// pcapng's `if_tsoffset`, in seconds.
+        let timestampOffset: Int64
 
         /// The number of captured bytes (libpcap's `caplen`).
         public var capturedLength: Int { bytes.count }
 
-        /// When the packet was captured, converted from the file's units only when asked for.
+        /// When the packet was captured.
         public var timestamp: CapturedPacket.Timestamp {
-            switch rawTimestamp {
-            case .split(let seconds, let nanoseconds):
-                return CapturedPacket.Timestamp(seconds: Int64(seconds), nanoseconds: nanoseconds)
-            case .ticks(let ticks, let perSecond, let offset):
-                return Self.timestamp(ticks: ticks, perSecond: perSecond, offset: offset)
-            }
-        }
-
-        /// A timestamp as the file holds it.
-        enum RawTimestamp {
-            /// pcap: unsigned seconds and the fraction in nanoseconds (possibly a second or more
-            /// in a damaged record).
-            case split(seconds: UInt32, nanoseconds: UInt64)
-            /// pcapng: ticks since the epoch in the interface's units, and its `if_tsoffset`.
-            case ticks(UInt64, perSecond: UInt64, offset: Int64)
+            Self.timestamp(ticks: ticks, perSecond: ticksPerSecond, offset: timestampOffset)
         }
 
         /// Ticks since the epoch in the interface's resolution, as seconds and nanoseconds
         /// (rounded down, as libpcap does).
         static func timestamp(ticks: UInt64, perSecond: UInt64, offset: Int64) -> CapturedPacket.Timestamp {
-            let (seconds, fraction) = ticks.quotientAndRemainder(dividingBy: perSecond)
+            let seconds: UInt64
             let nanoseconds: UInt64
+            // The common units divide by a constant, which compiles to a multiplication.
             switch perSecond {
-            case 1_000_000_000: nanoseconds = fraction
-            case 1_000_000: nanoseconds = fraction * 1000
+            case 1_000_000_000:
+                (seconds, nanoseconds) = ticks.quotientAndRemainder(dividingBy: 1_000_000_000)
+            case 1_000_000:
+                let (whole, fraction) = ticks.quotientAndRemainder(dividingBy: 1_000_000)
+                (seconds, nanoseconds) = (whole, fraction * 1000)
             default:
+                let (whole, fraction) = ticks.quotientAndRemainder(dividingBy: perSecond)
                 // fraction < perSecond, so the quotient is below 10^9.
-                nanoseconds = perSecond.dividingFullWidth(fraction.multipliedFullWidth(by: 1_000_000_000)).quotient
+                (seconds, nanoseconds) = (
+                    whole, perSecond.dividingFullWidth(fraction.multipliedFullWidth(by: 1_000_000_000)).quotient
+                )
             }
-            return CapturedPacket.Timestamp(
-                seconds: Int64(truncatingIfNeeded: seconds) &+ offset, nanoseconds: nanoseconds)
+            return CapturedPacket.Timestamp(seconds: Int64(truncatingIfNeeded: seconds) &+ offset, nanoseconds: nanoseconds)
         }
     }
 }

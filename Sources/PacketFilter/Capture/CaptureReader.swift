@@ -35,8 +35,8 @@ public struct CaptureReader: ~Copyable, Sendable {
     private var pcapng: CaptureFile.PcapngState
     private var isFinished = false
 
-    /// The bytes read from the file at once, unless a record is larger: 1 MiB.
-    public static let defaultBufferCapacity: Int = 1 << 20
+    /// The bytes read from the file at once, unless a record is larger: 256 KiB.
+    public static let defaultBufferCapacity: Int = 1 << 18
 
     /// Opens the file at `path` and reads its header.
     ///
@@ -160,6 +160,7 @@ public struct CaptureReader: ~Copyable, Sendable {
         return packets
     }
 
+    @inline(__always)
     private mutating func nextRecord(_ header: CaptureFile.PcapHeader) throws(CaptureError) -> PacketView? {
         let headerSize = header.recordHeaderSize
         var available = try input.request(headerSize)
@@ -202,7 +203,8 @@ public struct CaptureReader: ~Copyable, Sendable {
         return PacketView(
             bytes: UnsafeRawBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + headerSize, count: kept),
             originalLength: originalLength, linkType: header.linkType, interfaceIndex: 0,
-            rawTimestamp: .split(seconds: seconds, nanoseconds: UInt64(fraction) * (header.isNanosecond ? 1 : 1000)))
+            ticks: UInt64(seconds) * 1_000_000_000 + UInt64(fraction) * (header.isNanosecond ? 1 : 1000),
+            ticksPerSecond: 1_000_000_000, timestampOffset: 0)
     }
 
     private mutating func nextPacketBlock() throws(CaptureError) -> PacketView? {

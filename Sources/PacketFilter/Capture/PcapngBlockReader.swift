@@ -168,7 +168,7 @@ extension CaptureFile {
                 return CaptureReader.PacketView(
                     bytes: UnsafeRawBufferPointer(rebasing: bytes[dataStart ..< dataStart + kept]),
                     originalLength: originalLength, linkType: format.linkType, interfaceIndex: index,
-                    rawTimestamp: .ticks(ticks, perSecond: format.ticksPerSecond, offset: format.timestampOffset))
+                    ticks: ticks, ticksPerSecond: format.ticksPerSecond, timestampOffset: format.timestampOffset)
 
             default:
                 input.consume(Int(length))
