@@ -174,7 +174,9 @@ struct Compare: ParsableCommand {
                 let counts = (cbpfRuns[0].output.trimmingCharacters(), tcpdumpRuns[0].output.split(separator: " ").first.map(String.init) ?? "")
                 print("          accepted: cbpf \(counts.0), tcpdump \(counts.1)" + (counts.0 == counts.1 ? "" : "  DIFFERENT"))
             } else {
-                print("          output files: " + (try Self.sameBytes(ours, theirs) ? "byte for byte the same" : "DIFFERENT"))
+                print("          output files: " + (try Self.sameBytes(ours, theirs) ? "byte for byte the same"
+                    : try Self.samePrintout(ours, theirs, tcpdump: tcpdump) ? "print the same with tcpdump -r -n -tt -xx"
+                    : "DIFFERENT"))
             }
         }
     }
@@ -195,6 +197,20 @@ struct Compare: ParsableCommand {
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         let path = count > 0 ? String(decoding: buffer[0 ..< count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "."
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }
+
+    /// Whether `tcpdump -r FILE -n -tt -xx` prints the two files alike (when the formats differ:
+    /// cbpf keeps pcapng, tcpdump writes pcap).
+    static func samePrintout(_ first: String, _ second: String, tcpdump: String) throws -> Bool {
+        var printouts = [String]()
+        for file in [first, second] {
+            let printout = file + ".txt"
+            let shell = "'\(tcpdump)' -r '\(file)' -n -tt -xx > '\(printout)' 2>/dev/null"
+            _ = try Run(["/bin/sh", "-c", shell])
+            printouts.append(printout)
+        }
+        defer { printouts.forEach { unlink($0) } }
+        return try sameBytes(printouts[0], printouts[1])
     }
 
     static func sameBytes(_ first: String, _ second: String) throws -> Bool {

@@ -207,6 +207,7 @@ public struct CaptureReader: ~Copyable, Sendable {
             ticksPerSecond: 1_000_000_000, timestampOffset: 0)
     }
 
+    @inline(__always)
     private mutating func nextPacketBlock() throws(CaptureError) -> PacketView? {
         while true {
             let available = try input.request(1)

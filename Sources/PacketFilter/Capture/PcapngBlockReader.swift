@@ -44,6 +44,7 @@ extension CaptureFile {
 
         /// Reads the block at the start of `input` and consumes it, returning the packet it holds,
         /// if any, which stays in `input`'s buffer until its next request.
+        @inline(__always)  // into the reader's loop, so that a packet's view is not copied on the way
         mutating func readBlock(from input: inout CaptureInput, packetNumber: Int)
             throws(CaptureError) -> CaptureReader.PacketView?
         {
