@@ -125,6 +125,12 @@ let package = Package(
             ],
             path: "Benchmarks/CaptureBenchmark"
         ),
+        // cbpf filter -r -w against tcpdump -r -w on a large capture that it writes itself.
+        .executableTarget(
+            name: "FilterFileBenchmark",
+            dependencies: ["PacketFilter", "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/FilterFileBenchmark"
+        ),
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [

@@ -71,7 +71,7 @@ package struct OracleApplyComparison: Sendable {
 
     /// A capture's link type, snapshot length (libpcap's reading of the header) and packets.
     package static func readCapture(_ path: String) -> (LinkType, UInt32, [CapturedPacket])? {
-        guard let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
+        guard let packets = try? CaptureReader(path: path).packets(),
               let snapshotLength = OracleLibpcap.snapshotLength(ofCapture: path),
               let linkType = packets.first?.linkType ?? OracleLibpcap.linkType(ofCapture: path)
         else { return nil }

@@ -182,7 +182,7 @@ import Testing
             var candidates = [(String, Int)]()
             for path in OracleCorpus.shared.tcpdumpCaptureFiles where path.hasSuffix(".pcap") {
                 guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size < 200_000,
-                      let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
+                      let packets = try? CaptureReader(path: path).packets(),
                       packets.first?.linkType == linkType, packets.allSatisfy({ $0.linkType == linkType })
                 else { continue }
                 candidates.append((path, packets.count))
@@ -194,7 +194,7 @@ import Testing
         var comparisons = 0, packetsCompared = 0, differences = [String]()
         for path in chosen {
             guard let (linkType, snapshotLength, packets) = OracleApplyComparison.readCapture(path),
-                  let file = try? CaptureFile(contentsOf: path)
+                  let file = try? CaptureReader(path: path)
             else { continue }
             // tcpdump -r compiles for a capture file, in that file's byte order.
             let source = PacketSource.captureFile(bigEndian: file.byteOrder == .bigEndian)
