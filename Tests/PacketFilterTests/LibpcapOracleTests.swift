@@ -73,6 +73,8 @@ import Testing
         print("""
             [verdicts/captures] \(expressions) expressions × capture packets (\(perType.joined(separator: "; "))): \
             \(tally.summary)
+            [verdicts/captures] point-to-point link types:
+            \(tally.linkTypeCounts(LinkType.pointToPoint))
             \(tally.report())
             """)
         #expect(tally.runs > 0)
@@ -95,6 +97,8 @@ import Testing
         print("""
             [verdicts/mutations] \(pairs.count) expressions × \(Self.mutatedPacketsPerExpression) mutated packets \
             (\(mutator.payloads.count) real payloads): \(tally.summary)
+            [verdicts/mutations] point-to-point link types:
+            \(tally.linkTypeCounts(LinkType.pointToPoint))
             \(tally.report())
             """)
         #expect(tally.disagreements == 0, "\(tally.disagreements) disagreements with libpcap on mutated packets")
@@ -108,6 +112,7 @@ import Testing
         let comparison = OracleApplyComparison(corpus: .shared)
         print("[apply.tsv] \(comparison.summary): \(comparison.beyondProtochainBound)")
         for line in comparison.mismatches.prefix(10) { print("[apply.tsv] DIFFERS: \(line)") }
+        for line in comparison.installedLibpcapDecidesOtherwise { print("[apply.tsv] as libpcap \(OracleLibpcap.version): \(line)") }
         for (row, error) in comparison.notCompiled { print("[apply.tsv] not compiled: \(row): \(error)") }
         #expect(comparison.rows > 0)
         #expect(comparison.unreadable.isEmpty, "\(comparison.unreadable)")
