@@ -1,0 +1,292 @@
+import CBPF
+
+/// What a seccomp filter does with every call, whoever wrote it: a decision table by
+/// architecture and system-call number, with the tests on arguments where the filter makes
+/// them.
+///
+/// The filter is run symbolically over `seccomp_data`: every path through the program is
+/// followed with what it knows about each word it read, as exact sets of values for the
+/// architecture and number, and as ranges, fixed bits and excluded values for the arguments and
+/// the instruction pointer. A branch no input can take is dropped; nothing else is. Arithmetic
+/// the analysis does not follow (a multiplication of an argument, a comparison of two
+/// arguments) ends its path in an ``SeccompDecisionOutcome/undetermined(_:)`` outcome that
+/// says so, for the calls that reach it, and so does a bound of ``Limits`` when it is reached
+/// (``limitReached``).
+///
+/// ```swift
+/// let analysis = try SeccompFilterAnalysis(program)
+/// for row in analysis.architectures {
+///     for range in row.numberRanges { print(row.auditValues, range.numbers, range.decision.outcomes) }
+/// }
+/// ```
+public struct SeccompFilterAnalysis: Sendable {
+    /// Bounds on the analysis, so that a hostile program cannot make it run or grow forever.
+    public struct Limits: Hashable, Sendable {
+        /// The most paths followed to an outcome.
+        public var maximumPaths: Int
+        /// The most nodes of the path tree kept in memory.
+        public var maximumTreeNodes: Int
+        /// The longest the symbolic run may take.
+        public var timeLimit: Duration
+
+        /// 250,000 paths, 2,000,000 tree nodes, 30 seconds: far beyond what the filters of
+        /// Docker, systemd, Chrome or libseccomp need.
+        public init(maximumPaths: Int = 250_000, maximumTreeNodes: Int = 2_000_000, timeLimit: Duration = .seconds(30)) {
+            self.maximumPaths = maximumPaths
+            self.maximumTreeNodes = maximumTreeNodes
+            self.timeLimit = timeLimit
+        }
+    }
+
+    /// Which bound of ``Limits`` stopped the analysis.
+    public enum LimitReached: Hashable, Sendable, CustomStringConvertible {
+        /// ``Limits/maximumPaths`` paths were followed.
+        case paths(Int)
+        /// The tree reached ``Limits/maximumTreeNodes`` nodes.
+        case treeNodes(Int)
+        /// The run took ``Limits/timeLimit``.
+        case time(Duration)
+
+        /// `the analysis stopped after 250000 paths`.
+        public var description: String {
+            switch self {
+            case .paths(let count): "the analysis stopped after \(count) paths (its bound)"
+            case .treeNodes(let count): "the analysis stopped at \(count) tree nodes (its bound)"
+            case .time(let duration): "the analysis stopped after \(duration) (its time bound)"
+            }
+        }
+    }
+
+    /// The program analysed.
+    public let program: Program
+    /// The architectures the filter tells apart, each with its decisions: one row per set of
+    /// `seccomp_data.arch` values that the filter treats alike.
+    public let architectures: [SeccompArchitectureDecisions]
+    /// The bound that stopped the analysis, if one did; the calls it did not reach are
+    /// ``SeccompDecisionOutcome/undetermined(_:)``.
+    public let limitReached: SeccompFilterAnalysis.LimitReached?
+    /// How many paths the symbolic run followed to an outcome.
+    public let pathCount: Int
+    /// Instructions that no input reaches, as ranges of indices. Empty when a bound was reached.
+    public let unreachableInstructions: [ClosedRange<Int>]
+    /// Branches the word solver could not rule out within its budget; both sides were followed.
+    public let undecidedBranches: Int
+
+    /// Verifies `program` for seccomp and analyses it.
+    ///
+    /// - Throws: `VerificationError` when the kernel would refuse the program as a seccomp filter.
+    public init(_ program: Program, limits: Limits = Limits()) throws(VerificationError) {
+        self.init(verified: try VerifiedProgram(program, for: .seccomp), limits: limits)
+    }
+
+    /// Analyses a program verified for seccomp (one verified for another attach point is
+    /// verified for seccomp first).
+    public init(_ program: VerifiedProgram, limits: Limits = Limits()) throws(VerificationError) {
+        self.init(verified: try program.verified(for: .seccomp), limits: limits)
+    }
+
+    private init(verified: VerifiedProgram, limits: Limits) {
+        program = verified.program
+        let exploration = FilterExploration(verified, limits: limits)
+        var builder = DecisionTableBuilder(exploration)
+        architectures = builder.rows()
+        limitReached = exploration.limitReached
+        pathCount = exploration.pathCount
+        undecidedBranches = exploration.undecidedBranches
+        var unreachable = [ClosedRange<Int>]()
+        if exploration.limitReached == nil {
+            for (index, reached) in exploration.reached.enumerated() where !reached {
+                if let last = unreachable.last, last.upperBound == index - 1 {
+                    unreachable[unreachable.count - 1] = last.lowerBound ... index
+                } else {
+                    unreachable.append(index ... index)
+                }
+            }
+        }
+        unreachableInstructions = unreachable
+    }
+
+    /// The row for an architecture value.
+    public func row(forArchitecture value: UInt32) -> SeccompArchitectureDecisions {
+        architectures.first { row in row.auditValues.contains { $0.contains(value) } }!
+    }
+
+    /// The decision for a number in an architecture.
+    public func decision(architecture: UInt32, number: UInt32) -> SeccompArgumentDecision {
+        row(forArchitecture: architecture).decision(forNumber: number)
+    }
+
+    /// What the filter does with `data`, according to the analysis.
+    public func outcome(for data: SeccompData) -> SeccompDecisionOutcome {
+        decision(architecture: data.architecture.rawValue, number: UInt32(bitPattern: data.number)).outcome(for: data)
+    }
+
+    /// Every place where the analysis could not decide: the row, the numbers and why.
+    public var gaps: [(architecture: SeccompArchitectureDecisions, numbers: ClosedRange<UInt32>, gap: SeccompAnalysisGap)] {
+        var list = [(SeccompArchitectureDecisions, ClosedRange<UInt32>, SeccompAnalysisGap)]()
+        for row in architectures {
+            for range in row.numberRanges {
+                for case .undetermined(let gap) in range.decision.outcomes { list.append((row, range.numbers, gap)) }
+            }
+        }
+        return list
+    }
+
+    /// Whether every call has a known outcome: no bound was reached and nothing was beyond the
+    /// analysis.
+    public var isComplete: Bool { gaps.isEmpty }
+}
+
+/// The decisions of a filter for one set of architecture values.
+public struct SeccompArchitectureDecisions: Hashable, Sendable {
+    /// The `seccomp_data.arch` values of the row, as ascending ranges.
+    public var auditValues: [ClosedRange<UInt32>]
+    /// Every number from 0 to `UInt32.max`, in ascending ranges with their decisions; adjacent
+    /// ranges decide differently.
+    public var numberRanges: [SeccompNumberRangeDecision]
+
+    /// A row from its architecture values and number ranges.
+    public init(auditValues: [ClosedRange<UInt32>], numberRanges: [SeccompNumberRangeDecision]) {
+        self.auditValues = auditValues
+        self.numberRanges = numberRanges
+    }
+
+    /// The architecture, when the row has a single value.
+    public var auditArchitecture: AuditArchitecture? {
+        guard auditValues.count == 1, let only = auditValues.first, only.lowerBound == only.upperBound else { return nil }
+        return AuditArchitecture(rawValue: only.lowerBound)
+    }
+
+    /// Whether the row's architecture is big-endian (its audit value lacks `__AUDIT_ARCH_LE`),
+    /// which decides which word of an argument is its high half; this machine's order for rows
+    /// of several values.
+    public var isBigEndian: Bool {
+        if let auditArchitecture { return auditArchitecture.rawValue & 0x4000_0000 == 0 }
+        return UInt16(bigEndian: 1) == 1
+    }
+
+    /// The decision for a number.
+    public func decision(forNumber number: UInt32) -> SeccompArgumentDecision {
+        var low = 0
+        var high = numberRanges.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if numberRanges[middle].numbers.lowerBound <= number { low = middle } else { high = middle - 1 }
+        }
+        return numberRanges[low].decision
+    }
+}
+
+/// A range of system-call numbers that a filter decides alike.
+public struct SeccompNumberRangeDecision: Hashable, Sendable {
+    /// The numbers.
+    public var numbers: ClosedRange<UInt32>
+    /// What the filter does with them.
+    public var decision: SeccompArgumentDecision
+
+    /// A range and its decision.
+    public init(numbers: ClosedRange<UInt32>, decision: SeccompArgumentDecision) {
+        self.numbers = numbers
+        self.decision = decision
+    }
+}
+
+/// Turns the path tree into rows: the architecture values are cut where some path's set of
+/// them starts or ends, and so are the numbers within each piece; each piece's decision is the
+/// tree with the architecture and number tests decided for one value of the piece (every value
+/// of a piece takes the same branches). Pieces that decide alike are merged.
+struct DecisionTableBuilder {
+    private let exploration: FilterExploration
+    private var interner = DecisionInterner()
+
+    init(_ exploration: FilterExploration) {
+        self.exploration = exploration
+    }
+
+    private static func pieces(_ points: Set<UInt32>) -> [ClosedRange<UInt32>] {
+        let sorted = points.union([0]).sorted()
+        return sorted.indices.map { index in
+            sorted[index] ... (index + 1 < sorted.count ? sorted[index + 1] - 1 : .max)
+        }
+    }
+
+    mutating func rows() -> [SeccompArchitectureDecisions] {
+        var architecturePoints = Set<UInt32>()
+        for case .leaf(_, let architectures, _) in exploration.nodes {
+            architecturePoints.formUnion(architectures.boundaries)
+        }
+        var rows = [SeccompArchitectureDecisions]()
+        var rowIndex = [[SeccompNumberRangeDecision]: Int]()
+        for piece in Self.pieces(architecturePoints) {
+            let ranges = numberRanges(architecture: piece.lowerBound)
+            if let index = rowIndex[ranges] {
+                if let last = rows[index].auditValues.last, UInt64(last.upperBound) + 1 == UInt64(piece.lowerBound) {
+                    rows[index].auditValues[rows[index].auditValues.count - 1] = last.lowerBound ... piece.upperBound
+                } else {
+                    rows[index].auditValues.append(piece)
+                }
+            } else {
+                rowIndex[ranges] = rows.count
+                rows.append(SeccompArchitectureDecisions(auditValues: [piece], numberRanges: ranges))
+            }
+        }
+        return rows
+    }
+
+    private mutating func numberRanges(architecture: UInt32) -> [SeccompNumberRangeDecision] {
+        // The numbers' cut points, from the leaves this architecture value can reach.
+        var points = Set<UInt32>()
+        var stack = [exploration.root]
+        while let index = stack.popLast() {
+            switch exploration.nodes[index] {
+            case .leaf(_, _, let numbers): points.formUnion(numbers.boundaries)
+            case .test(let test, let ifTrue, let ifFalse):
+                if test.offset == 4 {
+                    stack.append(test.holds(forWord: architecture) ? ifTrue : ifFalse)
+                } else {
+                    stack.append(ifTrue)
+                    stack.append(ifFalse)
+                }
+            }
+        }
+        var ranges = [(numbers: ClosedRange<UInt32>, root: Int)]()
+        for piece in Self.pieces(points) {
+            let root = restricted(architecture: architecture, number: piece.lowerBound)
+            if let last = ranges.last, last.root == root {
+                ranges[ranges.count - 1].numbers = last.numbers.lowerBound ... piece.upperBound
+            } else {
+                ranges.append((piece, root))
+            }
+        }
+        return ranges.map { SeccompNumberRangeDecision(numbers: $0.numbers, decision: interner.decision($0.root)) }
+    }
+
+    /// The tree with the architecture and number decided, as an interned graph.
+    private mutating func restricted(architecture: UInt32, number: UInt32) -> Int {
+        var results = [Int: Int]()
+        var stack = [(exploration.root, false)]
+        while let (index, expanded) = stack.popLast() {
+            switch exploration.nodes[index] {
+            case .leaf(let outcome, _, _):
+                results[index] = interner.intern(.outcome(outcome))
+            case .test(let test, let ifTrue, let ifFalse):
+                if test.offset == 0 || test.offset == 4 {
+                    let taken = test.holds(forWord: test.offset == 0 ? number : architecture) ? ifTrue : ifFalse
+                    if expanded {
+                        results[index] = results[taken]
+                    } else {
+                        stack.append((index, true))
+                        stack.append((taken, false))
+                    }
+                } else if expanded {
+                    results[index] = interner.intern(.test(test, ifTrue: results[ifTrue]!, ifFalse: results[ifFalse]!))
+                } else {
+                    stack.append((index, true))
+                    stack.append((ifFalse, false))
+                    stack.append((ifTrue, false))
+                }
+            }
+        }
+        return results[exploration.root]!
+    }
+}
