@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [
-                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport",
+                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport", "CBPFFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SeccompBenchmark"

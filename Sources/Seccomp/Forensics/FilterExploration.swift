@@ -119,6 +119,41 @@ struct FilterExploration {
                     state.scratch[Int(slotIndex)] = register == .a ? state.a : state.x
                 case .arithmetic(let operation, let operand):
                     let right: SymbolicValue = if case .constant(let k) = operand { .constant(k) } else { state.x }
+                    if operation == .divide || operation == .modulo, case .x = operand {
+                        // The kernel ends the filter with 0 (KILL_THREAD) on a division by zero.
+                        switch state.x {
+                        case .constant(0):
+                            finish(state, .action(SeccompAction(returnValue: 0)), at: slot)
+                            break walk
+                        case .constant:
+                            break
+                        case .computed(let origin, let reason):
+                            finish(state, gap(origin, reason + ", and instruction \(pc) divides by it"), at: slot)
+                            break walk
+                        case .word(let offset, let mask, let flip, let addend):
+                            let isZero = SeccompWordTest(
+                                offset: offset, mask: mask, flip: flip, addend: addend, test: .equal, value: 0)
+                            switch split(state, isZero) {
+                            case .unfollowed(let reason):
+                                finish(state, gap(pc, reason), at: slot)
+                                break walk
+                            case .branches(let zero, let nonZero):
+                                guard var nonZero else {
+                                    if let zero { finish(zero, .action(SeccompAction(returnValue: 0)), at: slot) }
+                                    break walk
+                                }
+                                if let zero {
+                                    let node = add(.test(isZero, ifTrue: -1, ifFalse: -1), at: slot)
+                                    finish(zero, .action(SeccompAction(returnValue: 0)), at: .ifTrue(node))
+                                    slot = .ifFalse(node)
+                                }
+                                nonZero.a = nonZero.a.applying(operation, right, at: pc)
+                                state = nonZero
+                                state.pc = pc + 1
+                                continue walk
+                            }
+                        }
+                    }
                     state.a = state.a.applying(operation, right, at: pc)
                 case .negate:
                     state.a = state.a.negated(at: pc)

@@ -129,6 +129,18 @@ struct PolicyReconstruction {
             return SeccompPolicy(defaultAction: foreignAction, architectures: [.native], foreignArchitectureAction: foreignAction)
         }
         self.covered = covered
+        // Tests a policy cannot make at all.
+        for convention in covered {
+            if let range = convention.numberRanges.first(where: { range in
+                range.decision.nodes.contains { node in
+                    if case .test(let test, _, _) = node { test.offset < 16 } else { false }
+                }
+            }) {
+                problem("\(convention.architecture) numbers \(range.numbers.lowerBound)-\(range.numbers.upperBound): the "
+                    + "filter tests the instruction pointer, which a policy cannot")
+            }
+        }
+        if !problems.isEmpty { return nil }
         guard let (defaultAction, enosys) = chooseDefault(covered) else { return nil }
         var rules = [SeccompRule]()
         var named = Set<String>()

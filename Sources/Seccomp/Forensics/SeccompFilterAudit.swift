@@ -53,9 +53,10 @@ public struct SeccompAuditFinding: Hashable, Sendable, CustomStringConvertible {
 public enum SeccompFilterAudit {
     /// Calls that have been ways to escape a sandbox or attack the kernel, each with why.
     public static let dangerousCalls: [(name: String, severity: SeccompAuditFinding.Severity, why: String)] = [
-        ("ptrace", .high, "it reads and writes the memory of other processes of the same user and can bypass their filters"),
-        ("process_vm_writev", .high, "it writes the memory of other processes of the same user"),
-        ("process_vm_readv", .medium, "it reads the memory of other processes of the same user"),
+        ("ptrace", .medium, "it reads and writes the memory and registers of other processes of the same user (and "
+            + "before Linux 4.8 let a tracer change a call after the filter had allowed it)"),
+        ("process_vm_writev", .medium, "it writes the memory of other processes of the same user"),
+        ("process_vm_readv", .low, "it reads the memory of other processes of the same user"),
         ("bpf", .high, "it loads eBPF programs into the kernel, a frequent way into kernel exploits"),
         ("kexec_load", .high, "it replaces the running kernel"),
         ("kexec_file_load", .high, "it replaces the running kernel"),
