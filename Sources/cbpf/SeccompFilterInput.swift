@@ -1,6 +1,9 @@
 import ArgumentParser
 import CBPF
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Seccomp
 
 /// Where the seccomp forensics commands take a filter from: a program (text, a file or
@@ -91,7 +94,15 @@ func readSeccompProgram(_ argument: String) throws -> Program {
             }
         }
     } else {
-        raw = try parseProgramText(argument)
+        do {
+            raw = try parseProgramText(argument)
+        } catch {
+            if argument.contains("/") || !argument.contains(",") {
+                throw InputError("cannot read \(argument): \(String(cString: strerror(ENOENT))) (and it is not a program "
+                    + "text either: \(error))")
+            }
+            throw error
+        }
     }
     do {
         return try Program(raw: raw)
