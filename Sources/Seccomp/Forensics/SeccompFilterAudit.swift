@@ -145,8 +145,10 @@ private struct Audit {
             let list = analysis.unreachableInstructions.map {
                 $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
             }.joined(separator: ", ")
+            let one = analysis.unreachableInstructions.count == 1 && analysis.unreachableInstructions[0].count == 1
             add(.low, "unreachable-instructions",
-                "instructions \(list) never run for any input: dead code, or a check that earlier tests make moot")
+                (one ? "instruction \(list) never runs" : "instructions \(list) never run")
+                    + " for any input: dead code, or a check that earlier tests make moot")
         }
         if !analysis.isComplete {
             let gaps = analysis.gaps
