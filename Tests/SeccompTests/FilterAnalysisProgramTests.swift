@@ -164,12 +164,12 @@ struct FilterAnalysisProgramTests {
     @Test func boundsStopTheAnalysisAndSaySo() throws {
         var instructions = [Instruction]()
         for index in 0 ..< 24 {
+            // Both branches meet again at the next test: every path doubles.
             instructions.append(.loadAbsolute(.word, offset: 16 + 4 * UInt32(index % 12)))
-            instructions.append(.conditionalJump(.bitsSet, .constant(1 << UInt32(index)), ifTrue: 0, ifFalse: 0))
+            instructions.append(.conditionalJump(.bitsSet, .constant(1 << UInt32(index)), ifTrue: 0, ifFalse: 1))
+            instructions.append(.loadImmediate(.x, UInt32(index)))
         }
         instructions.append(.returnConstant(Self.allow))
-        // A jump with equal targets still branches for the analysis only when its outcome is
-        // open; these are, so every path doubles.
         let program = program(instructions)
         let byPaths = try SeccompFilterAnalysis(program, limits: .init(maximumPaths: 1000))
         #expect(byPaths.limitReached == .paths(1000))

@@ -48,9 +48,13 @@ struct FilterExploration {
     private let instructions: [Instruction]
     private let limits: SeccompFilterAnalysis.Limits
 
+    /// When the run and the table built from it must end.
+    let deadline: ContinuousClock.Instant
+
     init(_ program: VerifiedProgram, limits: SeccompFilterAnalysis.Limits) {
         instructions = program.program.instructions
         self.limits = limits
+        deadline = ContinuousClock.now.advanced(by: limits.timeLimit)
         reached = [Bool](repeating: false, count: instructions.count)
         run()
     }
@@ -68,14 +72,17 @@ struct FilterExploration {
         return index
     }
 
+    /// The ranges the leaves keep, counted whether or not they share storage.
+    private var storedRanges = 0
+
     private mutating func finish(_ state: PathState, _ outcome: SeccompDecisionOutcome, at slot: Slot) {
         pathCount += 1
+        storedRanges += state.architectures.ranges.count + state.numbers.ranges.count
         _ = add(.leaf(outcome, architectures: state.architectures, numbers: state.numbers), at: slot)
     }
 
     private mutating func run() {
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: limits.timeLimit)
         var stack: [(PathState, Slot)] = [(PathState(pc: 0), .root)]
         var steps = 0
         while let (start, slot) = stack.popLast() {
@@ -85,6 +92,8 @@ struct FilterExploration {
                     limitReached = .paths(limits.maximumPaths)
                 } else if nodes.count >= limits.maximumTreeNodes {
                     limitReached = .treeNodes(limits.maximumTreeNodes)
+                } else if storedRanges >= limits.maximumStoredRanges {
+                    limitReached = .storedRanges(limits.maximumStoredRanges)
                 } else if steps & 255 == 0, clock.now >= deadline {
                     limitReached = .time(limits.timeLimit)
                 }
@@ -181,6 +190,10 @@ struct FilterExploration {
                     let right: SymbolicValue = if case .constant(let k) = operand { .constant(k) } else { state.x }
                     let truePC = pc + 1 + Int(ifTrue)
                     let falsePC = pc + 1 + Int(ifFalse)
+                    if truePC == falsePC {  // goes on the same way whatever it compares
+                        state.pc = truePC
+                        continue walk
+                    }
                     let test: SeccompWordTest
                     var swapped = false
                     switch (state.a, right) {

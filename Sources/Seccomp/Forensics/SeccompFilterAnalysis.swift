@@ -26,14 +26,21 @@ public struct SeccompFilterAnalysis: Sendable {
         public var maximumPaths: Int
         /// The most nodes of the path tree kept in memory.
         public var maximumTreeNodes: Int
-        /// The longest the symbolic run may take.
+        /// The most ranges of architecture values and numbers the paths' outcomes keep (8 bytes
+        /// each): a filter that tests low bits of the number splits it into many ranges.
+        public var maximumStoredRanges: Int
+        /// The longest the symbolic run and the table built from it may take.
         public var timeLimit: Duration
 
-        /// 250,000 paths, 2,000,000 tree nodes, 30 seconds: far beyond what the filters of
-        /// Docker, systemd, Chrome or libseccomp need.
-        public init(maximumPaths: Int = 250_000, maximumTreeNodes: Int = 2_000_000, timeLimit: Duration = .seconds(30)) {
+        /// 250,000 paths, 2,000,000 tree nodes, 16,000,000 ranges, 30 seconds: far beyond what
+        /// the filters of Docker, systemd, Chrome or libseccomp need.
+        public init(
+            maximumPaths: Int = 250_000, maximumTreeNodes: Int = 2_000_000, maximumStoredRanges: Int = 16_000_000,
+            timeLimit: Duration = .seconds(30)
+        ) {
             self.maximumPaths = maximumPaths
             self.maximumTreeNodes = maximumTreeNodes
+            self.maximumStoredRanges = maximumStoredRanges
             self.timeLimit = timeLimit
         }
     }
@@ -44,7 +51,9 @@ public struct SeccompFilterAnalysis: Sendable {
         case paths(Int)
         /// The tree reached ``Limits/maximumTreeNodes`` nodes.
         case treeNodes(Int)
-        /// The run took ``Limits/timeLimit``.
+        /// The outcomes kept ``Limits/maximumStoredRanges`` ranges.
+        case storedRanges(Int)
+        /// The run, or building the table, took ``Limits/timeLimit``.
         case time(Duration)
 
         /// `the analysis stopped after 250000 paths`.
@@ -52,6 +61,7 @@ public struct SeccompFilterAnalysis: Sendable {
             switch self {
             case .paths(let count): "the analysis stopped after \(count) paths (its bound)"
             case .treeNodes(let count): "the analysis stopped at \(count) tree nodes (its bound)"
+            case .storedRanges(let count): "the analysis stopped at \(count) stored ranges of numbers (its bound)"
             case .time(let duration): "the analysis stopped after \(duration) (its time bound)"
             }
         }
@@ -90,7 +100,7 @@ public struct SeccompFilterAnalysis: Sendable {
         let exploration = FilterExploration(verified, limits: limits)
         var builder = DecisionTableBuilder(exploration)
         architectures = builder.rows()
-        limitReached = exploration.limitReached
+        limitReached = exploration.limitReached ?? (builder.ranOutOfTime ? .time(limits.timeLimit) : nil)
         pathCount = exploration.pathCount
         undecidedBranches = exploration.undecidedBranches
         var unreachable = [ClosedRange<Int>]()
@@ -198,6 +208,21 @@ public struct SeccompNumberRangeDecision: Hashable, Sendable {
 struct DecisionTableBuilder {
     private let exploration: FilterExploration
     private var interner = DecisionInterner()
+    /// Whether the deadline passed while building: what was left is undetermined.
+    private(set) var ranOutOfTime = false
+    private var checks = 0
+
+    private mutating func pastDeadline() -> Bool {
+        if ranOutOfTime { return true }
+        checks += 1
+        if checks & 63 == 0, ContinuousClock.now >= exploration.deadline { ranOutOfTime = true }
+        return ranOutOfTime
+    }
+
+    private mutating func timeGap() -> Int {
+        interner.intern(.outcome(.undetermined(SeccompAnalysisGap(
+            instruction: nil, reason: "building the table took longer than the analysis's time bound"))))
+    }
 
     init(_ exploration: FilterExploration) {
         self.exploration = exploration
@@ -218,7 +243,9 @@ struct DecisionTableBuilder {
         var rows = [SeccompArchitectureDecisions]()
         var rowIndex = [[SeccompNumberRangeDecision]: Int]()
         for piece in Self.pieces(architecturePoints) {
-            let ranges = numberRanges(architecture: piece.lowerBound)
+            let ranges = pastDeadline()
+                ? [SeccompNumberRangeDecision(numbers: 0 ... .max, decision: interner.decision(timeGap()))]
+                : numberRanges(architecture: piece.lowerBound)
             if let index = rowIndex[ranges] {
                 if let last = rows[index].auditValues.last, UInt64(last.upperBound) + 1 == UInt64(piece.lowerBound) {
                     rows[index].auditValues[rows[index].auditValues.count - 1] = last.lowerBound ... piece.upperBound
@@ -251,7 +278,7 @@ struct DecisionTableBuilder {
         }
         var ranges = [(numbers: ClosedRange<UInt32>, root: Int)]()
         for piece in Self.pieces(points) {
-            let root = restricted(architecture: architecture, number: piece.lowerBound)
+            let root = pastDeadline() ? timeGap() : restricted(architecture: architecture, number: piece.lowerBound)
             if let last = ranges.last, last.root == root {
                 ranges[ranges.count - 1].numbers = last.numbers.lowerBound ... piece.upperBound
             } else {
