@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [
-                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport", "SystemCalls",
+                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport", "SystemCalls", "CBPFFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SeccompBenchmark"
