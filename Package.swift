@@ -128,7 +128,7 @@ let package = Package(
         // cbpf filter -r -w against tcpdump -r -w on a large capture that it writes itself.
         .executableTarget(
             name: "FilterFileBenchmark",
-            dependencies: ["PacketFilter", "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PacketFilter", "BenchmarkSupport", "CBPFFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/FilterFileBenchmark"
         ),
         .executableTarget(

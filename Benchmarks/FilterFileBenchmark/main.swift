@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchmarkSupport
+import CBPFFuzz
 import Glibc
 import PacketFilter
 

@@ -193,17 +193,18 @@ import Testing
             let linkType = LinkType(rawValue: reference.linkType)
             guard reference.openError == nil, LinkType.pointToPoint.contains(linkType) else { continue }
             let name = (path as NSString).lastPathComponent
-            let file = try CaptureFile(contentsOf: path)
+            let file = try CaptureReader(path: path)
+            let format = file.format, byteOrder = file.byteOrder
             let packets = try file.packets()
             counts[linkType, default: Counts()].captures += 1
-            if file.format == .pcapng { counts[linkType, default: Counts()].pcapng += 1 }
+            if format == .pcapng { counts[linkType, default: Counts()].pcapng += 1 }
             counts[linkType, default: Counts()].packets += packets.count
             if packets.map(\.data) != reference.packets.map(\.data) || packets.map(\.linkType) != packets.map({ _ in linkType }) {
                 differences.append("\(name): we read \(packets.count) packets, libpcap \(reference.packets.count), or their bytes differ")
             }
             let compiler = PacketFilterCompiler(
                 linkType: linkType, snapshotLength: OracleLibpcap.snapshotLength(ofCapture: path) ?? 262_144,
-                source: .captureFile(bigEndian: file.byteOrder == .bigEndian))
+                source: .captureFile(bigEndian: byteOrder == .bigEndian))
             for expression in Self.tcpdumpExpressions {
                 let ours = Result { () throws(FilterSyntaxError) in try compiler.compile(expression) }
                 let tcpdump = try #require(CaptureTcpdump.run(["-r", path, "-w", output, expression]))
