@@ -87,7 +87,7 @@ func runExplainTimings(_ options: Options) -> Never {
                 for data in sample {
                     let call = SystemCallProbe(number: 4321, arguments: data.arguments)
                     func observe(_ program: Program) -> SeccompOutcome {
-                        kernel.observe(baked(program, data).raw, call: call).outcome
+                        kernel.observe(bakingIn(program, number: UInt32(bitPattern: data.number), architecture: data.architecture.rawValue).raw, call: call).outcome
                     }
                     if observe(program) != observe(rebuilt) { disagreements += 1 }
                 }
@@ -104,17 +104,6 @@ func runExplainTimings(_ options: Options) -> Never {
 
 private func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-/// The program with `ld [0]` and `ld [4]` replaced by the probe's number and architecture.
-private func baked(_ program: Program, _ data: SeccompData) -> Program {
-    Program(program.instructions.map { instruction in
-        switch instruction {
-        case .loadAbsolute(.word, 0): .loadImmediate(.a, UInt32(bitPattern: data.number))
-        case .loadAbsolute(.word, 4): .loadImmediate(.a, data.architecture.rawValue)
-        default: instruction
-        }
-    })
 }
 
 /// Every number 0-1023 of each convention with zero and random arguments, and for each decision
@@ -141,23 +130,9 @@ private func explainProbes(_ analysis: SeccompFilterAnalysis, conventions: [Secc
                         words[literal.test.offset] = value
                     }
                 }
-                probes.append(SeccompFilterComparisonExampleData.make(architecture: audit, number: number, words: words))
+                probes.append(SeccompFilterComparison.example(architecture: audit, number: number, words: words))
             }
         }
     }
     return probes
-}
-
-private enum SeccompFilterComparisonExampleData {
-    static func make(architecture: UInt32, number: UInt32, words: [UInt32: UInt32]) -> SeccompData {
-        let littleEndian = UInt16(littleEndian: 1) == 1
-        func pair(_ offset: UInt32) -> UInt64 {
-            let first = UInt64(words[offset] ?? 0)
-            let second = UInt64(words[offset + 4] ?? 0)
-            return littleEndian ? second << 32 | first : first << 32 | second
-        }
-        return SeccompData(
-            number: Int32(bitPattern: number), architecture: AuditArchitecture(rawValue: architecture),
-            arguments: (0 ..< 6).map { pair(16 + 8 * UInt32($0)) })
-    }
 }

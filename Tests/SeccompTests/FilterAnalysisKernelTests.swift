@@ -20,7 +20,7 @@ func analysisProbes(_ analysis: SeccompFilterAnalysis, seed: UInt64, randomPerRa
             let witnesses = pathWitnesses(range.decision)
             for number in numbers {
                 for words in witnesses {
-                    probes.append(SeccompFilterComparisonExample.data(architecture: architecture, number: number, words: words))
+                    probes.append(SeccompFilterComparison.example(architecture: architecture, number: number, words: words))
                 }
                 for _ in 0 ..< randomPerRange {
                     probes.append(SeccompData(
@@ -55,33 +55,6 @@ func pathWitnesses(_ decision: SeccompArgumentDecision) -> [[UInt32: UInt32]] {
         }
         return words
     }
-}
-
-enum SeccompFilterComparisonExample {
-    static func data(architecture: UInt32, number: UInt32, words: [UInt32: UInt32]) -> SeccompData {
-        let littleEndian = UInt16(littleEndian: 1) == 1
-        func pair(_ offset: UInt32) -> UInt64 {
-            let first = UInt64(words[offset] ?? 0)
-            let second = UInt64(words[offset + 4] ?? 0)
-            return littleEndian ? second << 32 | first : first << 32 | second
-        }
-        return SeccompData(
-            number: Int32(bitPattern: number), architecture: AuditArchitecture(rawValue: architecture),
-            instructionPointer: pair(8), arguments: (0 ..< 6).map { pair(16 + 8 * UInt32($0)) })
-    }
-}
-
-/// The program with the number and architecture it reads replaced by constants
-/// (`ld [0]` and `ld [4]` become `ld #number` and `ld #arch`), so that the kernel can run it
-/// for any call on a harmless one: the jumps and everything else stay as they are.
-func bakingIn(_ program: Program, number: UInt32, architecture: UInt32) -> Program {
-    Program(program.instructions.map { instruction in
-        switch instruction {
-        case .loadAbsolute(.word, 0): .loadImmediate(.a, number)
-        case .loadAbsolute(.word, 4): .loadImmediate(.a, architecture)
-        default: instruction
-        }
-    })
 }
 
 /// What the kernel does to the probe call (a number no architecture has) when a filter asks

@@ -25,7 +25,7 @@ struct FilterAnalysisProgramTests {
             for offset in stride(from: UInt32(0), to: 64, by: 4) {
                 words[offset] = random.chance(3, in: 4) ? random.element(of: constants) : random.word()
             }
-            probes.append(SeccompFilterComparisonExample.data(
+            probes.append(SeccompFilterComparison.example(
                 architecture: words[4]!, number: words[0]!, words: words))
         }
         return probes

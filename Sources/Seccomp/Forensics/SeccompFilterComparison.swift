@@ -118,7 +118,8 @@ public struct SeccompFilterComparison: Sendable {
     }
 
     /// A call with these words, laid out in this machine's byte order as the filter reads it.
-    static func example(architecture: UInt32, number: UInt32, words: [UInt32: UInt32]) -> SeccompData {
+    /// Tests and benchmarks build their probes with it too.
+    package static func example(architecture: UInt32, number: UInt32, words: [UInt32: UInt32]) -> SeccompData {
         let littleEndian = UInt16(littleEndian: 1) == 1
         func pair(_ offset: UInt32) -> UInt64 {
             let first = UInt64(words[offset] ?? 0)
