@@ -28,12 +28,15 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // The one thin system-call layer every module, the CLI and the samples use: SystemCallError,
+        // the EINTR retry, OwnedFileDescriptor and the whole-file reader. Knows nothing of BPF.
+        .target(name: "SystemCalls", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The core: instruction model, encodings, text formats, verifier, interpreter, optimizer.
         .target(name: "CBPF", dependencies: ["CLinuxShims"]),
-        // Thin attach points: socket filters (and later AF_PACKET, tc, xt_bpf).
+        // Thin attach points: socket filters, AF_PACKET capture and fanout, tc, xt_bpf.
         .target(
             name: "Attach",
-            dependencies: ["CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CBPF", "CLinuxShims", "SystemCalls", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // libseccomp, used by Seccomp to resolve system-call names and numbers per architecture.
         .systemLibrary(
@@ -46,29 +49,32 @@ let package = Package(
         .target(
             name: "Seccomp",
             dependencies: [
-                "CBPF", "CLinuxShims", "CSeccomp", .product(name: "SystemPackage", package: "swift-system"),
+                "CBPF", "CLinuxShims", "CSeccomp", "SystemCalls",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // The packet-filter front end: pcap-filter language, Swift DSL, code generation, captures.
         .target(
             name: "PacketFilter",
-            dependencies: ["CBPF", "CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "CBPF", "CLinuxShims", "SystemCalls", .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // libpcap as the reference for packet filters: its compiler, its verdicts and the packet
         // mutations that compare them. Tests and benchmarks only.
         .target(name: "LibpcapOracle", dependencies: ["CBPF", "PacketFilter", "CPcap", "CBPFFuzz"]),
         // libseccomp as the reference for seccomp filters: the same policy built by libseccomp.
         // Tests, benchmarks and the launcher's comparison only.
-        .target(name: "LibseccompReference", dependencies: ["CBPF", "Seccomp", "CSeccomp"]),
+        .target(name: "LibseccompReference", dependencies: ["CBPF", "Seccomp", "CSeccomp", "SystemCalls"]),
         // Helpers that several test targets share.
         .target(name: "TestSupport"),
         // Random program generation and kernel oracles for differential testing. Tests, benchmarks
         // and cbpf-differential only; no product contains it.
-        .target(name: "CBPFFuzz", dependencies: ["CBPF", "CLinuxShims", "CBPFFuzzShims"]),
+        .target(name: "CBPFFuzz", dependencies: ["CBPF", "CLinuxShims", "CBPFFuzzShims", "SystemCalls"]),
         .executableTarget(
             name: "cbpf",
             dependencies: [
-                "CBPF", "Seccomp", "PacketFilter", "Attach",
+                "CBPF", "Seccomp", "PacketFilter", "Attach", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -83,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "sandbox-launch",
             dependencies: [
-                "CBPF", "Seccomp", "CLinuxShims", "LibseccompReference",
+                "CBPF", "Seccomp", "CLinuxShims", "LibseccompReference", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -99,7 +105,10 @@ let package = Package(
         .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport"),
         .executableTarget(
             name: "InterpreterBenchmark",
-            dependencies: ["CBPF", "CPcap", "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CBPF", "CBPFFuzz", "CPcap", "BenchmarkSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/InterpreterBenchmark"
         ),
         .executableTarget(
@@ -110,16 +119,29 @@ let package = Package(
         // cbpf capture -w against tcpdump -w on the same veth traffic (needs root, tcpdump, cbpf).
         .executableTarget(
             name: "CaptureBenchmark",
-            dependencies: ["CLinuxShims", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CLinuxShims", "SystemCalls", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Benchmarks/CaptureBenchmark"
+        ),
+        // cbpf filter -r -w against tcpdump -r -w on a large capture that it writes itself.
+        .executableTarget(
+            name: "FilterFileBenchmark",
+            dependencies: ["PacketFilter", "BenchmarkSupport", "CBPFFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/FilterFileBenchmark"
         ),
         .executableTarget(
             name: "SeccompBenchmark",
             dependencies: [
-                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport",
+                "CBPF", "Seccomp", "CSeccomp", "CLinuxShims", "LibseccompReference", "BenchmarkSupport", "SystemCalls", "CBPFFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SeccompBenchmark"
+        ),
+        .testTarget(
+            name: "SystemCallsTests",
+            dependencies: ["SystemCalls", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF", "CBPFFuzz", "Attach", "CPcap"]),
         .testTarget(

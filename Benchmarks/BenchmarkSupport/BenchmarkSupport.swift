@@ -1,4 +1,5 @@
-// What the benchmarks share: statistics, column layout and a seedable generator.
+// What the benchmarks share: statistics and column layout. (Their seedable generator,
+// SplitMix64, is CBPFFuzz's.)
 
 /// The median of `values`; NaN when there are none.
 package func median(_ values: [Double]) -> Double {
@@ -12,17 +13,4 @@ package func median(_ values: [Double]) -> Double {
 package func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     let padding = String(repeating: " ", count: max(0, width - text.count))
     return right ? padding + text : text + padding
-}
-
-/// SplitMix64: a small seedable generator, so that a benchmark's inputs are the same every run.
-package struct SplitMix64: RandomNumberGenerator {
-    package var state: UInt64
-    package init(seed: UInt64) { state = seed }
-    package mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
 }

@@ -1,5 +1,7 @@
 import CLinuxShims
 import Glibc
+import SystemCalls
+import SystemPackage
 
 /// Sends UDP frames out of one interface through an AF_PACKET socket, at a fixed rate or as fast
 /// as the socket takes them, for a bounded time.
@@ -30,9 +32,10 @@ enum Sender {
     static func send(interface: String, rate: Int, seconds: Double, frameSize: Int) throws -> (sent: Int, elapsed: Double) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw BenchmarkError("no interface \(interface)") }
-        let descriptor = cbpf_packet_socket()
-        guard descriptor >= 0 else { throw BenchmarkError("socket(AF_PACKET): errno \(errno)") }
-        defer { close(descriptor) }
+        let raw = cbpf_packet_socket()
+        guard raw >= 0 else { throw BenchmarkError("socket(AF_PACKET): errno \(errno)") }
+        let socket = OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
+        let descriptor = socket.descriptor.rawValue
         guard cbpf_bind_packet_socket(descriptor, Int32(index)) == 0 else {
             throw BenchmarkError("bind(AF_PACKET): errno \(errno)")
         }
@@ -57,10 +60,12 @@ enum Sender {
                 frame.withUnsafeMutableBytes { bytes in
                     bytes.storeBytes(of: UInt32(truncatingIfNeeded: sent).bigEndian, toByteOffset: 42, as: UInt32.self)
                 }
-                let result = frame.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
-                if result < 0 {
-                    if errno == ENOBUFS || errno == EAGAIN || errno == EINTR { continue }
-                    throw BenchmarkError("send: errno \(errno)")
+                do {
+                    _ = try valueOrErrno { frame.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) } }
+                } catch .noBufferSpace, .resourceTemporarilyUnavailable {
+                    continue  // the device queue is full: send the frame again
+                } catch {
+                    throw BenchmarkError("send: errno \(error.rawValue)")
                 }
                 sent += 1
             }

@@ -9,6 +9,7 @@
 
 import BenchmarkSupport
 import CBPF
+import CBPFFuzz
 import CPcap
 
 struct RandomProgramGenerator {

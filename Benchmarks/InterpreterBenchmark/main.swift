@@ -13,6 +13,7 @@
 import ArgumentParser
 import BenchmarkSupport
 import CBPF
+import CBPFFuzz
 import CPcap
 
 #if canImport(Glibc)

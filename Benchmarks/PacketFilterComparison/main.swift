@@ -256,6 +256,7 @@ print("captures: " + captured.captures.sorted { $0.key.rawValue < $1.key.rawValu
 print("expressions with packets of their link type: \(expressionsRun) of \(pairs.count); packets \(captured.count); "
     + "time \(seconds(clock.now - captureStart))")
 captureTally.print("capture verdicts", examples: options.examples)
+print("point-to-point link types on capture packets:\n" + captureTally.linkTypeCounts(LinkType.pointToPoint))
 
 // MARK: - Mutated packets
 
@@ -270,6 +271,7 @@ if options.mutations > 0 {
     }
     print("\(pairs.count) expressions, \(mutator.payloads.count) real payloads; time \(seconds(clock.now - mutationStart))")
     mutationTally.print("mutated verdicts", examples: options.examples)
+    print("point-to-point link types on mutated packets:\n" + mutationTally.linkTypeCounts(LinkType.pointToPoint))
     captureTally.disagreements += mutationTally.disagreements
 }
 
@@ -279,6 +281,7 @@ print("\n== apply.tsv (expected per-packet return values on libpcap's filter-tes
 let apply = OracleApplyComparison(corpus: corpus)
 print(apply.summary)
 for line in apply.unreadable + apply.mismatches { print("    DIFFERS: \(line)") }
+for line in apply.installedLibpcapDecidesOtherwise { print("    as libpcap \(OracleLibpcap.version), not the table: \(line)") }
 if options.listAll { for packet in apply.beyondProtochainBound { print("    beyond protochain's bound: \(packet)") } }
 let notCompiledByReason = Dictionary(grouping: apply.notCompiled) { $0.error.message }
 for (reason, rows) in notCompiledByReason.sorted(by: { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }) {

@@ -3,6 +3,7 @@ import CBPF
 import CLinuxShims
 import Glibc
 import Seccomp
+import SystemCalls
 
 /// A system call the children time.
 struct Probe: Sendable {
@@ -135,8 +136,7 @@ func printError(_ message: String) {
     let bytes = Array((message + "\n").utf8)
     var done = 0
     while done < bytes.count {
-        let count = bytes.withUnsafeBytes { write(2, $0.baseAddress! + done, $0.count - done) }
-        if count < 0 && errno == EINTR { continue }
+        let count = (try? valueOrErrno { bytes.withUnsafeBytes { write(2, $0.baseAddress! + done, $0.count - done) } }) ?? -1
         if count <= 0 { return }
         done += count
     }

@@ -1,5 +1,6 @@
 import CLinuxShims
 import Glibc
+import SystemCalls
 
 /// How a child process ended, and what it wrote to standard output.
 struct ChildOutcome {
@@ -17,10 +18,8 @@ func spawnSelf(_ arguments: [String]) throws -> ChildOutcome {
     guard length > 0 else { throw BenchmarkError("readlink(/proc/self/exe): errno \(errno)") }
     let path = String(decoding: pathBuffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 
-    var pipeDescriptors: [Int32] = [-1, -1]
-    guard pipe(&pipeDescriptors) == 0 else { throw BenchmarkError("pipe: errno \(errno)") }
-    let (readEnd, writeEnd) = (pipeDescriptors[0], pipeDescriptors[1])
-    defer { close(readEnd) }
+    let pipe = try OwnedFileDescriptor.pipe()
+    let (readEnd, writeEnd) = (pipe.readEnd.descriptor.rawValue, pipe.writeEnd.descriptor.rawValue)
 
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -35,19 +34,16 @@ func spawnSelf(_ arguments: [String]) throws -> ChildOutcome {
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-    close(writeEnd)
+    try? pipe.writeEnd.close()
     guard spawned == 0 else { throw BenchmarkError("posix_spawn(\(path)): error \(spawned)") }
 
-    var bytes = [UInt8]()
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        bytes += chunk[..<count]
-    }
+    let bytes = try pipe.readEnd.descriptor.readToEnd(limit: 1 << 26)
     var signal: Int32 = 0
     var status: Int32 = 0
-    guard cbpf_wait_child(pid, &signal, &status) == 0 else { throw BenchmarkError("waitpid: errno \(errno)") }
+    do {
+        _ = try valueOrErrno { cbpf_wait_child(pid, &signal, &status) }
+    } catch {
+        throw BenchmarkError("waitpid: errno \(error.rawValue)")
+    }
     return ChildOutcome(output: String(decoding: bytes, as: UTF8.self), exitStatus: status, signal: signal)
 }

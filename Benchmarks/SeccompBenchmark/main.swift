@@ -3,6 +3,7 @@
 //   swift run -c release --scratch-path .build-s2 SeccompBenchmark [--rounds N] [--calls N]
 //       [--batches N] [--cpu N] [--profile PATH] [--arch x86_64[,x86,x32]]
 //   swift run -c release SeccompBenchmark --huge-policies 10000   # compile time of huge policies
+//   swift run -c release SeccompBenchmark --explain --arch x86_64,x86,x32   # explaining libseccomp's filter
 //
 // Our filter comes from the OCI importer and SeccompCompiler (x86_64, Docker's default
 // capabilities, the running kernel); libseccomp's from seccomp_init/seccomp_rule_add_array on
@@ -57,6 +58,10 @@ struct Options: ParsableCommand {
     var architectures: [SeccompArchitecture] = [.x86_64]
     @Option(help: "Instead of the kernel timings: time compiling policies of N rules, hostile input (issue 9).")
     var hugePolicies: Int?
+    @Flag(help: "Instead of the kernel timings: time explaining libseccomp's filter for the profile (ExplainTimings.swift).")
+    var explain = false
+    @Option(help: "With --explain: print libseccomp's -O2 filter (bytecode or d) and stop.")
+    var printFilter: String?
 
     static func architectures(_ list: String) throws -> [SeccompArchitecture] {
         let architectures = try list.split(separator: ",").map { name in
@@ -131,6 +136,7 @@ func signed(_ value: Double) -> String {
 
 func runBenchmark(_ options: Options) -> Never {
     if let count = options.hugePolicies { runHugePolicyTimings(count: count) }
+    if options.explain { runExplainTimings(options) }
     guard SeccompArchitecture.native == .x86_64 else {
         fail("SeccompBenchmark times Docker's x86_64 filter and must run on x86_64 (this is \(SeccompArchitecture.native))")
     }

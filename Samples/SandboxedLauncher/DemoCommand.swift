@@ -3,6 +3,7 @@ import CBPF
 import Glibc
 import LibseccompReference
 import Seccomp
+import SystemCalls
 
 /// A first look at the launcher: a policy, its filter, and what the kernel does with commands
 /// and system calls under it. Every filtered process is a child (this executable again, started
@@ -264,22 +265,24 @@ struct Demo {
             for name in NotifyClientCommand.names { rmdir(directory + "/" + name) }
             rmdir(directory)
         }
-        var ends: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-            throw LaunchError("socketpair: \(errorMessage(errno))")
+        let sockets: OwnedFileDescriptor.SocketPair
+        do {
+            sockets = try OwnedFileDescriptor.socketPair()
+        } catch {
+            throw LaunchError("socketpair: \(error.errno)")
         }
-        let child = try ChildProcess(me, ["notify-client", directory], passing: ends[1])
-        close(ends[1])
-        let received = DescriptorPassing.receive(over: ends[0], timeout: 10_000)
-        close(ends[0])
+        let child = try ChildProcess(me, ["notify-client", directory], passing: sockets.second.descriptor)
+        try? sockets.second.close()
+        let received = DescriptorPassing.receive(over: sockets.first.descriptor, timeout: 10_000)
+        try? sockets.first.close()
         var decisions = [String]()
+        let listenerArrived = received != nil
         if let received {
-            decisions = MkdirSupervisor.supervise(SeccompNotificationListener(.init(rawValue: received)), directory: directory)
-            close(received)
+            decisions = MkdirSupervisor.supervise(SeccompNotificationListener(received.descriptor), directory: directory)
         }
         let outcome = try child.finish()
         for line in decisions { print("  supervisor: " + line) }
-        if received == nil { print("  supervisor: no listener arrived") }
+        if !listenerArrived { print("  supervisor: no listener arrived") }
         for line in outcome.output.split(separator: "\n") { print("  child:      " + line) }
         let created = NotifyClientCommand.names.filter { access(directory + "/" + $0, F_OK) == 0 }
         print("  on disk:    \(created.isEmpty ? "nothing" : created.map { "$TMP/" + $0 }.joined(separator: ", ")); child \(outcome.ending)")

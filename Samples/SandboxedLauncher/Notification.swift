@@ -2,6 +2,7 @@ import ArgumentParser
 import CBPF
 import Glibc
 import Seccomp
+import SystemCalls
 import SystemPackage
 
 /// The supervised side of the demo's user-notification part: it installs a filter that hands
@@ -25,12 +26,14 @@ struct NotifyClientCommand: ParsableCommand {
         }
         let program = try SeccompCompiler().compileVerified(policy)
         // On this thread only; the process has no other thread that makes directories.
+        // Descriptor 3 is the demo's socket, inherited: this process owns its copy.
+        let supervisor = OwnedFileDescriptor(owning: FileDescriptor(rawValue: 3))
         guard let listener = try SeccompInstaller(flags: .newListener).install(program) else {
             throw LaunchError("no listener was returned")
         }
-        try DescriptorPassing.send(listener.rawValue, over: 3)
+        try DescriptorPassing.send(listener.descriptor, over: supervisor.descriptor)
         try listener.close()
-        close(3)
+        try? supervisor.close()
         for name in Self.names {
             let path = directory + "/" + name
             let result = mkdir(path, 0o755)
@@ -49,8 +52,7 @@ enum MkdirSupervisor {
         var lines = [String]()
         while true {
             var descriptor = pollfd(fd: listener.fileDescriptor.rawValue, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 5_000)
-            if ready < 0, errno == EINTR { continue }
+            let ready = (try? valueOrErrno { poll(&descriptor, 1, 5_000) }) ?? -1
             // POLLHUP: every filtered thread has exited (Linux 5.8); 0: nothing for 5 s.
             guard ready > 0, descriptor.revents & Int16(POLLIN) != 0 else { break }
             let call: SeccompNotification
@@ -87,11 +89,11 @@ enum MkdirSupervisor {
 
     /// A NUL-terminated string at `address` in process `pid`, through `/proc/PID/mem`.
     static func readString(pid: pid_t, address: UInt64) -> String? {
-        let descriptor = open("/proc/\(pid)/mem", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
+        guard let memory = try? OwnedFileDescriptor.open("/proc/\(pid)/mem") else { return nil }
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(Int64(bitPattern: address))) }
+        let count = (try? valueOrErrno {
+            buffer.withUnsafeMutableBytes { pread(memory.descriptor.rawValue, $0.baseAddress, $0.count, off_t(Int64(bitPattern: address))) }
+        }) ?? -1
         guard count > 0, let end = buffer[..<count].firstIndex(of: 0) else { return nil }
         return String(decoding: buffer[..<end], as: UTF8.self)
     }
@@ -106,7 +108,7 @@ enum DescriptorPassing {
     static let controlLength = headerSize + MemoryLayout<Int32>.size
     static let controlSpace = headerSize + MemoryLayout<Int>.size
 
-    static func send(_ descriptor: Int32, over socket: Int32) throws(LaunchError) {
+    static func send(_ descriptor: FileDescriptor, over socket: FileDescriptor) throws(LaunchError) {
         var control = [UInt8](repeating: 0, count: controlSpace)
         control.withUnsafeMutableBytes { raw in
             var header = cmsghdr()
@@ -114,10 +116,13 @@ enum DescriptorPassing {
             header.cmsg_level = SOL_SOCKET
             header.cmsg_type = Int32(SCM_RIGHTS)
             raw.storeBytes(of: header, as: cmsghdr.self)
-            raw.storeBytes(of: descriptor, toByteOffset: headerSize, as: Int32.self)
+            raw.storeBytes(of: descriptor.rawValue, toByteOffset: headerSize, as: Int32.self)
         }
-        let sent = withOneByteMessage(control: &control) { sendmsg(socket, &$0, 0) }
-        guard sent == 1 else { throw LaunchError("sendmsg: \(errorMessage(errno))") }
+        do {
+            _ = try valueOrErrno { withOneByteMessage(control: &control) { sendmsg(socket.rawValue, &$0, 0) } }
+        } catch {
+            throw LaunchError("sendmsg: \(error)")
+        }
     }
 
     /// Runs `body` with a message of one data byte whose control buffer is `control`: the shape
@@ -139,17 +144,21 @@ enum DescriptorPassing {
         }
     }
 
-    /// Waits up to `timeout` milliseconds for a descriptor; `nil` when the peer closed or sent none.
-    static func receive(over socket: Int32, timeout: Int32) -> Int32? {
-        var ready = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-        guard poll(&ready, 1, timeout) == 1 else { return nil }
+    /// Waits up to `timeout` milliseconds for a descriptor, which the caller then owns; `nil`
+    /// when the peer closed or sent none.
+    static func receive(over socket: FileDescriptor, timeout: Int32) -> OwnedFileDescriptor? {
+        var ready = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+        guard (try? valueOrErrno { poll(&ready, 1, timeout) }) == 1 else { return nil }
         var control = [UInt8](repeating: 0, count: controlSpace)
-        let received = withOneByteMessage(control: &control) { recvmsg(socket, &$0, Int32(MSG_CMSG_CLOEXEC)) }
+        let received = try? valueOrErrno {
+            withOneByteMessage(control: &control) { recvmsg(socket.rawValue, &$0, Int32(MSG_CMSG_CLOEXEC)) }
+        }
         guard received == 1 else { return nil }
         let header = control.withUnsafeBytes { $0.load(as: cmsghdr.self) }
         guard header.cmsg_level == SOL_SOCKET, header.cmsg_type == Int32(SCM_RIGHTS),
             header.cmsg_len == controlLength
         else { return nil }
-        return control.withUnsafeBytes { $0.load(fromByteOffset: headerSize, as: Int32.self) }
+        let descriptor = control.withUnsafeBytes { $0.load(fromByteOffset: headerSize, as: Int32.self) }
+        return OwnedFileDescriptor(owning: FileDescriptor(rawValue: descriptor))
     }
 }

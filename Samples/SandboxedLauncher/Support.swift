@@ -1,5 +1,6 @@
 import Glibc
 import Seccomp
+import SystemCalls
 
 /// A failure to report on standard error before exiting with `exitCode`: 1 for a bad policy,
 /// 64 for bad usage, 126 and 127 for a command that cannot run (as shells use them).
@@ -31,7 +32,7 @@ func errorMessage(_ code: Int32) -> String {
 
 /// `EPERM`, or the number when the name is unknown.
 func errnoName(_ code: Int32) -> String {
-    ErrnoCode(rawValue: UInt16(truncatingIfNeeded: code)).name ?? String(code)
+    UInt16(exactly: code).map { ErrnoCode(rawValue: $0).description } ?? String(code)
 }
 
 /// The most bytes read from one file: 16 MiB, as `cbpf` reads policies and profiles, so that
@@ -43,29 +44,17 @@ let maximumFileSize = 16 << 20
 /// - Throws: `cannot read PATH: REASON`, with the system's reason, or
 ///   `PATH: more than 16 MiB (16777216 bytes), the most sandbox-launch reads from a file`.
 func readTextFile(_ path: String) throws(LaunchError) -> String {
-    func failure(_ code: Int32) -> LaunchError {
-        LaunchError("cannot read \(path): \(errorMessage(code))")
-    }
-    guard !path.isEmpty else { throw failure(ENOENT) }
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw failure(errno) }
-    defer { close(descriptor) }
-    var bytes = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count == 0 { break }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw failure(errno)
-        }
-        guard bytes.count + count <= maximumFileSize else {
+    do {
+        return String(decoding: try readWholeFile(atPath: path, limit: maximumFileSize), as: UTF8.self)
+    } catch {
+        switch error {
+        case .unreadable(let error):
+            throw LaunchError("cannot read \(path): \(error.errno)")
+        case .tooLarge:
             throw LaunchError(
                 "\(path): more than \(maximumFileSize >> 20) MiB (\(maximumFileSize) bytes), the most sandbox-launch reads from a file")
         }
-        bytes += buffer[..<count]
     }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// This executable's path, from `/proc/self/exe`.

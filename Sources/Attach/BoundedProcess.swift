@@ -1,4 +1,5 @@
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// Runs a tool such as `iptables-restore` with its standard input given, its output read up to a
@@ -29,41 +30,46 @@ struct BoundedProcess {
         _ path: String, _ arguments: [String], input: [UInt8] = [], timeout: Duration = .seconds(20),
         outputLimit: Int = 16 << 20
     ) throws(XtBPFError) -> Result {
-        var pipes: [[Int32]] = []
-        for _ in 0..<3 {
-            var ends: [Int32] = [-1, -1]
-            // Sockets rather than pipes: writing to a tool that exited early then fails with
-            // EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE in this process.
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-                pipes.flatMap { $0 }.forEach { _ = close($0) }
-                throw XtBPFError("socketpair: \(Errno(rawValue: errno))")
+        // Sockets rather than pipes: writing to a tool that exited early then fails with
+        // EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE in this process. The first end of each
+        // is ours, the second the tool's.
+        func socketPair() throws(XtBPFError) -> OwnedFileDescriptor.SocketPair {
+            do {
+                return try OwnedFileDescriptor.socketPair()
+            } catch {
+                throw XtBPFError("socketpair: \(error.errno)")
             }
-            pipes.append(ends)
         }
-        let (inputPipe, outputPipe, errorPipe) = (pipes[0], pipes[1], pipes[2])
+        let inputSockets = try socketPair()
+        let outputSockets = try socketPair()
+        let errorSockets = try socketPair()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inputPipe[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, inputSockets.second.descriptor.rawValue, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputSockets.second.descriptor.rawValue, 1)
+        posix_spawn_file_actions_adddup2(&actions, errorSockets.second.descriptor.rawValue, 2)
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        for end in [inputPipe[1], outputPipe[1], errorPipe[1]] { close(end) }
-        guard spawned == 0 else {
-            for end in [inputPipe[0], outputPipe[0], errorPipe[0]] { close(end) }
-            throw XtBPFError("posix_spawn(\(path)): \(Errno(rawValue: spawned))")
-        }
+        // Only the tool keeps its ends, so that its exit is the end of its output.
+        try? inputSockets.second.close()
+        try? outputSockets.second.close()
+        try? errorSockets.second.close()
+        guard spawned == 0 else { throw XtBPFError("posix_spawn(\(path)): \(Errno(rawValue: spawned))") }
         var result = Result(status: -1, output: [], errorOutput: [])
         var pending = input[...]
         var descriptors = [
-            pollfd(fd: inputPipe[0], events: Int16(POLLOUT), revents: 0),
-            pollfd(fd: outputPipe[0], events: Int16(POLLIN), revents: 0),
-            pollfd(fd: errorPipe[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: inputSockets.first.descriptor.rawValue, events: Int16(POLLOUT), revents: 0),
+            pollfd(fd: outputSockets.first.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errorSockets.first.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
         ]
-        if pending.isEmpty { close(inputPipe[0]); descriptors[0].fd = -1 }
+        // Our ends, each closed (set to nil) when its stream is done.
+        var inputEnd: OwnedFileDescriptor? = inputSockets.first
+        var outputEnd: OwnedFileDescriptor? = outputSockets.first
+        var errorEnd: OwnedFileDescriptor? = errorSockets.first
+        if pending.isEmpty { _ = inputEnd.take(); descriptors[0].fd = -1 }
         let deadline = ContinuousClock.now + timeout
         var failure: XtBPFError? = nil
         while descriptors[1].fd >= 0 || descriptors[2].fd >= 0 {
@@ -73,20 +79,24 @@ struct BoundedProcess {
                 break
             }
             let milliseconds = Int32(min(1000, max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
-            guard poll(&descriptors, nfds_t(descriptors.count), milliseconds) >= 0 || errno == EINTR else {
-                failure = XtBPFError("poll: \(Errno(rawValue: errno))")
+            do {
+                _ = try valueOrErrno { poll(&descriptors, nfds_t(descriptors.count), milliseconds) }
+            } catch {
+                failure = XtBPFError("poll: \(error)")
                 break
             }
             if descriptors[0].fd >= 0 && descriptors[0].revents != 0 {
-                let written = pending.withUnsafeBytes { send(inputPipe[0], $0.baseAddress, min($0.count, 4096), Int32(MSG_NOSIGNAL)) }
-                if written > 0 { pending = pending.dropFirst(written) }
-                if written <= 0 || pending.isEmpty { close(inputPipe[0]); descriptors[0].fd = -1 }
+                let written = try? valueOrErrno {
+                    pending.withUnsafeBytes { send(descriptors[0].fd, $0.baseAddress, min($0.count, 4096), Int32(MSG_NOSIGNAL)) }
+                }
+                if let written, written > 0 { pending = pending.dropFirst(written) }
+                if (written ?? 0) <= 0 || pending.isEmpty { _ = inputEnd.take(); descriptors[0].fd = -1 }
             }
             for index in 1...2 where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
                 var buffer = [UInt8](repeating: 0, count: 65_536)
-                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
+                let count = (try? valueOrErrno { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }) ?? 0
                 if count <= 0 {
-                    close(descriptors[index].fd)
+                    _ = index == 1 ? outputEnd.take() : errorEnd.take()
                     descriptors[index].fd = -1
                 } else if index == 1 {
                     result.output += buffer[..<count]
@@ -99,15 +109,21 @@ struct BoundedProcess {
                 break
             }
         }
-        for descriptor in descriptors where descriptor.fd >= 0 { close(descriptor.fd) }
+        _ = inputEnd.take()
+        _ = outputEnd.take()
+        _ = errorEnd.take()
         var status: Int32 = 0
         // A tool that closed its output may still run: it gets until the deadline too.
         while failure == nil {
-            let waited = waitpid(pid, &status, WNOHANG)
+            let waited: pid_t
+            do {
+                waited = try valueOrErrno { waitpid(pid, &status, WNOHANG) }
+            } catch {
+                failure = XtBPFError("waitpid: \(error)")
+                break
+            }
             if waited == pid { break }
-            if waited < 0 && errno != EINTR {
-                failure = XtBPFError("waitpid: \(Errno(rawValue: errno))")
-            } else if ContinuousClock.now > deadline {
+            if ContinuousClock.now > deadline {
                 failure = XtBPFError("\(path) \(arguments.joined(separator: " ")) ran longer than \(timeout) and was killed")
             } else {
                 usleep(1_000)
@@ -115,7 +131,7 @@ struct BoundedProcess {
         }
         if let failure {
             kill(pid, SIGKILL)
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = try? valueOrErrno { waitpid(pid, &status, 0) }
             throw failure
         }
         // WIFEXITED / WEXITSTATUS, which are macros.

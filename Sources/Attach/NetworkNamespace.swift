@@ -1,5 +1,6 @@
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// Runs code in another network namespace, so that the sockets it opens (and the filters
@@ -11,29 +12,30 @@ public enum NetworkNamespace {
     /// Only the calling thread moves, and `body` cannot suspend, so no other code runs there.
     /// Needs `CAP_SYS_ADMIN`.
     ///
-    /// If the thread cannot go back (which needs the capability it just used), this throws and
-    /// the thread stays in the other namespace.
+    /// What `body` throws comes back as ``SystemCallOrBodyError/body(_:)``, after the thread is
+    /// back. If the thread cannot go back (which needs the capability it just used), this
+    /// throws ``SystemCallOrBodyError/systemCall(_:)`` and the thread stays in the other
+    /// namespace.
     ///
     /// The corresponding C calls are `open` of `/proc/thread-self/ns/net` and of `path`, and
     /// `setns(fd, CLONE_NEWNET)`.
-    public static func run<Result>(at path: String, _ body: () throws -> Result) throws -> Result {
-        let home = try open("/proc/thread-self/ns/net")
-        defer { close(home) }
-        let target = try open(path)
-        defer { close(target) }
-        guard cbpf_enter_network_namespace(target) == 0 else {
-            throw SystemCallError("setns(\(path))", Errno(rawValue: errno))
+    public static func run<Value, BodyError: Error>(
+        at path: String, _ body: () throws(BodyError) -> Value
+    ) throws(SystemCallOrBodyError<BodyError>) -> Value {
+        let result: Result<Value, BodyError>
+        do {
+            let home = try OwnedFileDescriptor.open("/proc/thread-self/ns/net")
+            let target = try OwnedFileDescriptor.open(path)
+            _ = try systemCall("setns(\(path))") { cbpf_enter_network_namespace(target.descriptor.rawValue) }
+            result = Result { () throws(BodyError) in try body() }
+            _ = try systemCall("setns(/proc/thread-self/ns/net)") { cbpf_enter_network_namespace(home.descriptor.rawValue) }
+        } catch {
+            throw .systemCall(error)
         }
-        let result = Swift.Result { try body() }
-        guard cbpf_enter_network_namespace(home) == 0 else {
-            throw SystemCallError("setns(/proc/thread-self/ns/net)", Errno(rawValue: errno))
+        do {
+            return try result.get()
+        } catch {
+            throw .body(error)
         }
-        return try result.get()
-    }
-
-    private static func open(_ path: String) throws(SystemCallError) -> Int32 {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SystemCallError("open(\(path))", Errno(rawValue: errno)) }
-        return descriptor
     }
 }

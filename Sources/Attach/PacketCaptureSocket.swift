@@ -1,6 +1,7 @@
 import CBPF
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// An AF_PACKET socket that captures the frames of one interface through a classic BPF filter
@@ -117,7 +118,7 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         }
     }
 
-    private let descriptor: FileDescriptor
+    private let socket: OwnedFileDescriptor
     private let ring: UnsafeMutableRawPointer
     private let configuration: RingConfiguration
     /// The block read next, and within it the frames left and where the next one is.
@@ -135,14 +136,39 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     /// The corresponding C calls are `socket(AF_PACKET, SOCK_RAW, 0)`,
     /// `setsockopt(SO_ATTACH_FILTER)`, `setsockopt(PACKET_VERSION)` with `TPACKET_V3`,
     /// `setsockopt(PACKET_RX_RING)`, `mmap`, and `bind` with `ETH_P_ALL` and the interface's index.
-    public init(interface: String, filter: Program, ring configuration: RingConfiguration = RingConfiguration()) throws {
-        try self.init(interface: interface, filter: VerifiedProgram(filter, for: .socket), ring: configuration)
+    public init(interface: String, filter: Program, ring configuration: RingConfiguration = RingConfiguration())
+        throws(AttachError)
+    {
+        try self.init(interface: interface, filter: AttachError.verifiedForSocket(filter), ring: configuration)
     }
 
     /// Opens a capture of `interface` through a verified `filter`, not checked again where its
     /// proof covers the socket's rules. Needs `CAP_NET_RAW`.
-    public init(interface: String, filter: VerifiedProgram, ring configuration: RingConfiguration = RingConfiguration()) throws {
-        let filter = try filter.verified(for: .socket)
+    public init(interface: String, filter: VerifiedProgram, ring configuration: RingConfiguration = RingConfiguration())
+        throws(AttachError)
+    {
+        let filter = try AttachError.verifiedForSocket(filter)
+        let opened = try AttachError.systemCalls { () throws(SystemCallError) in
+            try Self.open(interface: interface, filter: filter, ring: configuration)
+        }
+        self.socket = opened.socket
+        self.ring = opened.ring
+        self.configuration = configuration
+        self.interfaceIndex = Int32(opened.interfaceIndex)
+    }
+
+    /// What ``open(interface:filter:ring:)`` opened.
+    private struct Opened: ~Copyable {
+        var socket: OwnedFileDescriptor
+        var ring: UnsafeMutableRawPointer
+        var interfaceIndex: UInt32
+    }
+
+    /// The socket with its filter, bound to `interface` with its ring mapped; on a failure,
+    /// what was opened is closed again.
+    private static func open(interface: String, filter: VerifiedProgram, ring configuration: RingConfiguration)
+        throws(SystemCallError) -> Opened
+    {
         let (blockSize, blockCount) = (configuration.blockSize, configuration.blockCount)
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard blockSize >= page, blockSize.nonzeroBitCount == 1, blockSize <= Int(UInt32.max),
@@ -153,43 +179,30 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         }
         let index = if_nametoindex(interface)
         guard index != 0 else { throw SystemCallError("if_nametoindex(\"\(interface)\")", Errno(rawValue: errno)) }
-        let raw = cbpf_packet_socket()
-        guard raw >= 0 else { throw SystemCallError("socket(AF_PACKET, SOCK_RAW)", Errno(rawValue: errno)) }
-        let descriptor = FileDescriptor(rawValue: raw)
-        let ring: UnsafeMutableRawPointer
+        let raw = try systemCall("socket(AF_PACKET, SOCK_RAW)") { cbpf_packet_socket() }
+        let socket = OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
+        try SocketFilter.attach(raw: filter.raw, to: socket.descriptor)
+        _ = try systemCall("setsockopt(PACKET_VERSION, TPACKET_V3)") { cbpf_packet_set_version3(raw) }
+        let milliseconds = Self.milliseconds(configuration.blockTimeout)
+        // Frames are variable-sized in V3; the frame size only has to divide the block.
+        _ = try systemCall("setsockopt(PACKET_RX_RING)") {
+            cbpf_packet_set_receive_ring3(raw, UInt32(blockSize), UInt32(blockCount), 2048, UInt32(clamping: max(1, milliseconds)))
+        }
+        guard let ring = cbpf_map_ring(raw, UInt(blockSize * blockCount)) else {
+            throw SystemCallError("mmap(PACKET_RX_RING)", Errno(rawValue: errno))
+        }
         do {
-            try SocketFilter.attach(filter, to: descriptor)
-            guard cbpf_packet_set_version3(raw) == 0 else {
-                throw SystemCallError("setsockopt(PACKET_VERSION, TPACKET_V3)", Errno(rawValue: errno))
-            }
-            let milliseconds = Self.milliseconds(configuration.blockTimeout)
-            // Frames are variable-sized in V3; the frame size only has to divide the block.
-            guard cbpf_packet_set_receive_ring3(raw, UInt32(blockSize), UInt32(blockCount), 2048,
-                                                UInt32(clamping: max(1, milliseconds))) == 0 else {
-                throw SystemCallError("setsockopt(PACKET_RX_RING)", Errno(rawValue: errno))
-            }
-            guard let mapped = cbpf_map_ring(raw, UInt(blockSize * blockCount)) else {
-                throw SystemCallError("mmap(PACKET_RX_RING)", Errno(rawValue: errno))
-            }
-            ring = mapped
-            guard cbpf_bind_packet_socket(raw, Int32(index)) == 0 else {
-                let error = Errno(rawValue: errno)
-                munmap(mapped, blockSize * blockCount)
-                throw SystemCallError("bind(AF_PACKET, \"\(interface)\")", error)
-            }
+            _ = try systemCall("bind(AF_PACKET, \"\(interface)\")") { cbpf_bind_packet_socket(raw, Int32(index)) }
         } catch {
-            try? descriptor.close()
+            munmap(ring, blockSize * blockCount)
             throw error
         }
-        self.descriptor = descriptor
-        self.ring = ring
-        self.configuration = configuration
-        self.interfaceIndex = Int32(index)
+        return Opened(socket: socket, ring: ring, interfaceIndex: index)
     }
 
     deinit {
+        // The socket closes after this, with the ring unmapped.
         munmap(ring, configuration.blockSize * configuration.blockCount)
-        try? descriptor.close()
     }
 
     /// Joins this socket to the `PACKET_FANOUT_CBPF` group `group`, with `selector` (checked by
@@ -199,14 +212,14 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     ///
     /// The corresponding C calls are `setsockopt(fd, SOL_PACKET, PACKET_FANOUT, ...)` and
     /// `setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, ...)`.
-    public func joinFanout(group: UInt16, selector: VerifiedProgram, options: PacketFanout.Options = []) throws {
-        try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
+    public func joinFanout(group: UInt16, selector: VerifiedProgram, options: PacketFanout.Options = []) throws(AttachError) {
+        try PacketFanout.join(socket.descriptor, group: group, selector: selector, options: options)
     }
 
     /// Joins this socket to the fanout group `group` with `selector`, checked by `Verifier`
     /// first, as the overload that takes a `VerifiedProgram` then joins.
-    public func joinFanout(group: UInt16, selector: Program, options: PacketFanout.Options = []) throws {
-        try PacketFanout.join(descriptor, group: group, selector: selector, options: options)
+    public func joinFanout(group: UInt16, selector: Program, options: PacketFanout.Options = []) throws(AttachError) {
+        try PacketFanout.join(socket.descriptor, group: group, selector: selector, options: options)
     }
 
     /// Hands each frame of the ring to `body`, waiting up to `timeout` for the kernel to fill a
@@ -216,21 +229,25 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     ///
     /// Each block goes back to the kernel once all its frames are handed over; a frame's bytes
     /// are valid only during its call to `body`. When `body` throws, the frame counts as
-    /// handed over and the error is rethrown.
+    /// handed over and the error comes back as ``SystemCallOrBodyError/body(_:)``; a failed
+    /// `poll` is ``SystemCallOrBodyError/systemCall(_:)``.
     ///
     /// The corresponding C call, when no block is ready, is `poll(fd, POLLIN, timeout)`.
     @discardableResult
-    public mutating func receive(
-        timeout: Duration, maximumCount: Int = .max, _ body: (Frame) throws -> Void
-    ) throws -> Int {
+    public mutating func receive<BodyError: Error>(
+        timeout: Duration, maximumCount: Int = .max, _ body: (Frame) throws(BodyError) -> Void
+    ) throws(SystemCallOrBodyError<BodyError>) -> Int {
         var count = 0
         while count < maximumCount {
             if framesLeftInBlock == 0 {
                 let block = blockAddress(blockIndex)
                 if cbpf_ring_block_is_ready(block) == 0 {
                     // Wait only before the first frame: what is ready now is handed over now.
-                    guard count == 0, try waitForBlock(timeout: timeout), cbpf_ring_block_is_ready(block) != 0 else {
-                        return count
+                    guard count == 0 else { return count }
+                    do {
+                        guard try waitForBlock(timeout: timeout), cbpf_ring_block_is_ready(block) != 0 else { return count }
+                    } catch {
+                        throw .systemCall(error)
                     }
                 }
                 framesLeftInBlock = Int(cbpf_ring_block_frame_count(block))
@@ -260,15 +277,25 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
             let isLastInBlock = framesLeftInBlock == 0 || header.next_offset == 0
             defer { if isLastInBlock { releaseBlock() } }
             count += 1
-            try body(frame)
+            do {
+                try body(frame)
+            } catch {
+                throw .body(error)
+            }
         }
         return count
     }
 
     /// The next frame, copied out of the ring, or nil when none comes within `timeout`.
-    public mutating func receive(timeout: Duration) throws -> CopiedFrame? {
+    public mutating func receive(timeout: Duration) throws(SystemCallError) -> CopiedFrame? {
         var copied: CopiedFrame?
-        try receive(timeout: timeout, maximumCount: 1) { copied = $0.copy }
+        do {
+            try receive(timeout: timeout, maximumCount: 1) { copied = $0.copy }
+        } catch {
+            switch error {
+            case .systemCall(let error): throw error
+            }
+        }
         return copied
     }
 
@@ -280,8 +307,8 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         var packets: UInt32 = 0
         var drops: UInt32 = 0
         var freezes: UInt32 = 0
-        guard cbpf_packet_statistics3(descriptor.rawValue, &packets, &drops, &freezes) == 0 else {
-            throw SystemCallError("getsockopt(PACKET_STATISTICS)", Errno(rawValue: errno))
+        _ = try systemCall("getsockopt(PACKET_STATISTICS)") {
+            cbpf_packet_statistics3(socket.descriptor.rawValue, &packets, &drops, &freezes)
         }
         statisticsSoFar.packets += UInt64(packets)
         statisticsSoFar.drops += UInt64(drops)
@@ -294,12 +321,9 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
     ///
     /// The corresponding C call is `ioctl(fd, SIOCGIFHWADDR, &ifreq)`.
     public static func hardwareType(ofInterface interface: String) throws(SystemCallError) -> UInt16 {
-        let raw = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard raw >= 0 else { throw SystemCallError("socket(AF_INET, SOCK_DGRAM)", Errno(rawValue: errno)) }
-        defer { close(raw) }
-        let type = cbpf_interface_hardware_type(raw, interface)
-        guard type >= 0 else {
-            throw SystemCallError("ioctl(SIOCGIFHWADDR, \"\(interface)\")", Errno(rawValue: errno))
+        let socket = try OwnedFileDescriptor.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), call: "socket(AF_INET, SOCK_DGRAM)")
+        let type = try systemCall("ioctl(SIOCGIFHWADDR, \"\(interface)\")") {
+            cbpf_interface_hardware_type(socket.descriptor.rawValue, interface)
         }
         return UInt16(truncatingIfNeeded: type)
     }
@@ -315,19 +339,23 @@ public struct PacketCaptureSocket: ~Copyable, @unchecked Sendable {
         frameOffset = 0
     }
 
-    /// Polls until the socket is readable; false on timeout or an interrupting signal.
+    /// Polls until the socket is readable; false on timeout or an interrupting signal, so that
+    /// a caller's signal handler (`cbpf capture`'s SIGINT) is seen at once.
     private func waitForBlock(timeout: Duration) throws(SystemCallError) -> Bool {
         var events: Int16 = 0
-        let result = cbpf_poll_readable(descriptor.rawValue, Int32(clamping: Self.milliseconds(timeout)), &events)
-        if result < 0 {
-            if errno == EINTR { return false }
-            throw SystemCallError("poll", Errno(rawValue: errno))
+        let result: Int32
+        do {
+            result = try systemCall("poll", retryOnInterrupt: false) {
+                cbpf_poll_readable(socket.descriptor.rawValue, Int32(clamping: Self.milliseconds(timeout)), &events)
+            }
+        } catch where error.errno == .interrupted {
+            return false
         }
         if events & Int16(POLLERR) != 0 {
             // A pending socket error (such as ENETDOWN); reading it clears it.
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(descriptor.rawValue, SOL_SOCKET, SO_ERROR, &error, &length)
+            getsockopt(socket.descriptor.rawValue, SOL_SOCKET, SO_ERROR, &error, &length)
             throw SystemCallError("poll", Errno(rawValue: error == 0 ? EIO : error))
         }
         return result > 0

@@ -1,6 +1,7 @@
 import CBPF
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// AF_PACKET fanout groups whose classic BPF program picks the socket for each frame
@@ -34,18 +35,20 @@ public enum PacketFanout {
     /// `PACKET_FANOUT_CBPF`, then `setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, ...)`.
     public static func join(
         _ descriptor: FileDescriptor, group: UInt16, selector: Program, options: Options = []
-    ) throws {
-        try join(descriptor, group: group, selector: VerifiedProgram(selector, for: .socket), options: options)
+    ) throws(AttachError) {
+        try join(descriptor, group: group, selector: AttachError.verifiedForSocket(selector), options: options)
     }
 
     /// Joins `descriptor` to fanout group `group` with a verified `selector`, not checked again
     /// where its proof covers the socket's rules.
     public static func join(
         _ descriptor: FileDescriptor, group: UInt16, selector: VerifiedProgram, options: Options = []
-    ) throws {
-        let selector = try selector.verified(for: .socket)
-        try join(descriptor, group: group, options: options)
-        try setSelector(raw: selector.raw, of: descriptor)
+    ) throws(AttachError) {
+        let selector = try AttachError.verifiedForSocket(selector)
+        try AttachError.systemCalls { () throws(SystemCallError) in
+            try join(descriptor, group: group, options: options)
+            try setSelector(raw: selector.raw, of: descriptor)
+        }
     }
 
     /// Joins `descriptor` to the `PACKET_FANOUT_CBPF` group `group` without setting its program:
@@ -53,8 +56,8 @@ public enum PacketFanout {
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_PACKET, PACKET_FANOUT, ...)`.
     public static func join(_ descriptor: FileDescriptor, group: UInt16, options: Options = []) throws(SystemCallError) {
-        guard cbpf_join_packet_fanout(descriptor.rawValue, group, cbpf_packet_fanout_cbpf, options.rawValue) == 0 else {
-            throw SystemCallError("setsockopt(PACKET_FANOUT)", Errno(rawValue: errno))
+        _ = try systemCall("setsockopt(PACKET_FANOUT)") {
+            cbpf_join_packet_fanout(descriptor.rawValue, group, cbpf_packet_fanout_cbpf, options.rawValue)
         }
     }
 

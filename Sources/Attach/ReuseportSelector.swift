@@ -1,6 +1,7 @@
 import CBPF
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// A classic BPF program that picks which socket of an `SO_REUSEPORT` group gets each packet
@@ -17,16 +18,17 @@ public enum ReuseportSelector {
     /// that `descriptor` belongs to (or, before `bind`, will create), replacing its program.
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, ...)`.
-    public static func attach(_ program: Program, to descriptor: FileDescriptor) throws {
-        try attach(VerifiedProgram(program, for: .socket), to: descriptor)
+    public static func attach(_ program: Program, to descriptor: FileDescriptor) throws(AttachError) {
+        try attach(AttachError.verifiedForSocket(program), to: descriptor)
     }
 
     /// Attaches a verified program to the group that `descriptor` belongs to, without checking
     /// it again where its proof covers the socket's rules.
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, ...)`.
-    public static func attach(_ program: VerifiedProgram, to descriptor: FileDescriptor) throws {
-        try attach(raw: program.verified(for: .socket).raw, to: descriptor)
+    public static func attach(_ program: VerifiedProgram, to descriptor: FileDescriptor) throws(AttachError) {
+        let verified = try AttachError.verifiedForSocket(program)
+        try AttachError.systemCalls { () throws(SystemCallError) in try attach(raw: verified.raw, to: descriptor) }
     }
 
     /// Attaches raw instructions without checking them first: the kernel's checker decides.
@@ -42,9 +44,7 @@ public enum ReuseportSelector {
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, ...)`.
     public static func detach(from descriptor: FileDescriptor) throws(SystemCallError) {
-        guard cbpf_detach_reuseport_filter(descriptor.rawValue) == 0 else {
-            throw SystemCallError("setsockopt(SO_DETACH_REUSEPORT_BPF)", Errno(rawValue: errno))
-        }
+        _ = try systemCall("setsockopt(SO_DETACH_REUSEPORT_BPF)") { cbpf_detach_reuseport_filter(descriptor.rawValue) }
     }
 
     /// Lets `descriptor` join a reuseport group when it binds: sockets of the same user bound to
@@ -52,8 +52,6 @@ public enum ReuseportSelector {
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &1, ...)`.
     public static func allowReuse(of descriptor: FileDescriptor) throws(SystemCallError) {
-        guard cbpf_set_reuse_port(descriptor.rawValue) == 0 else {
-            throw SystemCallError("setsockopt(SO_REUSEPORT)", Errno(rawValue: errno))
-        }
+        _ = try systemCall("setsockopt(SO_REUSEPORT)") { cbpf_set_reuse_port(descriptor.rawValue) }
     }
 }

@@ -1,11 +1,7 @@
-@_exported import struct CBPF.Program
-@_exported import struct CBPF.RawInstruction
-@_exported import struct CBPF.VerificationError
 import CBPF
 import CLinuxShims
 import Glibc
-@_exported import struct SystemPackage.Errno
-@_exported import struct SystemPackage.FileDescriptor
+import SystemCalls
 
 /// Classic BPF socket filters (`SO_ATTACH_FILTER`): attach, detach, lock and read back the
 /// filter of any socket.
@@ -19,20 +15,21 @@ public enum SocketFilter {
     /// Attaches `program` to the socket `descriptor`, replacing any filter it had.
     ///
     /// The program is checked by `Verifier` for the socket profile first, so a program the
-    /// kernel would refuse fails with a `VerificationError` that names the instruction; a
-    /// refusal by the kernel is a ``SystemCallError``.
+    /// kernel would refuse fails with ``AttachError/verification(_:)``, whose `VerificationError`
+    /// names the instruction; a refusal by the kernel is ``AttachError/systemCall(_:)``.
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, ...)`.
-    public static func attach(_ program: Program, to descriptor: FileDescriptor) throws {
-        try attach(VerifiedProgram(program, for: .socket), to: descriptor)
+    public static func attach(_ program: Program, to descriptor: FileDescriptor) throws(AttachError) {
+        try attach(AttachError.verifiedForSocket(program), to: descriptor)
     }
 
     /// Attaches a verified program without checking it again (one verified for another attach
     /// point is checked for the socket's, where its rules do not already cover them).
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, ...)`.
-    public static func attach(_ program: VerifiedProgram, to descriptor: FileDescriptor) throws {
-        try attach(raw: program.verified(for: .socket).raw, to: descriptor)
+    public static func attach(_ program: VerifiedProgram, to descriptor: FileDescriptor) throws(AttachError) {
+        let verified = try AttachError.verifiedForSocket(program)
+        try AttachError.systemCalls { () throws(SystemCallError) in try attach(raw: verified.raw, to: descriptor) }
     }
 
     /// Attaches raw instructions without checking them first: the kernel's own checker decides.
@@ -50,9 +47,7 @@ public enum SocketFilter {
     ///
     /// The corresponding C function is `setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, ...)`.
     public static func detach(from descriptor: FileDescriptor) throws(SystemCallError) {
-        guard cbpf_detach_socket_filter(descriptor.rawValue) == 0 else {
-            throw SystemCallError("setsockopt(SO_DETACH_FILTER)", Errno(rawValue: errno))
-        }
+        _ = try systemCall("setsockopt(SO_DETACH_FILTER)") { cbpf_detach_socket_filter(descriptor.rawValue) }
     }
 
     /// Locks the socket's filter for the socket's lifetime: attaching, detaching and unlocking
@@ -74,9 +69,7 @@ public enum SocketFilter {
     }
 
     private static func setLock(_ descriptor: FileDescriptor, _ locked: Bool) throws(SystemCallError) {
-        guard cbpf_lock_socket_filter(descriptor.rawValue, locked ? 1 : 0) == 0 else {
-            throw SystemCallError("setsockopt(SO_LOCK_FILTER)", Errno(rawValue: errno))
-        }
+        _ = try systemCall("setsockopt(SO_LOCK_FILTER)") { cbpf_lock_socket_filter(descriptor.rawValue, locked ? 1 : 0) }
     }
 
     /// The filter attached to the socket, exactly as it was attached, or nil when it has none.
@@ -91,20 +84,18 @@ public enum SocketFilter {
         let call = "getsockopt(SO_GET_FILTER)"
         for _ in 0..<4 {
             var count: UInt32 = 0
-            guard cbpf_get_socket_filter(descriptor.rawValue, nil, &count) == 0 else {
-                throw SystemCallError(call, Errno(rawValue: errno))
-            }
+            _ = try systemCall(call) { cbpf_get_socket_filter(descriptor.rawValue, nil, &count) }
             if count == 0 { return nil }
             // The kernel never holds more than BPF_MAXINSNS instructions.
             guard count <= UInt32(Limits.maximumInstructions) else { throw SystemCallError(call, .invalidArgument) }
             var filters = [sock_filter](repeating: sock_filter(), count: Int(count))
             var length = count
-            let result = filters.withUnsafeMutableBufferPointer {
-                cbpf_get_socket_filter(descriptor.rawValue, $0.baseAddress, &length)
-            }
-            if result != 0 {
-                if errno == EINVAL { continue }  // replaced by a longer filter meanwhile
-                throw SystemCallError(call, Errno(rawValue: errno))
+            do {
+                _ = try systemCall(call) {
+                    filters.withUnsafeMutableBufferPointer { cbpf_get_socket_filter(descriptor.rawValue, $0.baseAddress, &length) }
+                }
+            } catch where error.errno == .invalidArgument {
+                continue  // replaced by a longer filter meanwhile
             }
             if length == 0 { return nil }  // detached meanwhile
             return filters.prefix(Int(length)).map(RawInstruction.init)
@@ -120,7 +111,6 @@ public enum SocketFilter {
     ) throws(SystemCallError) {
         guard program.count <= Int(UInt16.max) else { throw SystemCallError(call, .invalidArgument) }
         var filters = program.map(\.sockFilter)
-        let result = filters.withUnsafeMutableBufferPointer { body($0.baseAddress, UInt16($0.count)) }
-        if result != 0 { throw SystemCallError(call, Errno(rawValue: errno)) }
+        _ = try systemCall(call) { filters.withUnsafeMutableBufferPointer { body($0.baseAddress, UInt16($0.count)) } }
     }
 }

@@ -11,30 +11,19 @@ package struct FuzzRandom: RandomNumberGenerator, Hashable, Sendable {
 
     /// Seeds the four state words from SplitMix64, which never yields an all-zero state.
     package init(seed: UInt64) {
-        var x = seed
-        s0 = Self.splitMix(&x)
-        s1 = Self.splitMix(&x)
-        s2 = Self.splitMix(&x)
-        s3 = Self.splitMix(&x)
+        var seeds = SplitMix64(seed: seed)
+        s0 = seeds.next()
+        s1 = seeds.next()
+        s2 = seeds.next()
+        s3 = seeds.next()
     }
 
     /// A generator for case `index` of stream `stream` (one stream per comparison), independent
     /// of the generators of every other case.
     package init(seed: UInt64, stream: UInt64, index: UInt64) {
-        self.init(seed: Self.mix(seed ^ Self.mix(stream &+ 0x5bd1_e995) ^ Self.mix(index ^ 0xa076_1d64_78bd_642f)))
-    }
-
-    static func splitMix(_ x: inout UInt64) -> UInt64 {
-        x &+= 0x9e37_79b9_7f4a_7c15
-        return mix(x)
-    }
-
-    /// The SplitMix64 finalizer.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+        self.init(
+            seed: SplitMix64.mix(
+                seed ^ SplitMix64.mix(stream &+ 0x5bd1_e995) ^ SplitMix64.mix(index ^ 0xa076_1d64_78bd_642f)))
     }
 
     package mutating func next() -> UInt64 {

@@ -3,12 +3,16 @@ import CBPFFuzzShims
 import CLinuxShims
 import Glibc
 import Synchronization
+import SystemCalls
+import SystemPackage
 
 /// A helper process started by `cbpf_fuzz_helper_spawn`: it installs filters in its own
 /// threads, never in this process. Not thread-safe; the oracles guard it with a mutex.
 final class HelperProcess {
     let pid: pid_t
-    let descriptor: Int32
+    /// Our end of the socket to the helper.
+    private let socket: OwnedFileDescriptor
+    private var descriptor: Int32 { socket.descriptor.rawValue }
     /// Set once the helper has been waited for, so that its pid is never used again.
     private var reaped = false
 
@@ -25,14 +29,14 @@ final class HelperProcess {
         let pid = cbpf_fuzz_helper_spawn(&descriptor)
         guard pid > 0 else { throw OracleUnavailable("fork: \(errorName(errno))") }
         self.pid = pid
-        self.descriptor = descriptor
+        socket = OwnedFileDescriptor(owning: FileDescriptor(rawValue: descriptor))
         // A helper that hangs must not hang the test run.
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
-        close(descriptor)  // an idle helper exits at end of file; one that is not idle is killed
+        // Killed whether idle or not; the socket closes after this.
         if !reaped {
             kill(pid, SIGKILL)
             _ = reap()
@@ -51,8 +55,9 @@ final class HelperProcess {
         let written = bytes.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
-                let count = send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                if count < 0 && errno == EINTR { continue }
+                let count = (try? valueOrErrno {
+                    send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                }) ?? -1
                 if count <= 0 { return false }
                 offset += count
             }
@@ -64,9 +69,12 @@ final class HelperProcess {
         let received = withUnsafeMutableBytes(of: &reply) { buffer -> Int in
             var offset = 0
             while offset < size {
-                let count = recv(descriptor, buffer.baseAddress! + offset, size - offset, 0)
-                if count < 0 && errno == EINTR { continue }
-                if count < 0 { return -Int(errno) }
+                let count: Int
+                do throws(Errno) {
+                    count = try valueOrErrno { recv(descriptor, buffer.baseAddress! + offset, size - offset, 0) }
+                } catch {
+                    return -Int(error.rawValue)
+                }
                 if count == 0 { break }
                 offset += count
             }
@@ -86,7 +94,11 @@ final class HelperProcess {
         guard !reaped else { return .failed("the helper was already waited for") }
         var signal: Int32 = 0
         var status: Int32 = 0
-        guard cbpf_wait_child(pid, &signal, &status) == 0 else { return .failed("waitpid: \(errorName(errno))") }
+        do {
+            _ = try valueOrErrno { cbpf_wait_child(pid, &signal, &status) }
+        } catch {
+            return .failed("waitpid: \(errorName(error.rawValue))")
+        }
         reaped = true
         return .died(signal: signal, status: status)
     }

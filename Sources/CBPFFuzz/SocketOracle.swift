@@ -3,6 +3,7 @@ import CBPFFuzzShims
 import CLinuxShims
 import Glibc
 import Synchronization
+import SystemCalls
 
 /// Why a kernel oracle cannot run on this machine.
 package struct OracleUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
@@ -84,28 +85,24 @@ package enum TranslationBudget: Hashable, Sendable, CustomStringConvertible {
 /// bytes, or dropped when the filter returns 0 (`sk_filter_trim_cap`). On an AF_UNIX
 /// datagram the filter runs in the sender's context, on the sender's CPU.
 package final class SocketOracle: Sendable {
-    private struct Sockets {
-        var sender: Int32
-        var receiver: Int32
+    private struct Sockets: ~Copyable {
+        var pair: OwnedFileDescriptor.SocketPair
         var budget: TranslationBudget?
+        var sender: Int32 { pair.first.descriptor.rawValue }
+        var receiver: Int32 { pair.second.descriptor.rawValue }
     }
 
     private let sockets: Mutex<Sockets>
 
     /// Creates the socketpair.
     package init() throws(OracleUnavailable) {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw OracleUnavailable("socketpair(AF_UNIX, SOCK_DGRAM): \(errorName(errno))")
+        let pair: OwnedFileDescriptor.SocketPair
+        do {
+            pair = try OwnedFileDescriptor.socketPair(type: Int32(SOCK_DGRAM.rawValue))
+        } catch {
+            throw OracleUnavailable("socketpair(AF_UNIX, SOCK_DGRAM): \(errorName(error.errno.rawValue))")
         }
-        sockets = Mutex(Sockets(sender: pair[0], receiver: pair[1], budget: nil))
-    }
-
-    deinit {
-        sockets.withLock { sockets in
-            close(sockets.sender)
-            close(sockets.receiver)
-        }
+        sockets = Mutex(Sockets(pair: pair, budget: nil))
     }
 
     /// Attaches raw instructions to the receiving socket, after detaching any earlier filter so
@@ -211,14 +208,4 @@ package final class SocketOracle: Sendable {
         let now = cbpf_current_cpu()
         return try body(pinned && now == cpu ? UInt32(cpu) : nil)
     }
-}
-
-/// `EINVAL (22)` and the like.
-func errorName(_ code: Int32) -> String {
-    let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF",
-        EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY",
-        EINVAL: "EINVAL", ENOSYS: "ENOSYS", EPIPE: "EPIPE", E2BIG: "E2BIG", ENOTSUP: "EOPNOTSUPP", 524: "ENOTSUPP",
-    ]
-    return "\(names[code] ?? "errno") (\(code))"
 }

@@ -20,6 +20,12 @@ package enum OracleLibpcap {
 
     private static let lock = Mutex(())
 
+    /// The installed libpcap's version, such as `1.10.3` (from `pcap_lib_version`).
+    package static let version: String = {
+        let text = String(cString: pcap_lib_version())
+        return text.split(separator: " ").first { $0.first?.isNumber == true }.map(String.init) ?? text
+    }()
+
     /// `pcap_datalink_name_to_val`.
     package static func dlt(named name: String) -> Int32? {
         let value = pcap_datalink_name_to_val(name)
@@ -99,7 +105,13 @@ package enum OracleLibpcap {
 
 extension LinkType {
     /// The link types the oracle compares, in the order of their libpcap names.
-    package static var oracleSupported: [LinkType] { [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6, .ieee802_11, .ieee802_11Radio] }
+    package static var oracleSupported: [LinkType] {
+        [.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .loop, .ipv4, .ipv6, .ieee802_11, .ieee802_11Radio] + pointToPoint
+    }
+
+    /// The point-to-point link types: PPP, PPP in HDLC-like framing, PPPoE sessions, Cisco HDLC,
+    /// SLIP and Frame Relay.
+    package static var pointToPoint: [LinkType] { [.ppp, .pppSerial, .pppOverEthernet, .ciscoHDLC, .slip, .frameRelay] }
 }
 
 /// A packet as a filter sees it: the captured bytes and the length on the wire.

@@ -93,18 +93,17 @@ package struct OracleCapturePackets: Sendable {
     package var packets: [LinkType: [OraclePacket]] = [:]
     /// How many captures hold packets of each link type.
     package var captures: [LinkType: Int] = [:]
-    /// Captures `CaptureFile` cannot open.
+    /// Captures `CaptureReader` cannot open.
     package var unreadable = 0
 
     /// The packets of `linkTypes` of every tcpdump-tests capture, at most `perCapture` of each
-    /// capture, read with `CaptureFile` up to the first error.
+    /// capture, read with `CaptureReader` up to the first error.
     package init(corpus: OracleCorpus, perCapture: Int = .max, linkTypes: Set<LinkType>) {
         for path in corpus.tcpdumpCaptureFiles {
-            guard let file = try? CaptureFile(contentsOf: path) else {
+            guard var reader = try? CaptureReader(path: path) else {
                 unreadable += 1
                 continue
             }
-            var reader = file.makeReader()
             var taken = [LinkType: Int]()
             let name = (path as NSString).lastPathComponent
             var index = 0

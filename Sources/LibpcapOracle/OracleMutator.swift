@@ -64,7 +64,7 @@ package struct OracleMutator: Sendable {
                   let type = be16(snap + 6)
             else { return nil }
             return Payload(etherType: type, bytes: Array(data.dropFirst(snap + 8)))
-        default: return nil
+        default: return pointToPointPayload(of: data, linkType: linkType)
         }
     }
 
@@ -126,7 +126,7 @@ package struct OracleMutator: Sendable {
         case .ieee802_11, .ieee802_11Radio:
             return wirelessHeader(radiotap: linkType == .ieee802_11Radio, etherType: etherType, macs: macs, random: &random)
         default:
-            return []
+            return pointToPointHeader(for: linkType, etherType: etherType, random: &random) ?? []
         }
     }
 

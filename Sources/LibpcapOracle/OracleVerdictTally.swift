@@ -39,6 +39,16 @@ package struct OracleVerdictTally: Sendable {
     /// slot clash, see ``OracleOffsetRegisterRepair``) and ours agrees with the repaired program.
     package var libpcapOffsetSlotClashes = 0
 
+    /// Expressions, runs and disagreements of one link type.
+    package struct LinkTypeCounts: Sendable {
+        /// Expressions compared on packets (by `compare(_:on:)` and `compareMutated`).
+        package var expressions = 0
+        package var runs = 0
+        package var disagreements = 0
+    }
+
+    package var byLinkType: [LinkType: LinkTypeCounts] = [:]
+
     package init() {}
 
     /// Packets not compared: libpcap's `protochain` loop could walk more headers than our
@@ -53,6 +63,7 @@ package struct OracleVerdictTally: Sendable {
             return
         }
         runs += 1
+        byLinkType[pair.linkType, default: LinkTypeCounts()].runs += 1
         let reference = pair.libpcapVerdict(packet)
         let ours = pair.oursVerdict(packet)
         if pair.libpcapInterpreter != nil, !pair.libpcapUsesAncillaryData, !pair.libpcapShiftsByX,
@@ -81,6 +92,7 @@ package struct OracleVerdictTally: Sendable {
             return
         }
         disagreements += 1
+        byLinkType[pair.linkType, default: LinkTypeCounts()].disagreements += 1
         let unoptimized = pair.oursUnoptimizedInterpreter?.run(packet: packet.data, wireLength: packet.wireLength)
         if unoptimized == reference { optimizerOnly += 1 }
         // Short-packet-only: with 1024 zero bytes appended (and the same wire length, so that `len`
@@ -111,6 +123,7 @@ package struct OracleVerdictTally: Sendable {
         for pair in pairs {
             guard let slice = packets[pair.linkType], !slice.isEmpty else { continue }
             expressions += 1
+            byLinkType[pair.linkType, default: LinkTypeCounts()].expressions += 1
             for packet in slice { compare(pair, packet) }
         }
         return expressions
@@ -121,6 +134,7 @@ package struct OracleVerdictTally: Sendable {
                                         random: inout FuzzRandom)
     {
         let probes = OracleMutator.Probes([pair.libpcap, pair.ours.raw])
+        byLinkType[pair.linkType, default: LinkTypeCounts()].expressions += 1
         for _ in 0 ..< count {
             packets += 1
             compare(pair, mutator.packet(for: pair.linkType, probes: probes, random: &random))
@@ -148,6 +162,15 @@ package struct OracleVerdictTally: Sendable {
                 + "libpcap's protochain loop could skip more headers than our unrolled walk")
             + (libpcapOffsetSlotClashes == 0 ? "" : "; \(libpcapOffsetSlotClashes) packets where libpcap's program "
                 + "reads a relation's temporary as its 802.11 offset and ours gives the verdict of the repaired program")
+    }
+
+    /// The counts of each of `linkTypes`, one per line: expressions × runs, disagreements.
+    package func linkTypeCounts(_ linkTypes: [LinkType]) -> String {
+        linkTypes.map { linkType in
+            let counts = byLinkType[linkType] ?? LinkTypeCounts()
+            return "\(linkType.name ?? linkType.description): \(counts.expressions) expressions, \(counts.runs) runs, "
+                + "\(counts.disagreements) disagreements"
+        }.joined(separator: "\n")
     }
 
     /// The first `limit` disagreements in full (those on complete packets first), then one line per

@@ -1,4 +1,5 @@
 import Glibc
+import Seccomp
 
 /// Why libseccomp could not build, or hand back, a filter.
 package enum LibseccompFailure: Error, Hashable, Sendable, CustomStringConvertible {
@@ -23,16 +24,10 @@ package enum LibseccompFailure: Error, Hashable, Sendable, CustomStringConvertib
         }
     }
 
-    /// The errno names libseccomp's callers meet (`EINVAL`); others as `error -33 (...)`.
+    /// libseccomp's negative errno by its name (`EINVAL`), or as `error -4096 (...)` when it has none.
     static func errorName(_ code: Int32) -> String {
-        switch -code {
-        case EINVAL: "EINVAL"
-        case EEXIST: "EEXIST"
-        case EACCES: "EACCES"
-        case EFAULT: "EFAULT"
-        case ENOMEM: "ENOMEM"
-        case EOPNOTSUPP: "EOPNOTSUPP"
-        default: "error \(code) (\(String(cString: strerror(-code))))"
-        }
+        let number = -Int64(code)
+        return UInt16(exactly: number).flatMap { ErrnoCode(rawValue: $0).name }
+            ?? "error \(code) (\(String(cString: strerror(Int32(clamping: number)))))"
     }
 }

@@ -2,6 +2,7 @@ import CBPF
 import CSeccomp
 import Glibc
 import Seccomp
+import SystemCalls
 
 /// libseccomp's filter for one of our policies: the same policy given to `seccomp_init` and
 /// `seccomp_rule_add_array`, with `SCMP_FLTATR_ACT_BADARCH` and `SCMP_FLTATR_CTL_OPTIMIZE`,
@@ -237,15 +238,16 @@ package enum LibseccompFilter {
         guard size >= 0, lseek(fd, 0, SEEK_SET) == 0 else {
             throw .unreadableExport("lseek: \(String(cString: strerror(errno)))")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(size))
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            guard count > 0 else {
-                throw .unreadableExport(count == 0 ? "read: early end of file" : "read: \(String(cString: strerror(errno)))")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileDescriptor(rawValue: fd).readToEnd(limit: Int(size))
+        } catch {
+            switch error {
+            case .unreadable(let error): throw .unreadableExport("read: \(error.errno)")
+            case .tooLarge: throw .unreadableExport("read: the file grew past \(size) bytes")
             }
-            done += count
         }
+        guard bytes.count == Int(size) else { throw .unreadableExport("read: early end of file") }
         do {
             var raw = try RawInstruction.instructions(fromBytes: bytes)
             var hostOrderReturns = 0

@@ -16,12 +16,23 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let null = LinkType(rawValue: 0)
     /// Ethernet (10 Mb and up).
     public static let ethernet = LinkType(rawValue: 1)
-    /// PPP, RFC 1661 framing.
+    /// SLIP, each packet behind a 16-byte pseudo-header: the direction (0 received, 1 sent),
+    /// then the first 15 bytes of the (Van Jacobson compressed) header the BSD SLIP driver saw.
+    public static let slip = LinkType(rawValue: 8)
+    /// PPP, RFC 1661 framing: the HDLC-like address and control bytes, then the 2-byte protocol.
     public static let ppp = LinkType(rawValue: 9)
+    /// PPP in HDLC-like framing (RFC 1662), libpcap's `PPP_SERIAL` (`LINKTYPE_PPP_HDLC` in files).
+    public static let pppSerial = LinkType(rawValue: 50)
+    /// A PPPoE session frame without its Ethernet header: the 6-byte PPPoE header, then PPP.
+    public static let pppOverEthernet = LinkType(rawValue: 51)
     /// Raw IP: the packet starts with an IPv4 or IPv6 header.
     public static let raw = LinkType(rawValue: 101)
+    /// Cisco HDLC: address and control bytes, then an EtherType (0xFEFE for OSI protocols).
+    public static let ciscoHDLC = LinkType(rawValue: 104)
     /// 802.11 frames, starting with the 802.11 MAC header.
     public static let ieee802_11 = LinkType(rawValue: 105)
+    /// Frame Relay: the Q.922 address, then (Q.933, RFC 2427) a control byte and an NLPID.
+    public static let frameRelay = LinkType(rawValue: 107)
     /// OpenBSD loopback: a 4-byte address family in network byte order.
     public static let loop = LinkType(rawValue: 108)
     /// Linux "cooked" capture, version 1 (16-byte header).
@@ -38,9 +49,14 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     private static let names: [(LinkType, String, String)] = [
         (.null, "NULL", "BSD loopback"),
         (.ethernet, "EN10MB", "Ethernet"),
+        (.slip, "SLIP", "SLIP"),
         (.ppp, "PPP", "PPP"),
+        (.pppSerial, "PPP_SERIAL", "PPP over serial"),
+        (.pppOverEthernet, "PPP_ETHER", "PPPoE"),
         (.raw, "RAW", "Raw IP"),
+        (.ciscoHDLC, "C_HDLC", "Cisco HDLC"),
         (.ieee802_11, "IEEE802_11", "802.11"),
+        (.frameRelay, "FRELAY", "Frame Relay"),
         (.loop, "LOOP", "OpenBSD loopback"),
         (.linuxSLL, "LINUX_SLL", "Linux cooked v1"),
         (.ieee802_11Radio, "IEEE802_11_RADIO", "802.11 plus radiotap header"),

@@ -11,6 +11,7 @@ struct CBPFCommand: ParsableCommand {
             CaptureCommand.self,
             TrafficControlCommand.self,
             XtBPFCommand.self,
+            MovedFuzzCommand.self,
         ]
     )
 

@@ -71,7 +71,7 @@ struct CaptureCommand: ParsableCommand {
         do {
             capture = try PacketCaptureSocket(
                 interface: interface, filter: program, ring: .init(bufferSize: bufferSize * 1024))
-        } catch let error as SystemCallError where error.errno == .notPermitted {
+        } catch .systemCall(let error) where error.errno == .notPermitted {
             throw InputError("capturing on \(interface) needs CAP_NET_RAW (run as root): \(error)")
         } catch {
             throw InputError("cannot capture on \(interface): \(error)")

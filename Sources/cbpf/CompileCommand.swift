@@ -4,7 +4,7 @@ import PacketFilter
 
 /// `--linktype`, `--snaplen` and `--no-optimize`: how a tcpdump expression compiles.
 struct FilterCompileOptions: ParsableArguments {
-    @Option(help: "The link type, by libpcap's name: EN10MB, RAW, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IPV4, IPV6, IEEE802_11, IEEE802_11_RADIO.")
+    @Option(help: "The link type, by libpcap's name: \(PacketFilterCompiler.supportedLinkTypes.compactMap(\.name).joined(separator: ", ")).")
     var linktype: String = "EN10MB"
 
     @Option(help: "What an accepted packet returns: the snapshot length; 0 means 262144, as tcpdump's -s 0.")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Attach
 import CBPF
 import Foundation
+import SystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -166,21 +167,13 @@ struct DemoCommand: ParsableCommand {
 /// sent to the socket with the filter is received with `min(length, return value)` bytes, or
 /// dropped when the filter returns 0.
 final class KernelSocketPair {
-    private let sender: Int32
-    private let receiver: Int32
+    private let sockets: OwnedFileDescriptor.SocketPair
+    private var sender: Int32 { sockets.first.descriptor.rawValue }
+    private var receiver: Int32 { sockets.second.descriptor.rawValue }
 
     init?() {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            return nil
-        }
-        sender = pair[0]
-        receiver = pair[1]
-    }
-
-    deinit {
-        close(sender)
-        close(receiver)
+        guard let sockets = try? OwnedFileDescriptor.socketPair(type: Int32(SOCK_DGRAM.rawValue)) else { return nil }
+        self.sockets = sockets
     }
 
     /// Attaches `program` to the receiving socket, sends `packet` and says what arrived:

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import SystemCalls
+import SystemPackage
 
 /// The most bytes `cbpf` reads from one input file or standard input, by kind, so that an
 /// endless or huge input (`< /dev/zero`) is refused as soon as it passes the bound instead of
@@ -27,27 +24,18 @@ struct InputSizeLimit: Sendable {
 ///   `PATH: more than 1 MiB (1048576 bytes), the most cbpf reads as a program text`.
 func readFile(_ path: String, limit: InputSizeLimit) throws -> [UInt8] {
     let name = displayName(ofPath: path)
-    func failure(_ code: Int32) -> InputError {
-        InputError("cannot read \(name): \(String(cString: strerror(code)))")
-    }
-    guard !path.isEmpty else { throw failure(ENOENT) }
-    let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw failure(errno) }
-    defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-    var bytes = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count == 0 { return bytes }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw failure(errno)
-        }
-        guard bytes.count + count <= limit.bytes else {
+    do {
+        return path == "-"
+            ? try FileDescriptor.standardInput.readToEnd(limit: limit.bytes)
+            : try readWholeFile(atPath: path, limit: limit.bytes)
+    } catch {
+        switch error {
+        case .unreadable(let error):
+            throw InputError("cannot read \(name): \(error.errno)")
+        case .tooLarge:
             throw InputError(
                 "\(name): more than \(limit.bytes >> 20) MiB (\(limit.bytes) bytes), the most cbpf reads as \(limit.kind)")
         }
-        bytes.append(contentsOf: buffer[0 ..< count])
     }
 }
 

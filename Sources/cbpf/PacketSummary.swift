@@ -1,4 +1,5 @@
 import Glibc
+import PacketFilter
 
 /// One line per packet, in tcpdump's default style: the local time to the microsecond, then what
 /// the packet is (`IP 10.0.0.1.40000 > 10.0.0.2.9: UDP, length 12`). Every field is read only
@@ -8,7 +9,49 @@ enum PacketSummary {
     /// protocol information (`tcp 20` instead of the flags).
     static func line(_ bytes: UnsafeRawBufferPointer, originalLength: Int, seconds: Int64, nanoseconds: UInt32,
                      quick: Bool) -> String {
-        time(seconds: seconds, nanoseconds: nanoseconds) + " " + ethernet(bytes, originalLength: originalLength, quick: quick)
+        line(bytes, linkType: .ethernet, originalLength: originalLength, seconds: seconds, nanoseconds: nanoseconds,
+             quick: quick)
+    }
+
+    /// The line for a packet of `linkType`: Ethernet, raw IP, Linux cooked (v1 and v2) and the
+    /// BSD loopbacks are decoded; other types give their name and length.
+    static func line(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, seconds: Int64,
+                     nanoseconds: UInt32, quick: Bool) -> String {
+        time(seconds: seconds, nanoseconds: nanoseconds) + " "
+            + packet(bytes, linkType: linkType, originalLength: originalLength, quick: quick)
+    }
+
+    static func packet(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, quick: Bool) -> String {
+        func after(_ offset: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[min(offset, bytes.count)...])
+        }
+        switch linkType {
+        case .ethernet:
+            return ethernet(bytes, originalLength: originalLength, quick: quick)
+        case .raw, .ipv4, .ipv6:
+            guard let first = bytes.first else { return "[|ip]" }
+            return network(type: first >> 4 == 6 ? 0x86DD : 0x0800, bytes, originalLength: originalLength, quick: quick)
+        case .linuxSLL:
+            guard bytes.count >= 16 else { return "[|sll], length \(originalLength)" }
+            return network(type: load16(bytes, 14), after(16), originalLength: originalLength - 16, quick: quick)
+        case .linuxSLL2:
+            guard bytes.count >= 20 else { return "[|sll2], length \(originalLength)" }
+            return network(type: load16(bytes, 0), after(20), originalLength: originalLength - 20, quick: quick)
+        case .null, .loop:
+            guard bytes.count >= 4 else { return "[|null], length \(originalLength)" }
+            // NULL gives the family in the capturing host's order, LOOP in network order.
+            let family = linkType == .loop ? UInt32(load16(bytes, 2))
+                : UInt32(max(bytes[0], bytes[3]))
+            let type: UInt16 = switch family {
+            case 2: 0x0800
+            case 10, 24, 28, 30: 0x86DD
+            default: 0
+            }
+            guard type != 0 else { return "AF \(family), length \(originalLength)" }
+            return network(type: type, after(4), originalLength: originalLength - 4, quick: quick)
+        default:
+            return "\(linkType), length \(originalLength)"
+        }
     }
 
     /// `HH:MM:SS.uuuuuu` in local time, as tcpdump prints by default.
@@ -31,11 +74,20 @@ enum PacketSummary {
         }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[min(offset + 2, bytes.count)...])
         switch type {
-        case 0x0800: return ipv4(payload, quick: quick)
-        case 0x86DD: return ipv6(payload, quick: quick)
-        case 0x0806: return arp(payload, originalLength: originalLength)
+        case 0x0800, 0x86DD, 0x0806:
+            return network(type: type, payload, originalLength: originalLength - 14, quick: quick)
         default:
             return "\(mac(bytes, 6)) > \(mac(bytes, 0)), ethertype 0x\(hex(type, 4)), length \(originalLength)"
+        }
+    }
+
+    /// A network-layer packet of EtherType `type`; `originalLength` counts from its start.
+    static func network(type: UInt16, _ bytes: UnsafeRawBufferPointer, originalLength: Int, quick: Bool) -> String {
+        switch type {
+        case 0x0800: return ipv4(bytes, quick: quick)
+        case 0x86DD: return ipv6(bytes, quick: quick)
+        case 0x0806: return arp(bytes, originalLength: originalLength)
+        default: return "ethertype 0x\(hex(type, 4)), length \(originalLength)"
         }
     }
 
@@ -125,8 +177,7 @@ enum PacketSummary {
     }
 
     /// `ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28`, for IPv4 over Ethernet.
-    static func arp(_ bytes: UnsafeRawBufferPointer, originalLength: Int) -> String {
-        let length = originalLength - 14
+    static func arp(_ bytes: UnsafeRawBufferPointer, originalLength length: Int) -> String {
         guard bytes.count >= 28, load16(bytes, 0) == 1, load16(bytes, 2) == 0x0800, bytes[4] == 6, bytes[5] == 4 else {
             return "ARP, length \(length)"
         }

@@ -6,10 +6,11 @@ import Seccomp
 struct SeccompCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seccomp",
-        abstract: "Compile, evaluate and measure seccomp policies and Docker/OCI profiles.",
+        abstract: "Compile, evaluate and measure seccomp policies and Docker/OCI profiles; read, explain, compare and audit filters.",
         subcommands: [
             SeccompCompileCommand.self, SeccompEvalCommand.self, SeccompStatsCommand.self,
-            SeccompExportCommand.self,
+            SeccompExportCommand.self, SeccompDumpCommand.self, SeccompExplainCommand.self, SeccompDiffCommand.self,
+            SeccompAuditCommand.self,
         ]
     )
 }

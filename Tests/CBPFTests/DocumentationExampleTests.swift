@@ -5,7 +5,7 @@ import Glibc
 import Testing
 
 // The code samples of Sources/CBPF/CBPF.docc, exactly as the articles show them (the test
-// `articleSamplesAreTested` checks that every `swift` block of the four catalogs appears in one
+// `articleSamplesAreTested` checks that every `swift` block of the five catalogs appears in one
 // of the DocumentationExampleTests files), and the tests that check what they say.
 // The seccomp samples of the builder article are in Tests/SeccompTests, where they are also
 // installed in a child process.
@@ -173,17 +173,17 @@ func verdicts(of program: Program, on frames: [[UInt8]]) throws -> [UInt32] {
         #expect(delivered == Self.expected.indices.filter { Self.expected[$0] != 0 }.map(UInt8.init))
     }
 
-    /// Every `swift` code block of the four DocC catalogs appears, line for line (indentation
+    /// Every `swift` code block of the five DocC catalogs appears, line for line (indentation
     /// aside), in one of the DocumentationExampleTests files: the articles show tested code.
     @Test func articleSamplesAreTested() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let testFiles = ["CBPFTests", "SeccompTests", "PacketFilterTests"].map {
+        let testFiles = ["CBPFTests", "SeccompTests", "PacketFilterTests", "SystemCallsTests"].map {
             root.appendingPathComponent("Tests/\($0)/DocumentationExampleTests.swift")
         }
         let testLines = try testFiles.map { try String(contentsOf: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         var blocks = 0
-        for module in ["CBPF", "Attach", "Seccomp", "PacketFilter"] {
+        for module in ["CBPF", "Attach", "Seccomp", "PacketFilter", "SystemCalls"] {
             let catalog = root.appendingPathComponent("Sources/\(module)/\(module).docc")
             let articles = try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".md") }
             #expect(!articles.isEmpty, "\(module).docc has no articles")

@@ -85,10 +85,10 @@ struct CaptureCommandTests {
 
         // The same packets, in the same order, with the same bytes and lengths, and timestamps
         // within a millisecond.
-        let reference = try CaptureFile(contentsOf: tcpdumpPcap).packets()
+        let reference = try CaptureReader(path: tcpdumpPcap).packets()
         #expect(reference.count == Self.expectedCount)
         for path in [cbpfPcap, cbpfPcapng] {
-            let ours = try CaptureFile(contentsOf: path).packets()
+            let ours = try CaptureReader(path: path).packets()
             #expect(ours.count == reference.count, "\(path)")
             #expect(ours.map(\.data) == reference.map(\.data), "\(path)")
             #expect(ours.map(\.originalLength) == reference.map(\.originalLength), "\(path)")

@@ -26,8 +26,16 @@ struct DifferentialCommandTests {
         #expect(run.standardError.contains("--count"), "\(run)")
     }
 
-    /// `cbpf` itself no longer has the campaigns.
-    @Test(.enabled(if: CLI.isAvailable)) func cbpfHasNoFuzzCommand() throws {
-        try CLI.fail(["fuzz", "verify"], status: 64, mentioning: ["fuzz"])
+    /// `cbpf` itself no longer has the campaigns; `cbpf fuzz` says where they went, with a
+    /// command that works, and `cbpf --help` does not list it.
+    @Test(.enabled(if: CLI.isAvailable)) func cbpfFuzzPointsToCbpfDifferential() throws {
+        let run = try CLI.fail(["fuzz", "verify", "--count", "5", "--seed", "3"], status: 64, mentioning: ["moved"])
+        let pointer = "`swift run cbpf-differential verify --count 5 --seed 3`"
+        #expect(run.standardError.contains(pointer), "\(run)")
+        let replacement = try Differential.run(["verify", "--count", "5", "--seed", "3", "--quiet"])
+        #expect(replacement.succeeded, "the suggested command fails: \(replacement)")
+        try CLI.fail(["fuzz"], status: 64, mentioning: ["`swift run cbpf-differential verify`"])
+        let help = try CLI.run(["--help"])
+        #expect(help.succeeded && !help.standardOutput.contains("fuzz"), "\(help)")
     }
 }

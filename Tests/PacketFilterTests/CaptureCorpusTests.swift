@@ -20,10 +20,9 @@ import Testing
     static func readOurs(_ path: String) -> Outcome {
         var outcome = Outcome()
         do throws(CaptureError) {
-            let file = try CaptureFile(contentsOf: path)
-            outcome.format = file.format
-            outcome.byteOrder = file.byteOrder
-            var reader = file.makeReader()
+            var reader = try CaptureReader(path: path)
+            outcome.format = reader.format
+            outcome.byteOrder = reader.byteOrder
             while let packet = try reader.next() {
                 outcome.packets.append(packet)
             }
@@ -127,7 +126,7 @@ import Testing
         ]
         var filesWritten = 0
         for (index, path) in CaptureCorpus.files.enumerated() {
-            guard let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
+            guard let packets = try? CaptureReader(path: path).packets(),
                   let first = packets.first, packets.allSatisfy({ $0.linkType == first.linkType })
             else { continue }
             let (order, resolution) = variants[index % variants.count]
@@ -136,7 +135,7 @@ import Testing
                 resolution: resolution)
             for packet in packets { writer.append(packet) }
 
-            let again = try CaptureFile(bytes: writer.bytes).packets()
+            let again = try CaptureReader(bytes: writer.bytes).packets()
             let reference = LibpcapCapture(bytes: writer.bytes)
             #expect(reference.openError == nil && reference.readError == nil, "\(path)")
             #expect(reference.linkType == first.linkType.rawValue, "\(path)")

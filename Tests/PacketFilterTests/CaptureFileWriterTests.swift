@@ -32,9 +32,10 @@ struct CaptureFileWriterTests {
         #expect(writer.packetCount == Self.sizes.count)
         try writer.close()
 
-        let ours = try CaptureFile(contentsOf: path)
+        var ours = try CaptureReader(path: path)
         #expect(ours.format == format)
-        let packets = try ours.packets()
+        var packets = [CapturedPacket]()
+        while let packet = try ours.next() { packets.append(packet) }
         let reference = LibpcapCapture(path: path)
         #expect(reference.openError == nil && reference.readError == nil)
         #expect(reference.linkType == 1)
@@ -48,12 +49,10 @@ struct CaptureFileWriterTests {
             #expect(packets[index].timestamp == timestamp)
             #expect(LibpcapCapture.timestamp(of: reference.packets[index], format: format) == timestamp)
         }
-        var reader = ours.makeReader()
-        _ = try reader.next()
-        #expect(reader.interfaces.first?.snapshotLength == 1000)
+        #expect(ours.interfaces.first?.snapshotLength == 1000)
         if format == .pcapng {
-            #expect(reader.interfaces.first?.ticksPerSecond == 1_000_000_000)
-            #expect(reader.interfaces.first?.name == "veth0")
+            #expect(ours.interfaces.first?.ticksPerSecond == 1_000_000_000)
+            #expect(ours.interfaces.first?.name == "veth0")
         }
 
         // tcpdump prints one line per packet with the timestamp we wrote, to the nanosecond.
@@ -82,7 +81,7 @@ struct CaptureFileWriterTests {
         try writer.close()
         #expect(try descriptor.seek(offset: 0, from: .current) == 24 + 16 + 20)
         try descriptor.close()
-        let packets = try CaptureFile(contentsOf: path).packets()
+        let packets = try CaptureReader(path: path).packets()
         #expect(packets.map(\.data) == [datagram] && packets.first?.linkType == .raw)
         #expect(LibpcapCapture(path: path).packets.map(\.data) == [datagram])
     }

@@ -25,7 +25,7 @@ import Testing
         guard let run = CaptureTcpdump.run(["-r", path, "-w", "-", "--", expression]), run.status == 0 else {
             return nil
         }
-        let kept = try CaptureFile(bytes: [UInt8](run.output)).packets()
+        let kept = try CaptureReader(bytes: [UInt8](run.output)).packets()
         var numbers = [Int]()
         var index = 0
         for packet in kept {
@@ -50,7 +50,7 @@ import Testing
         var accepted = 0
         for name in Self.files {
             let path = CaptureCorpus.directory.appendingPathComponent(name).path
-            let packets = try CaptureFile(contentsOf: path).packets()
+            let packets = try CaptureReader(path: path).packets()
             for expression in Self.expressions {
                 // tcpdump compiles for the file's link type; some expressions do not apply to it.
                 guard let listing = CaptureTcpdump.run(["-ddd", "-r", path, "--", expression]), listing.status == 0

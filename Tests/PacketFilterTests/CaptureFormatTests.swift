@@ -96,9 +96,8 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
     @Test func classicHeaderFields() throws {
         var file = ClassicPcap(order: .bigEndian, magic: 0xA1B2_3C4D, snapshotLength: 0, linkTypeField: 0x3400_0071)
         file.record(seconds: 10, fraction: 1_500_000_000, first: 4, second: 4, data: [1, 2, 3, 4])
-        let capture = try CaptureFile(bytes: file.bytes)
-        #expect(capture.format == .pcap && capture.byteOrder == .bigEndian)
-        var reader = capture.makeReader()
+        var reader = try CaptureReader(bytes: file.bytes)
+        #expect(reader.format == .pcap && reader.byteOrder == .bigEndian)
         let packet = try #require(try reader.next())
         #expect(try reader.next() == nil)
         #expect(reader.packetCount == 1)
@@ -145,8 +144,7 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
     func classicFCSBitsAsLibpcapReadsThem(field: UInt32) throws {
         var file = ClassicPcap(order: .bigEndian, linkTypeField: field)
         file.record(seconds: 1, fraction: 0, first: 4, second: 4, data: [1, 2, 3, 4])
-        let capture = try CaptureFile(bytes: file.bytes)
-        let interface = try #require(capture.makeReader().interfaces.first)
+        let interface = try #require(try CaptureReader(bytes: file.bytes).interfaces.first)
         let reference = LibpcapCapture(bytes: file.bytes)
         let fcsPresent = reference.linkTypeExtension & 0x0400_0000 != 0
         #expect(interface.linkType.rawValue == reference.linkType)
@@ -192,9 +190,9 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let missing = directory.appendingPathComponent("missing.pcap").path
-        #expect(throws: CaptureError.self) { try CaptureFile(contentsOf: missing) }
+        #expect(throws: CaptureError.self) { _ = try CaptureReader(path: missing) }
         do {
-            _ = try CaptureFile(contentsOf: missing)
+            _ = try CaptureReader(path: missing)
         } catch {
             #expect(error.description == "\(missing): cannot read the file: open: No such file or directory")
         }
@@ -202,9 +200,9 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
         file.record(seconds: 0, fraction: 0, first: 60, second: 60, data: [1])
         let path = directory.appendingPathComponent("cut.pcap").path
         try Data(file.bytes).write(to: URL(fileURLWithPath: path))
-        #expect(throws: CaptureError.self) { try CaptureFile(contentsOf: path).packets() }
+        #expect(throws: CaptureError.self) { try CaptureReader(path: path).packets() }
         do {
-            _ = try CaptureFile(contentsOf: path).packets()
+            _ = try CaptureReader(path: path).packets()
         } catch {
             #expect(error.description.hasPrefix("\(path): packet 1 at byte 24: truncated packet record"))
         }
@@ -223,7 +221,7 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
                                                               nanoseconds: UInt64(index) * 123_456_789))
         }
         let reference = LibpcapCapture(bytes: writer.bytes)
-        let ours = try CaptureFile(bytes: writer.bytes).packets()
+        let ours = try CaptureReader(bytes: writer.bytes).packets()
         #expect(reference.openError == nil && reference.readError == nil)
         #expect(reference.linkType == 1 && ours.count == sizes.count && reference.packets.count == sizes.count)
         for (index, (packet, expected)) in zip(ours, reference.packets).enumerated() {
@@ -243,7 +241,7 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
             .appendingPathComponent("capture-writer-\(getpid())-\(order)-\(resolution).pcap").path
         defer { unlink(path) }
         try writer.write(toFile: path)
-        #expect(try CaptureFile(contentsOf: path).packets() == ours)
+        #expect(try CaptureReader(path: path).packets() == ours)
         #expect(LibpcapCapture(path: path).packets.count == sizes.count)
     }
 
@@ -258,8 +256,7 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
         file.section(order: .littleEndian)
         file.interface(.ethernet, reserved: reserved)
         file.enhancedPacket(interface: 0, ticks: 1, data: Array(Self.payload.prefix(60)))
-        let capture = try CaptureFile(bytes: file.bytes)
-        #expect(try capture.packets().map(\.linkType) == [.ethernet])
+        #expect(try CaptureReader(bytes: file.bytes).packets().map(\.linkType) == [.ethernet])
         expectSameAsLibpcap(file.bytes, format: .pcapng, "reserved \(reserved)")
         if let tcpdumpReads = try Self.tcpdumpReads(file.bytes) { #expect(tcpdumpReads) }
     }
@@ -284,9 +281,8 @@ private func expectSameAsLibpcap(_ bytes: [UInt8], format: CaptureFile.Format, _
         file.interface(.linuxSLL2, options: [(9, [3])])
         file.enhancedPacket(interface: 0, ticks: 12_345, data: [9, 8, 7])
 
-        let capture = try CaptureFile(bytes: file.bytes)
-        #expect(capture.format == .pcapng && capture.byteOrder == order)
-        var reader = capture.makeReader()
+        var reader = try CaptureReader(bytes: file.bytes)
+        #expect(reader.format == .pcapng && reader.byteOrder == order)
         var packets = [CapturedPacket]()
         while let packet = try reader.next() { packets.append(packet) }
         #expect(reader.interfaces.map(\.linkType) == [.ethernet, .raw, .linuxSLL2])

@@ -1,22 +1,10 @@
+import CBPFFuzz
 import Foundation
 import PacketFilter
 import Testing
 
 // Damaged captures: real files cut short and corrupted at random (with a fixed seed). Reading
 // must never trap; it ends with an error or with fewer packets.
-
-/// SplitMix64: small, seeded, and the same on every run.
-private struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct CaptureMutationTests {
     /// Reads to the end or the first error, which must say something.
@@ -33,7 +21,7 @@ private struct SeededRandom: RandomNumberGenerator {
 
     @Test(.enabled(if: CaptureCorpus.isPresent, CaptureCorpus.absent))
     func truncatedFilesReadAPrefixThenFail() throws {
-        var random = SeededRandom(state: 0x5EED_0001)
+        var random = SplitMix64(seed: 0x5EED_0001)
         var cuts = 0
         var differFromLibpcap = [String]()
         for path in Self.sample {
@@ -66,7 +54,7 @@ private struct SeededRandom: RandomNumberGenerator {
 
     @Test(.enabled(if: CaptureCorpus.isPresent, CaptureCorpus.absent))
     func corruptedFilesNeverTrap() throws {
-        var random = SeededRandom(state: 0x5EED_0002)
+        var random = SplitMix64(seed: 0x5EED_0002)
         var runs = 0
         var failures = 0
         let interesting: [UInt32] = [0, 1, 3, 4, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFF0, 0xFFFF_FFFC, 0xFFFF_FFFF]

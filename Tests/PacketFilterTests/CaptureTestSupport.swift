@@ -230,7 +230,7 @@ enum CaptureTcpdump {
 func readAll(_ bytes: [UInt8]) -> (packets: [CapturedPacket], error: CaptureError?) {
     var packets = [CapturedPacket]()
     do throws(CaptureError) {
-        var reader = try CaptureFile(bytes: bytes).makeReader()
+        var reader = try CaptureReader(bytes: bytes)
         while let packet = try reader.next() { packets.append(packet) }
         return (packets, nil)
     } catch {

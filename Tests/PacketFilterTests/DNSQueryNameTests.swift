@@ -45,9 +45,9 @@ struct DNSQueryNameTests {
         for file in CaptureCorpus.files where file.hasSuffix(".pcap") {
             let queries = Self.decodedQueries(in: file)
             guard !queries.isEmpty else { continue }
-            let capture = try CaptureFile(contentsOf: file)
-            let packets = try capture.packets()
+            let capture = try CaptureReader(path: file)
             let source = PacketSource.captureFile(bigEndian: capture.byteOrder == .bigEndian)
+            let packets = try capture.packets()
             for query in queries {
                 let packet = packets[query.packetNumber - 1]
                 guard PacketFilterCompiler.supportedLinkTypes.contains(packet.linkType) else { continue }

@@ -1,5 +1,6 @@
 import Attach
 import CBPF
+import Foundation
 import Glibc
 import PacketFilter
 import Testing
@@ -45,6 +46,23 @@ func dnsFilters() throws -> (text: Program, dsl: Program) {
     let text = try compiler.compile("udp and port 53 and not src net 10.0.0.0/8")
     let dsl = try compiler.compile(.udp && .port(53) && !.net(10, 0, 0, 0, prefixLength: 8, direction: .source))
     return (text, dsl)
+}
+
+/// Copies the packets of the capture at `input` that `interpreter` accepts to a pcapng file at
+/// `output`, with the input's interfaces.
+func copyAccepted(from input: String, to output: String, by interpreter: Interpreter) throws {
+    var reader = try CaptureReader(path: input)
+    var writer = try CaptureFileWriter(path: output, format: .pcapng, interfaces: [])
+    while let packet = try reader.nextPacket() {
+        // A new interface, as the reader met it, keeps its index in the copy.
+        if packet.interfaceIndex >= writer.interfaces.count {
+            for interface in reader.interfaces[writer.interfaces.count...] { try writer.addInterface(interface) }
+        }
+        if interpreter.run(packet: packet.bytes, wireLength: packet.originalLength) != 0 {
+            try writer.write(packet)
+        }
+    }
+    try writer.close()
 }
 
 // MARK: - Tests
@@ -95,6 +113,37 @@ struct DocumentationExampleTests {
 }
 
 @Suite struct DocumentationExampleCompileTests {
+    /// The capture-file sample keeps what `tcpdump -r -w` keeps, as tcpdump prints both files.
+    @Test(.enabled(if: CaptureTcpdump.executable != nil, "skipped: needs tcpdump"))
+    func captureSampleKeepsWhatTcpdumpKeeps() throws {
+        var file = PcapngBuilder(order: .littleEndian)
+        file.section(order: .littleEndian)
+        file.interface(.ethernet, options: [(2, Array("eth0".utf8)), (9, [9])])
+        for index in 0 ..< 60 {
+            // IPv4 TCP frames, every third to port 80.
+            let port: UInt16 = index % 3 == 0 ? 80 : 443
+            let frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0,
+                                  10, 0, 0, 1, 10, 0, 0, 2, 0x9C, 0x40, UInt8(port >> 8), UInt8(port & 0xFF)]
+                + [UInt8](repeating: 0, count: 8) + [0x50, 0x10, 0xFA, 0xF0, 0, 0, 0, 0]
+            file.enhancedPacket(interface: 0, ticks: 1_700_000_000_000_000_000 + UInt64(index) * 1_000, data: frame)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("capture-sample-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("in.pcapng").path
+        let ours = directory.appendingPathComponent("ours.pcapng").path
+        let theirs = directory.appendingPathComponent("theirs.pcap").path
+        try Data(file.bytes).write(to: URL(fileURLWithPath: input))
+        let interpreter = try Interpreter(PacketFilterCompiler(linkType: .ethernet).compile("tcp port 80"))
+        try copyAccepted(from: input, to: ours, by: interpreter)
+        let written = try #require(CaptureTcpdump.run(["-r", input, "-w", theirs, "tcp port 80"]))
+        #expect(written.status == 0)
+        let printed = try #require(CaptureTcpdump.run(["-r", ours, "-n", "-tt", "-xx"]))
+        let reference = try #require(CaptureTcpdump.run(["-r", theirs, "-n", "-tt", "-xx"]))
+        #expect(printed.status == 0 && printed.output == reference.output)
+        #expect(String(decoding: printed.output, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("\t") }.count == 20)
+    }
+
     /// The language and the DSL give the same program, and the kernel's verifier takes it.
     @Test func dslAndTextCompileAlike() throws {
         let (text, dsl) = try dnsFilters()

@@ -130,6 +130,36 @@ struct OracleExpressionGenerator {
         if linkType == .linuxSLL2 {
             add(1) { "ifindex \(this.random.below(8))" }
         }
+        if LinkType.pointToPoint.contains(linkType) {
+            // What each link type tells apart: PPP and Cisco HDLC protocol numbers, Frame
+            // Relay's NLPIDs, OSI, MPLS, PPPoE (and PPP inside it), SLIP's direction byte.
+            add(4) {
+                this.random.element(of: [
+                    "iso", "clnp", "esis", "isis", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp", "stp", "ipx", "atalk",
+                    "aarp", "decnet", "netbeui", "lat", "pppoed", "iso proto \(this.random.below(256))",
+                    "isis proto \(this.random.below(32))", "link proto \(this.random.element(of: ["\\ipx", "\\iso", "\\stp", "0x0021", "0x8847", "0xfefe", "\\decnet", "\\atalk", "0x0600"]))",
+                    "decnet host 1.1",
+                ])
+            }
+            add(3) {
+                let label = this.random.chance(1, in: 2) ? " \(this.random.below(1 << 20))" : ""
+                return this.random.element(of: ["mpls\(label)", "mpls\(label) and ip", "mpls and mpls\(label) and ip6",
+                                                 "mpls\(label) and host \(this.ipv4())", "mpls and udp port \(this.port())"])
+            }
+            if linkType == .slip {
+                // SLIP's direction byte. (Not with pppoes, which libpcap 1.10 follows with
+                // ancillary loads at the wrong offset; on SLIP pppoes never matches anyway.)
+                add(2) { this.random.element(of: ["inbound", "outbound"]) }
+            } else {
+                add(3) {
+                    let session = this.random.chance(1, in: 2) ? " \(this.random.below(8))" : ""
+                    return this.random.element(of: [
+                        "pppoes\(session)", "pppoes\(session) and ip", "pppoes and tcp port \(this.port())",
+                        "pppoes\(session) and mpls and ip", "pppoes and link[0:2] = 0x21", "pppoes and isis",
+                    ])
+                }
+            }
+        }
         let total = choices.reduce(0) { $0 + $1.weight }
         var pick = this.random.below(total)
         for choice in choices {
@@ -214,7 +244,11 @@ struct OracleExpressionGenerator {
             \(onlyLibpcap.values.reduce(0) { $0 + $1.count })
             [random] size: ours \(sizes.ours), libpcap \(sizes.libpcap); ours longer for \(sizes.longer.count)\
             \((sizes.longer.isEmpty ? nil : sizes.worst).map { ", worst \($0.label): ours \($0.ours), libpcap \($0.libpcap)" } ?? "")
+            [random] longer by link type: \(Dictionary(grouping: sizes.longer) { $0.label.prefix { $0 != " " } }
+                .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.count)" }.joined(separator: ", "))
             [random] verdicts: \(tally.summary)
+            [random] point-to-point link types:
+            \(tally.linkTypeCounts(LinkType.pointToPoint))
             \(tally.report(limit: 6))
             """)
         for line in onlyOurs.prefix(15) { print("[random] ONLY OURS: \(line)") }

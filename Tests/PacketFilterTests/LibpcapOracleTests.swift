@@ -73,6 +73,8 @@ import Testing
         print("""
             [verdicts/captures] \(expressions) expressions × capture packets (\(perType.joined(separator: "; "))): \
             \(tally.summary)
+            [verdicts/captures] point-to-point link types:
+            \(tally.linkTypeCounts(LinkType.pointToPoint))
             \(tally.report())
             """)
         #expect(tally.runs > 0)
@@ -95,6 +97,8 @@ import Testing
         print("""
             [verdicts/mutations] \(pairs.count) expressions × \(Self.mutatedPacketsPerExpression) mutated packets \
             (\(mutator.payloads.count) real payloads): \(tally.summary)
+            [verdicts/mutations] point-to-point link types:
+            \(tally.linkTypeCounts(LinkType.pointToPoint))
             \(tally.report())
             """)
         #expect(tally.disagreements == 0, "\(tally.disagreements) disagreements with libpcap on mutated packets")
@@ -108,6 +112,7 @@ import Testing
         let comparison = OracleApplyComparison(corpus: .shared)
         print("[apply.tsv] \(comparison.summary): \(comparison.beyondProtochainBound)")
         for line in comparison.mismatches.prefix(10) { print("[apply.tsv] DIFFERS: \(line)") }
+        for line in comparison.installedLibpcapDecidesOtherwise { print("[apply.tsv] as libpcap \(OracleLibpcap.version): \(line)") }
         for (row, error) in comparison.notCompiled { print("[apply.tsv] not compiled: \(row): \(error)") }
         #expect(comparison.rows > 0)
         #expect(comparison.unreadable.isEmpty, "\(comparison.unreadable)")
@@ -182,7 +187,7 @@ import Testing
             var candidates = [(String, Int)]()
             for path in OracleCorpus.shared.tcpdumpCaptureFiles where path.hasSuffix(".pcap") {
                 guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size < 200_000,
-                      let file = try? CaptureFile(contentsOf: path), let packets = try? file.packets(),
+                      let packets = try? CaptureReader(path: path).packets(),
                       packets.first?.linkType == linkType, packets.allSatisfy({ $0.linkType == linkType })
                 else { continue }
                 candidates.append((path, packets.count))
@@ -194,7 +199,7 @@ import Testing
         var comparisons = 0, packetsCompared = 0, differences = [String]()
         for path in chosen {
             guard let (linkType, snapshotLength, packets) = OracleApplyComparison.readCapture(path),
-                  let file = try? CaptureFile(contentsOf: path)
+                  let file = try? CaptureReader(path: path)
             else { continue }
             // tcpdump -r compiles for a capture file, in that file's byte order.
             let source = PacketSource.captureFile(bigEndian: file.byteOrder == .bigEndian)

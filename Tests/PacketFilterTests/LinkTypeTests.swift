@@ -1,3 +1,4 @@
+import CPcap
 import PacketFilter
 import Testing
 
@@ -8,5 +9,16 @@ import Testing
         }
         #expect(LinkType(name: "dlt_en10mb") == .ethernet)
         #expect(LinkType(name: "IPX") == nil)
+    }
+
+    /// Our names are libpcap's (`pcap_datalink_name_to_val`), and our summaries its descriptions,
+    /// which its error messages quote ("no VLAN support for Cisco HDLC").
+    @Test func namesAndSummariesAreLibpcaps() throws {
+        for type in LinkType.known {
+            let name = try #require(type.name)
+            let dlt = pcap_datalink_name_to_val(name)
+            #expect(dlt >= 0, "libpcap does not know \(name)")
+            #expect(pcap_datalink_val_to_description(dlt).map { String(cString: $0) } == type.summary, "\(name)")
+        }
     }
 }

@@ -4,8 +4,16 @@ import Glibc
 
 extension TestNamespace {
     /// Runs `body` with the calling thread in this namespace: the sockets it opens live there.
+    /// What `body` throws comes out as it was thrown.
     func inside<T>(_ body: () throws -> T) throws -> T {
-        try NetworkNamespace.run(at: "/run/netns/\(name)", body)
+        do {
+            return try NetworkNamespace.run(at: "/run/netns/\(name)", body)
+        } catch {
+            switch error {
+            case .systemCall(let error): throw error
+            case .body(let error): throw error
+            }
+        }
     }
 }
 

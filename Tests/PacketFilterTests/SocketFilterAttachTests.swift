@@ -70,8 +70,11 @@ struct SocketFilterAttachTests {
     @Test func refusalsSayWhoRefusedAndWhy() throws {
         let socket = try TestSocket.udp(AF_INET)
         let noReturn = Program([.loadAbsolute(.byte, offset: 0)])
-        #expect(throws: VerificationError.self) { try SocketFilter.attach(noReturn, to: socket.descriptor) }
-        #expect(throws: VerificationError.self) { try ReuseportSelector.attach(noReturn, to: socket.descriptor) }
+        let verifierRefusal = try #require(throws: VerificationError.self) { try VerifiedProgram(noReturn, for: .socket) }
+        #expect(throws: AttachError.verification(verifierRefusal)) { try SocketFilter.attach(noReturn, to: socket.descriptor) }
+        #expect(throws: AttachError.verification(verifierRefusal)) {
+            try ReuseportSelector.attach(noReturn, to: socket.descriptor)
+        }
         #expect(throws: SystemCallError("setsockopt(SO_ATTACH_FILTER)", .invalidArgument)) {
             try SocketFilter.attach(raw: noReturn.raw, to: socket.descriptor)
         }
@@ -229,10 +232,13 @@ struct SocketFilterAttachTests {
         let inside = try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { try current() }
         #expect(inside != home)
         #expect(try current() == home)
-        struct Thrown: Error {}
-        #expect(throws: Thrown.self) { try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { throw Thrown() } }
+        struct Thrown: Error, Hashable {}
+        #expect(throws: SystemCallOrBodyError.body(Thrown())) {
+            try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { () throws(Thrown) in throw Thrown() }
+        }
         #expect(try current() == home)
-        #expect(throws: SystemCallError("open(/run/netns/no-such-namespace)", .noSuchFileOrDirectory)) {
+        let missing = SystemCallError("open(/run/netns/no-such-namespace)", .noSuchFileOrDirectory)
+        #expect(throws: SystemCallOrBodyError<Never>.systemCall(missing)) {
             try NetworkNamespace.run(at: "/run/netns/no-such-namespace") {}
         }
     }

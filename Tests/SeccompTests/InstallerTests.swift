@@ -190,8 +190,8 @@ struct InstallerTests {
         await #expect(processExitsWith: .success) { [rawFlags = flags.rawValue as UInt32] in
             let flags = SeccompFilterFlags(rawValue: rawFlags)
             let listener = try SeccompInstaller(flags: flags).install(filter([(Call.unused, .errno(7))]))
-            #expect(
-                (listener != nil) == flags.contains(.newListener), "\(flags): listener \(String(describing: listener))")
+            let returned = listener != nil
+            #expect(returned == flags.contains(.newListener), "\(flags): a listener returned: \(returned)")
             let result = systemCall(Call.unused)
             #expect(result == .failure(Errno(rawValue: 7)), "\(flags): the filtered call gave \(result)")
         }
@@ -208,10 +208,13 @@ struct InstallerTests {
             #expect(ambiguous == .seccomp(.invalidArgument), "TSYNC|NEW_LISTENER: got \(describe(ambiguous))")
             let alone = installError { try SeccompInstaller(flags: .waitKillableAfterReceive).install(program) }
             #expect(alone == .seccomp(.invalidArgument), "WAIT_KILLABLE_RECV alone: got \(describe(alone))")
-            let listener = try #require(try SeccompInstaller(flags: .newListener).install(program), "no listener")
-            defer { try? listener.close() }
+            guard let listener = try SeccompInstaller(flags: .newListener).install(program) else {
+                Issue.record("no listener")
+                return
+            }
             let second = installError { try SeccompInstaller(flags: .newListener).install(program) }
             #expect(second == .seccomp(.resourceBusy), "a second listener in one chain: got \(describe(second))")
+            try listener.close()
         }
     }
 
@@ -251,11 +254,11 @@ struct InstallerTests {
             let done = Pipe()
             let other = PosixThread {
                 let installed = Result { () throws(SeccompInstallError) in
-                    try SeccompInstaller().install(filter([(Call.getppid, .errno(1))]))
+                    _ = try SeccompInstaller().install(filter([(Call.getppid, .errno(1))]))
                 }
                 ready.send(Int32(cbpf_gettid()))
                 _ = done.receive()  // stay alive while the main thread tries
-                return installed.map { _ in }
+                return installed
             }
             let blockingThread = ready.receive()
             let program = filter([(Call.unused, .errno(18))])
@@ -304,7 +307,7 @@ struct InstallerTests {
                     return []
                 }
                 handOver.send(Int32(cbpf_gettid()))
-                handOver.send(listener.rawValue)
+                handOver.send(listener.release().rawValue)  // the supervisor owns it from here
                 return [
                     systemCall(Call.unused, 1, 0xffff_ffff_0000_0001), systemCall(Call.unused, 2),
                     systemCall(Call.getppid),
@@ -312,8 +315,8 @@ struct InstallerTests {
             }
             let workerThread = handOver.receive()
             try #require(workerThread > 0, "the worker could not install its filter")
-            let listener = SeccompNotificationListener(FileDescriptor(rawValue: handOver.receive()))
-            defer { try? listener.fileDescriptor.close() }
+            let listenerDescriptor = OwnedFileDescriptor(owning: FileDescriptor(rawValue: handOver.receive()))
+            let listener = SeccompNotificationListener(listenerDescriptor.descriptor)
 
             let answers: [SeccompNotificationResponse] = [.value(42), .error(.permissionDenied), .continueCall]
             let expectedCalls: [(number: Int, arguments: [UInt64])] = [
@@ -510,7 +513,7 @@ private func hasCapSysAdmin() -> Bool {
 
 /// What `body` throws. Expectations compare it and print it in their comment, because a child
 /// process reports only a failed expectation's comment, not its values.
-private func installError(_ body: () throws -> FileDescriptor?) -> SeccompInstallError? {
+private func installError(_ body: () throws -> OwnedFileDescriptor?) -> SeccompInstallError? {
     do {
         _ = try body()
         return nil

@@ -1,5 +1,6 @@
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// A `NETLINK_ROUTE` socket that sends one request at a time and reads the kernel's answer:
@@ -8,7 +9,8 @@ import SystemPackage
 /// Every read is bounded: a datagram by ``maximumDatagramLength``, a dump by
 /// ``maximumDumpMessages``, a wait by ``replyTimeout``.
 struct RouteNetlinkSocket: ~Copyable, Sendable {
-    let descriptor: FileDescriptor
+    private let socket: OwnedFileDescriptor
+    var descriptor: FileDescriptor { socket.descriptor }
 
     static let maximumDatagramLength = 1 << 20
     static let maximumDumpMessages = 1 << 16
@@ -18,52 +20,35 @@ struct RouteNetlinkSocket: ~Copyable, Sendable {
     /// `namespacePath` names (such as `/run/netns/NAME`): a socket stays in the namespace it
     /// was made in, so the thread enters that namespace only while it makes the socket.
     init(namespacePath: FilePath? = nil) throws(TrafficControlError) {
-        guard let namespacePath else {
-            descriptor = try Self.open()
-            return
+        do {
+            socket = try Self.open(namespacePath: namespacePath)
+        } catch {
+            throw .systemCall(error)
         }
-        let current = try Self.openNamespace("/proc/thread-self/ns/net")
-        defer { try? current.close() }
-        let target = try Self.openNamespace(namespacePath)
-        defer { try? target.close() }
-        guard cbpf_enter_network_namespace(target.rawValue) == 0 else {
-            throw .systemCall(SystemCallError("setns(\(namespacePath), CLONE_NEWNET)", Errno(rawValue: errno)))
+    }
+
+    private static func open(namespacePath: FilePath?) throws(SystemCallError) -> OwnedFileDescriptor {
+        guard let namespacePath else { return try open() }
+        let current = try OwnedFileDescriptor.open("/proc/thread-self/ns/net")
+        let target = try OwnedFileDescriptor.open(namespacePath.string)
+        _ = try systemCall("setns(\(namespacePath), CLONE_NEWNET)") {
+            cbpf_enter_network_namespace(target.descriptor.rawValue)
         }
-        let opened = Result { () throws(TrafficControlError) in try Self.open() }
+        let opened = Result { () throws(SystemCallError) in try open() }
         // Back to where the thread was, whatever happened; a thread left elsewhere would be worse
         // than any error, so failing to return is fatal.
-        guard cbpf_enter_network_namespace(current.rawValue) == 0 else {
+        guard cbpf_enter_network_namespace(current.descriptor.rawValue) == 0 else {
             fatalError("setns back to the thread's own network namespace failed: \(Errno(rawValue: errno))")
         }
-        descriptor = try opened.get()
+        return try opened.get()
     }
 
-    deinit {
-        try? descriptor.close()
-    }
-
-    private static func open() throws(TrafficControlError) -> FileDescriptor {
-        let raw = cbpf_route_netlink_socket()
-        guard raw >= 0 else {
-            throw .systemCall(SystemCallError("socket(AF_NETLINK, NETLINK_ROUTE)", Errno(rawValue: errno)))
-        }
+    private static func open() throws(SystemCallError) -> OwnedFileDescriptor {
+        let raw = try systemCall("socket(AF_NETLINK, NETLINK_ROUTE)") { cbpf_route_netlink_socket() }
+        let socket = OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
         let microseconds = Int(replyTimeout.components.seconds) * 1_000_000
-        guard cbpf_set_receive_timeout(raw, microseconds) == 0 else {
-            let error = Errno(rawValue: errno)
-            close(raw)
-            throw .systemCall(SystemCallError("setsockopt(SO_RCVTIMEO)", error))
-        }
-        return FileDescriptor(rawValue: raw)
-    }
-
-    private static func openNamespace(_ path: FilePath) throws(TrafficControlError) -> FileDescriptor {
-        do {
-            return try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
-        } catch let error as Errno {
-            throw .systemCall(SystemCallError("open(\(path))", error))
-        } catch {
-            throw .systemCall(SystemCallError("open(\(path))", .ioError))
-        }
+        _ = try systemCall("setsockopt(SO_RCVTIMEO)") { cbpf_set_receive_timeout(raw, microseconds) }
+        return socket
     }
 
     /// Sends `message` with `NLM_F_ACK` and waits for the kernel's acknowledgement; a refusal
@@ -141,10 +126,15 @@ struct RouteNetlinkSocket: ~Copyable, Sendable {
         var message = message
         message.sequence = UInt32.random(in: 1 ... UInt32.max)
         let bytes = message.encoded
-        let sent = bytes.withUnsafeBytes { cbpf_netlink_send(descriptor.rawValue, $0.baseAddress, UInt($0.count)) }
-        guard sent == bytes.count else {
-            throw .systemCall(SystemCallError("sendto(NETLINK_ROUTE, \(request))", Errno(rawValue: errno)))
+        let call = "sendto(NETLINK_ROUTE, \(request))"
+        let sent: Int
+        do {
+            sent = try systemCall(call) { bytes.withUnsafeBytes { cbpf_netlink_send(descriptor.rawValue, $0.baseAddress, UInt($0.count)) } }
+        } catch {
+            throw .systemCall(error)
         }
+        // A netlink datagram goes whole or not at all.
+        guard sent == bytes.count else { throw .systemCall(SystemCallError(call, .messageTooLong)) }
         return message.sequence
     }
 
@@ -153,16 +143,14 @@ struct RouteNetlinkSocket: ~Copyable, Sendable {
         while true {
             var port: UInt32 = 0
             var probe: UInt8 = 0
-            let length = cbpf_netlink_receive(descriptor.rawValue, &probe, 1, 1, &port)
-            guard length >= 0 else { throw receiveError(request: request) }
+            let length = try receive(request: request) { cbpf_netlink_receive(descriptor.rawValue, &probe, 1, 1, &port) }
             guard length <= Self.maximumDatagramLength else {
                 throw .malformedReply(request: request, reason: "a datagram of \(length) bytes")
             }
             var buffer = [UInt8](repeating: 0, count: max(length, 1))
-            let received = buffer.withUnsafeMutableBytes {
-                cbpf_netlink_receive(descriptor.rawValue, $0.baseAddress, UInt($0.count), 0, &port)
+            let received = try receive(request: request) {
+                buffer.withUnsafeMutableBytes { cbpf_netlink_receive(descriptor.rawValue, $0.baseAddress, UInt($0.count), 0, &port) }
             }
-            guard received >= 0 else { throw receiveError(request: request) }
             // Only the kernel (port 0) answers requests; anything else is not ours to read.
             guard port == 0 else { continue }
             do {
@@ -173,9 +161,14 @@ struct RouteNetlinkSocket: ~Copyable, Sendable {
         }
     }
 
-    private func receiveError(request: String) -> TrafficControlError {
-        let error = Errno(rawValue: errno)
-        if error == .resourceTemporarilyUnavailable || error == .wouldBlock { return .noReply(request: request) }
-        return .systemCall(SystemCallError("recvfrom(NETLINK_ROUTE, \(request))", error))
+    /// Makes one `recvfrom` call; the socket's timeout running out is ``TrafficControlError/noReply(request:)``.
+    private func receive(request: String, _ call: () -> Int) throws(TrafficControlError) -> Int {
+        do {
+            return try valueOrErrno(call)
+        } catch .resourceTemporarilyUnavailable, .wouldBlock {
+            throw .noReply(request: request)
+        } catch {
+            throw .systemCall(SystemCallError("recvfrom(NETLINK_ROUTE, \(request))", error))
+        }
     }
 }

@@ -82,26 +82,14 @@ public enum BPFAsmFormat {
     /// The generated label of the instruction at `index`.
     static func label(for index: Int) -> String { "l\(index)" }
 
-    /// The name `bpf_asm` gives an ancillary field, or `nil` for ``AncillaryField/xorX``,
-    /// which it does not name.
+    /// The name `bpf_asm` gives an ancillary field: tcpdump's (``TcpdumpFormat/name(of:)``) but
+    /// `vlan_avail` and `rand`, and `nil` for ``AncillaryField/xorX``, which it does not name.
     static func name(of field: AncillaryField) -> String? {
         switch field {
-        case .protocol: "proto"
-        case .packetType: "type"
-        case .interfaceIndex: "ifidx"
-        case .netlinkAttribute: "nla"
-        case .netlinkAttributeNested: "nlan"
-        case .mark: "mark"
-        case .queue: "queue"
-        case .hardwareType: "hatype"
-        case .rxHash: "rxhash"
-        case .cpu: "cpu"
         case .xorX: nil
-        case .vlanTag: "vlan_tci"
         case .vlanTagPresent: "vlan_avail"
-        case .payloadOffset: "poff"
         case .random: "rand"
-        case .vlanProtocol: "vlan_tpid"
+        default: TcpdumpFormat.name(of: field)
         }
     }
 

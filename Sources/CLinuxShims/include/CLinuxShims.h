@@ -152,13 +152,12 @@ static inline int cbpf_restore_thread_affinity(const struct cbpf_cpu_mask *saved
 }
 
 /// Waits for a child process. Returns 0 and sets `signal` to the signal that ended it (or 0)
-/// and `status` to its exit status (or -1), or returns -1 with errno. The corresponding C
-/// call is `waitpid(pid, &status, 0)` with `WIFSIGNALED`, `WTERMSIG` and `WEXITSTATUS`.
+/// and `status` to its exit status (or -1), or returns -1 with errno (`EINTR` too: Swift
+/// callers retry through SystemCalls' `valueOrErrno`). The corresponding C call is
+/// `waitpid(pid, &status, 0)` with `WIFSIGNALED`, `WTERMSIG` and `WEXITSTATUS`.
 static inline int cbpf_wait_child(pid_t pid, int *signal, int *status) {
     int raw = 0;
-    pid_t result;
-    do { result = waitpid(pid, &raw, 0); } while (result < 0 && errno == EINTR);
-    if (result < 0) return -1;
+    if (waitpid(pid, &raw, 0) < 0) return -1;
     *signal = WIFSIGNALED(raw) ? WTERMSIG(raw) : 0;
     *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     return 0;
@@ -415,5 +414,56 @@ static inline int cbpf_poll_readable(int fd, int milliseconds, short *revents) {
     *revents = entry.revents;
     return result;
 }
+
+
+// Reading the seccomp filters of another process (Seccomp's SeccompFilterReader). The raw
+// system call is used, so that neither <sys/ptrace.h> nor <linux/ptrace.h> is needed.
+#define CBPF_PTRACE_DETACH 17
+#define CBPF_PTRACE_SEIZE 0x4206
+#define CBPF_PTRACE_INTERRUPT 0x4207
+#define CBPF_PTRACE_SECCOMP_GET_FILTER 0x420c
+
+/// Attaches to a thread without stopping it or sending a signal. The corresponding C call is
+/// `ptrace(PTRACE_SEIZE, pid, 0, 0)`.
+static inline long cbpf_ptrace_seize(pid_t pid) {
+    return syscall(SYS_ptrace, CBPF_PTRACE_SEIZE, pid, 0, 0);
+}
+
+/// Stops a seized thread (a `PTRACE_EVENT_STOP`, reported by `waitpid`). The corresponding C
+/// call is `ptrace(PTRACE_INTERRUPT, pid, 0, 0)`.
+static inline long cbpf_ptrace_interrupt(pid_t pid) {
+    return syscall(SYS_ptrace, CBPF_PTRACE_INTERRUPT, pid, 0, 0);
+}
+
+/// Detaches from a traced thread and lets it run on. The corresponding C call is
+/// `ptrace(PTRACE_DETACH, pid, 0, 0)`.
+static inline long cbpf_ptrace_detach(pid_t pid) {
+    return syscall(SYS_ptrace, CBPF_PTRACE_DETACH, pid, 0, 0);
+}
+
+/// Copies the stopped tracee's seccomp filter number `index` (0 the most recently installed)
+/// into `filter` and returns its length; with `filter` NULL returns the length only. The
+/// corresponding C call is `ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, filter)`.
+static inline long cbpf_ptrace_seccomp_get_filter(pid_t pid, unsigned long index, struct sock_filter *filter) {
+    return syscall(SYS_ptrace, CBPF_PTRACE_SECCOMP_GET_FILTER, pid, index, filter);
+}
+
+/// Waits for a traced or child thread to change state; returns its pid, or -1 with errno.
+/// `*stopped` is 1 when it stopped, `*ended` 1 when it exited or was killed. The corresponding
+/// C call is `waitpid(pid, &status, __WALL)` with `WIFSTOPPED`, `WIFEXITED` and `WIFSIGNALED`.
+static inline int cbpf_wait_traced(pid_t pid, int *stopped, int *ended) {
+    int status = 0;
+    pid_t result;
+    do { result = waitpid(pid, &status, __WALL); } while (result < 0 && errno == EINTR);
+    if (result < 0) return -1;
+    *stopped = WIFSTOPPED(status) ? 1 : 0;
+    *ended = (WIFEXITED(status) || WIFSIGNALED(status)) ? 1 : 0;
+    return result;
+}
+
+/// Forks a child that does nothing until it is killed (it also dies with its parent), so that
+/// the parent can read the seccomp filters it inherited. Returns the child's pid, or -1 with
+/// errno. The child runs no code but `pause` in a loop.
+pid_t cbpf_fork_idle_child(void);
 
 #endif

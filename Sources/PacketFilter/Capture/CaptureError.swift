@@ -9,8 +9,6 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         case unreadableFile(String)
         /// The file could not be written; the system's message.
         case unwritableFile(String)
-        /// The file is larger than the most that is read into memory.
-        case fileTooLarge(maximum: Int)
         /// The first four bytes are neither a pcap magic number nor a pcapng Section Header Block.
         case notACaptureFile(magic: UInt32)
         /// The file ends inside the pcap file header or the first Section Header Block.
@@ -35,6 +33,9 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         case truncatedBlock(type: UInt32?, length: UInt32?, available: Int)
         /// A pcapng block is shorter than its type's fixed part.
         case blockTooShort(type: UInt32, length: UInt32, minimum: Int)
+        /// A pcapng block longer than libpcap reads (16 MiB, or more once an interface's link
+        /// type allows larger packets), refused before it is read into memory.
+        case blockTooLarge(type: UInt32, length: UInt32, maximum: Int)
         /// A pcapng block length that is not a multiple of 4.
         case misalignedBlockLength(type: UInt32, length: UInt32)
         /// A pcapng block whose trailing length differs from its leading one.
@@ -90,8 +91,6 @@ extension CaptureError.Reason: CustomStringConvertible {
             return "cannot read the file: \(message)"
         case .unwritableFile(let message):
             return "cannot write the file: \(message)"
-        case .fileTooLarge(let maximum):
-            return "the file is larger than \(maximum >> 20) MiB, the most that is read into memory"
         case .notACaptureFile(let magic):
             return "not a pcap or pcapng capture file (it starts with \(Self.hex(magic)))"
         case .truncatedFileHeader(let needed, let available):
@@ -119,6 +118,8 @@ extension CaptureError.Reason: CustomStringConvertible {
             return "truncated block: \(Self.name(type)) is \(length) bytes long, only \(available) left in the file"
         case .blockTooShort(let type, let length, let minimum):
             return "\(Self.name(type)) is \(length) bytes long, shorter than its minimum of \(minimum)"
+        case .blockTooLarge(let type, let length, let maximum):
+            return "\(Self.name(type)) is \(length) bytes long, longer than the most libpcap reads, \(maximum)"
         case .misalignedBlockLength(let type, let length):
             return "\(Self.name(type)) has a length of \(length), not a multiple of 4"
         case .blockLengthMismatch(let type, let header, let trailer):

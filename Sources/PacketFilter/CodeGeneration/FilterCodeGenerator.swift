@@ -144,6 +144,7 @@ struct FilterCodeGenerator {
             switch link.type {
             case .linuxSLL: outgoing = .compare(.halfword, at: 0, 4)
             case .linuxSLL2: outgoing = .compare(.byte, at: 10, 4)
+            case .slip: outgoing = .not(.compare(.byte, at: 0, 0))  // libpcap 1.10: any direction but 0 is sent
             default:
                 guard link.source == .live else {
                     throw FilterSyntaxError("inbound/outbound not supported on \(link.type.summary ?? link.type.description) when reading savefiles")
@@ -228,10 +229,7 @@ struct FilterCodeGenerator {
 
     /// Where an ISO network header starts after an 802.2 header without SNAP (libpcap's
     /// `off_nl_nosnap`).
-    var isoOffset: PacketOffset {
-        if link.isWireless { return link.payloadOffset + 3 }
-        return link.networkOffset + (link.type == .ethernet ? 3 : 0)
-    }
+    var isoOffset: PacketOffset { link.isoHeaderOffset }
 
     /// `[ip|ip6] protochain N`, unrolled (see ``ProtocolChainWalk``). libpcap turns its
     /// optimizer off for it, so the whole expression keeps every load libpcap's unoptimized code makes.
@@ -249,9 +247,9 @@ struct FilterCodeGenerator {
         }
     }
 
-    /// An ISO protocol (CLNP, ES-IS, IS-IS) over 802.2.
+    /// An ISO protocol (CLNP, ES-IS, IS-IS) by NLPID, where the link type carries it.
     func isoProtocol(_ number: UInt32) throws(FilterSyntaxError) -> Condition {
-        .and(try link.carries(0xfe), .compare(.byte, at: isoOffset, number))
+        try link.carriesISO(number)
     }
 
     func isisPDU(_ type: UInt32) throws(FilterSyntaxError) -> Condition {

@@ -5,8 +5,8 @@ import CBPF
 /// the offsets for every primitive that comes after them in the text, as in libpcap, so this is
 /// mutable state. Inside a tunnel the offsets depend on the packet (see ``PacketOffset``).
 struct LinkLayer: Sendable {
-    /// The link type being looked at: the capture's, or Ethernet inside a tunnel (libpcap's
-    /// `cstate->linktype`).
+    /// The link type being looked at: the capture's, Ethernet inside a tunnel, or PPP inside a
+    /// PPPoE session (libpcap's `cstate->linktype`).
     private(set) var type: LinkType
     /// A live socket or a capture file: libpcap compiles a few tests differently for each.
     let source: PacketSource
@@ -21,8 +21,6 @@ struct LinkLayer: Sendable {
     private(set) var networkWithinPayload: UInt32 = 0
     /// How many MPLS labels were passed: after one, protocols are told by the IP version.
     private(set) var mplsDepth = 0
-    /// After `pppoes`, the protocol field holds PPP protocol numbers.
-    private(set) var isPPP = false
     /// Inside a `geneve` or `vxlan` tunnel (until a `pppoes`): Ethernet-address tests first check
     /// that the tunnel carries an Ethernet header (libpcap's `is_geneve`/`is_encap`).
     private(set) var isTunnelled = false
@@ -52,7 +50,7 @@ struct LinkLayer: Sendable {
 
     static let supported: [LinkType] = [
         .ethernet, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, .null, .loop, .ieee802_11, .ieee802_11Radio,
-    ]
+    ] + pointToPointTypes
 
     init(_ type: LinkType, source: PacketSource = .live) throws(FilterSyntaxError) {
         self.type = type
@@ -80,8 +78,11 @@ struct LinkLayer: Sendable {
             networkWithinPayload = Self.snapHeaderLength
             wirelessSlots = IEEE80211Offsets.slotCount
         default:
-            throw FilterSyntaxError(
-                "link type \(type) is not supported; use one of \(Self.supported.map(\.description).joined(separator: ", "))")
+            guard let offsets = Self.pointToPointOffsets(type) else {
+                throw FilterSyntaxError(
+                    "link type \(type) is not supported; use one of \(Self.supported.map(\.description).joined(separator: ", "))")
+            }
+            (protocolFieldOffset, payloadOffset) = offsets
         }
     }
 
@@ -94,7 +95,11 @@ struct LinkLayer: Sendable {
 
     /// Whether primitives look at an 802.11 MAC header (libpcap's 802.11 link types, and not
     /// inside a PPPoE session).
-    var isWireless: Bool { (type == .ieee802_11 || type == .ieee802_11Radio) && !isPPP }
+    var isWireless: Bool { type == .ieee802_11 || type == .ieee802_11Radio }
+
+    /// Whether the protocol field holds PPP protocol numbers: on the PPP link types, and inside
+    /// a PPPoE session.
+    var isPPP: Bool { Self.pppTypes.contains(type) }
 
     /// The scratch slots taken at the top, by 802.11 offsets and tunnels.
     var reservedSlots: Int { wirelessSlots + tunnelSlots }
@@ -149,7 +154,10 @@ struct LinkLayer: Sendable {
         case .ieee802_11, .ieee802_11Radio:
             return .and(IEEE80211Offsets.isDataFrame(header: headerOffset), try llcCarries(etherType))
         default:
-            throw FilterSyntaxError("link type \(type) is not supported")
+            guard let test = pointToPointCarries(etherType) else {
+                throw FilterSyntaxError("link type \(type) is not supported")
+            }
+            return test
         }
     }
 
@@ -202,16 +210,18 @@ struct LinkLayer: Sendable {
         }
     }
 
-    /// libpcap's `ethertype_to_ppptype`.
+    /// libpcap's `ethertype_to_ppptype`: the protocols it knows by EtherType or 802.2 SAP; any
+    /// other value is compared as it is.
     private static func pppProtocol(_ etherType: UInt32) -> UInt32 {
         switch etherType {
         case etherTypeIPv4: 0x0021
         case etherTypeIPv6: 0x0057
-        case 0x6003: 0x0027  // DECnet
-        case 0x809b: 0x0029  // AppleTalk
-        case 0xfe: 0x0023  // OSI
+        case etherTypeDECnet: 0x0027
+        case etherTypeAppleTalk: 0x0029
+        case 0xfe: 0x0023  // OSI, by its SAP
         case 0x0600: 0x0025  // XNS
-        case 0x8137: 0x002b  // IPX
+        case 0x42: 0x0031  // bridging PDUs, by the spanning tree SAP
+        case llcSAPIPX: 0x002b
         default: etherType
         }
     }
@@ -219,7 +229,7 @@ struct LinkLayer: Sendable {
     /// Where the link-layer destination and source addresses are, for link types that have
     /// Ethernet addresses in fixed places.
     var ethernetAddressOffsets: (source: PacketOffset, destination: PacketOffset)? {
-        type == .ethernet && !isPPP ? (headerOffset + 6, headerOffset) : nil
+        type == .ethernet ? (headerOffset + 6, headerOffset) : nil
     }
 
     /// In a tunnel, the test that comes before an Ethernet-address test: the tunnel carries an
@@ -266,14 +276,14 @@ struct LinkLayer: Sendable {
         protocolFieldOffset = PacketOffset(slot: slots.protocolField, constant: 0)
         payloadOffset = PacketOffset(slot: slots.payload, constant: 0)
         networkWithinPayload = 0
-        isPPP = false
         isTunnelled = true
     }
 
     /// `vlan [id]` (libpcap's `gen_vlan` without the kernel's VLAN extensions): an 802.1Q,
     /// 802.1ad or QinQ tag, then every later primitive looks 4 bytes further.
     mutating func vlan(_ id: UInt32?) throws(FilterSyntaxError) -> Condition {
-        guard type == .ethernet, !isPPP, mplsDepth == 0 else {
+        guard mplsDepth == 0 else { throw FilterSyntaxError("no VLAN match after MPLS") }
+        guard type == .ethernet else {
             throw FilterSyntaxError("no VLAN support for \(type.summary ?? type.description)")
         }
         var test = Condition.any(Self.vlanEtherTypes.map { Condition.compare(.halfword, at: protocolFieldOffset!, $0) })
@@ -285,16 +295,18 @@ struct LinkLayer: Sendable {
         return test
     }
 
-    /// `mpls [label]`: an MPLS label stack entry, then every later primitive looks past it.
+    /// `mpls [label]`: an MPLS label stack entry, then every later primitive looks past it. The
+    /// first label needs Ethernet, Cisco HDLC or PPP (not PPP_SERIAL or PPP_ETHER: libpcap
+    /// 1.10 checks for DLT_PPP alone, which a PPPoE session also is).
     mutating func mpls(_ label: UInt32?) throws(FilterSyntaxError) -> Condition {
         var test: Condition
         if mplsDepth > 0 {
             // A further label: the previous one must not be the bottom of the stack.
             test = .compare(.byte, at: networkOffset - 2, 0, mask: 0x01)
-        } else if isPPP {
+        } else if type == .ppp {
             test = .compare(.halfword, at: protocolFieldOffset!, Self.pppMPLSUnicast)
         } else {
-            guard type == .ethernet else {
+            guard type == .ethernet || type == .ciscoHDLC else {
                 throw FilterSyntaxError("no MPLS support for \(type.summary ?? type.description)")
             }
             test = .compare(.halfword, at: protocolFieldOffset!, Self.etherTypeMPLS)
@@ -307,7 +319,8 @@ struct LinkLayer: Sendable {
         return test
     }
 
-    /// `pppoes [session]`: a PPPoE session frame, then later primitives look inside its PPP frame.
+    /// `pppoes [session]`: a PPPoE session frame, then later primitives look inside its PPP frame
+    /// as on the PPP link type (libpcap's PUSH_LINKHDR to DLT_PPP).
     mutating func pppoeSession(_ session: UInt32?) throws(FilterSyntaxError) -> Condition {
         var test = try carries(Self.etherTypePPPoESession)
         if let session {
@@ -320,7 +333,7 @@ struct LinkLayer: Sendable {
         protocolFieldOffset = pppHeader
         payloadOffset = pppHeader + 2
         networkWithinPayload = 0
-        isPPP = true
+        type = .ppp
         isTunnelled = false
         return test
     }

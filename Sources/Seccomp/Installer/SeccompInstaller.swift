@@ -1,13 +1,14 @@
 import CBPF
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// Installs seccomp filters on the calling thread, or on every thread of the process.
 ///
 /// ```swift
 /// try SeccompInstaller().install(program)
-/// let listener = try SeccompInstaller(flags: .newListener).install(program)
+/// let listener = try SeccompInstaller(flags: .newListener).install(program)  // closes when it goes
 /// ```
 ///
 /// A filter cannot be removed: it stays for the life of the thread and is inherited by the
@@ -45,10 +46,11 @@ public struct SeccompInstaller: Hashable, Sendable {
     /// The corresponding C functions are `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)` and
     /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)`.
     ///
-    /// - Returns: The listener when ``flags`` contain ``SeccompFilterFlags/newListener``, which
-    ///   the caller owns and must close; otherwise `nil`.
+    /// - Returns: The listener's descriptor when ``flags`` contain
+    ///   ``SeccompFilterFlags/newListener``, owned by the caller: it closes when the value goes
+    ///   away; otherwise `nil`.
     @discardableResult
-    public func install(_ program: Program) throws(SeccompInstallError) -> FileDescriptor? {
+    public func install(_ program: Program) throws(SeccompInstallError) -> OwnedFileDescriptor? {
         let verified: VerifiedProgram
         do {
             verified = try VerifiedProgram(program, for: .seccomp)
@@ -65,10 +67,11 @@ public struct SeccompInstaller: Hashable, Sendable {
     /// The corresponding C functions are `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)` and
     /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)`.
     ///
-    /// - Returns: The listener when ``flags`` contain ``SeccompFilterFlags/newListener``, which
-    ///   the caller owns and must close; otherwise `nil`.
+    /// - Returns: The listener's descriptor when ``flags`` contain
+    ///   ``SeccompFilterFlags/newListener``, owned by the caller: it closes when the value goes
+    ///   away; otherwise `nil`.
     @discardableResult
-    public func install(_ program: VerifiedProgram) throws(SeccompInstallError) -> FileDescriptor? {
+    public func install(_ program: VerifiedProgram) throws(SeccompInstallError) -> OwnedFileDescriptor? {
         let checked: VerifiedProgram
         do {
             checked = try program.verified(for: .seccomp)
@@ -85,21 +88,29 @@ public struct SeccompInstaller: Hashable, Sendable {
     /// The corresponding C functions are `prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)` and
     /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)`.
     ///
-    /// - Returns: The listener when ``flags`` contain ``SeccompFilterFlags/newListener``, which
-    ///   the caller owns and must close; otherwise `nil`.
+    /// - Returns: The listener's descriptor when ``flags`` contain
+    ///   ``SeccompFilterFlags/newListener``, owned by the caller: it closes when the value goes
+    ///   away; otherwise `nil`.
     @discardableResult
-    public func install(raw program: [RawInstruction]) throws(SeccompInstallError) -> FileDescriptor? {
+    public func install(raw program: [RawInstruction]) throws(SeccompInstallError) -> OwnedFileDescriptor? {
         // `struct sock_fprog` counts instructions in an unsigned short.
         guard program.count <= Int(UInt16.max) else { throw .seccomp(.invalidArgument) }
-        if noNewPrivileges == .set, cbpf_set_no_new_privs() != 0 {
-            throw .noNewPrivileges(Errno(rawValue: errno))
+        if noNewPrivileges == .set {
+            do {
+                _ = try valueOrErrno { cbpf_set_no_new_privs() }
+            } catch {
+                throw .noNewPrivileges(error)
+            }
         }
         var filters = program.map(\.sockFilter)
-        let result = filters.withUnsafeMutableBufferPointer {
-            cbpf_seccomp_set_mode_filter(flags.rawValue, $0.baseAddress, UInt16($0.count))
-        }
-        if result < 0 {
-            let error = Errno(rawValue: errno)
+        let result: Int
+        do {
+            result = try valueOrErrno {
+                filters.withUnsafeMutableBufferPointer {
+                    cbpf_seccomp_set_mode_filter(flags.rawValue, $0.baseAddress, UInt16($0.count))
+                }
+            }
+        } catch {
             // With TSYNC, ESRCH can only come from the thread check: either TSYNC_ESRCH asked
             // for it, or the blocking thread has no id in the caller's pid namespace.
             if flags.contains(.synchronizeThreads), error == .noSuchProcess {
@@ -108,7 +119,7 @@ public struct SeccompInstaller: Hashable, Sendable {
             throw .seccomp(error)
         }
         if flags.contains(.newListener) {
-            return FileDescriptor(rawValue: CInt(result))
+            return OwnedFileDescriptor(owning: FileDescriptor(rawValue: CInt(result)))
         }
         // Without a listener, success is 0 and a positive result is a failed TSYNC's thread.
         if result > 0 {

@@ -1,6 +1,7 @@
 import CBPF
 import CLinuxShims
 import Glibc
+import SystemCalls
 import SystemPackage
 
 /// A system call that a filter answered with `USER_NOTIF` and that waits for the supervisor,
@@ -55,7 +56,7 @@ public struct SeccompNotificationSizes: Hashable, Sendable {
     /// The corresponding C function is `seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sizes)`.
     public static func current() throws(Errno) -> SeccompNotificationSizes {
         var sizes = seccomp_notif_sizes()
-        guard cbpf_seccomp_get_notif_sizes(&sizes) == 0 else { throw Errno(rawValue: errno) }
+        _ = try valueOrErrno { cbpf_seccomp_get_notif_sizes(&sizes) }
         return SeccompNotificationSizes(
             notification: Int(sizes.seccomp_notif), response: Int(sizes.seccomp_notif_resp),
             data: Int(sizes.seccomp_data))
@@ -69,13 +70,14 @@ public struct SeccompNotificationSizes: Hashable, Sendable {
 ///
 /// ``receive(retryOnInterrupt:)`` blocks until a call is waiting, so supervise from a thread of
 /// your own, or poll ``fileDescriptor`` for `POLLIN` first; `POLLHUP` says that every filtered
-/// thread has exited (Linux 5.8). The listener does not own the descriptor: close it when done.
-/// Calls still waiting when it is closed fail with `ENOSYS`.
+/// thread has exited (Linux 5.8). The listener borrows the descriptor: the `OwnedFileDescriptor`
+/// that ``SeccompInstaller/install(_:)-(Program)`` returned owns it and must outlive the
+/// listener. Calls still waiting when the descriptor is closed fail with `ENOSYS`.
 public struct SeccompNotificationListener: Hashable, Sendable {
     /// The listener's descriptor, from ``SeccompInstaller/install(_:)-(Program)`` with ``SeccompFilterFlags/newListener``.
     public let fileDescriptor: FileDescriptor
 
-    /// A listener on this descriptor, which stays the caller's to close.
+    /// A listener on this descriptor, borrowed: its owner closes it.
     public init(_ fileDescriptor: FileDescriptor) {
         self.fileDescriptor = fileDescriptor
     }
@@ -93,12 +95,9 @@ public struct SeccompNotificationListener: Hashable, Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: size, alignment: MemoryLayout<seccomp_notif>.alignment)
         defer { buffer.deallocate() }
-        while true {
+        _ = try valueOrErrno(retryOnInterrupt: retryOnInterrupt) {
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
-            if cbpf_seccomp_notif_recv(fileDescriptor.rawValue, buffer.baseAddress) == 0 { break }
-            let error = Errno(rawValue: errno)
-            if error == .interrupted, retryOnInterrupt { continue }
-            throw error
+            return cbpf_seccomp_notif_recv(fileDescriptor.rawValue, buffer.baseAddress)
         }
         let notification = buffer.load(as: seccomp_notif.self)
         let data = notification.data
@@ -130,7 +129,7 @@ public struct SeccompNotificationListener: Hashable, Sendable {
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         buffer.storeBytes(of: answer, as: seccomp_notif_resp.self)
-        try retryingInterrupted { cbpf_seccomp_notif_send(fileDescriptor.rawValue, buffer.baseAddress) }
+        _ = try valueOrErrno { cbpf_seccomp_notif_send(fileDescriptor.rawValue, buffer.baseAddress) }
     }
 
     /// Whether the call is still waiting for an answer. Check it after reading the caller's
@@ -139,17 +138,10 @@ public struct SeccompNotificationListener: Hashable, Sendable {
     /// The corresponding C function is `ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id)`.
     public func isValid(_ id: SeccompNotification.ID) throws(Errno) -> Bool {
         do {
-            try retryingInterrupted { cbpf_seccomp_notif_id_valid(fileDescriptor.rawValue, id) }
+            _ = try valueOrErrno { cbpf_seccomp_notif_id_valid(fileDescriptor.rawValue, id) }
             return true
         } catch .noSuchFileOrDirectory {
             return false
-        }
-    }
-
-    private func retryingInterrupted(_ call: () -> CInt) throws(Errno) {
-        while call() != 0 {
-            let error = Errno(rawValue: errno)
-            if error != .interrupted { throw error }
         }
     }
 }

@@ -133,3 +133,21 @@ public enum OCIProfileWarning: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension OCISeccompProfile {
+    /// An error at a JSON path, with the line and column it was read from when known.
+    func error(at path: String, _ what: String, _ why: String) -> OCIProfileError {
+        var position = sourcePositions[path]
+        var prefix = path
+        while position == nil, !prefix.isEmpty {
+            // Fall back to the enclosing value: syscalls[3].errnoRet -> syscalls[3].
+            if let dot = prefix.lastIndex(where: { $0 == "." || $0 == "[" }) {
+                prefix = String(prefix[..<dot])
+            } else {
+                prefix = ""
+            }
+            position = sourcePositions[prefix]
+        }
+        return OCIProfileError(path: path, line: position?.line, column: position?.column, what: what, why: why)
+    }
+}

@@ -1,0 +1,125 @@
+import CBPF
+import CLinuxShims
+import Glibc
+
+/// Reads the seccomp filters a process runs under, as the kernel keeps them
+/// (`PTRACE_SECCOMP_GET_FILTER`).
+///
+/// ```swift
+/// let filters = try SeccompFilterReader.filters(ofProcess: pid)   // [0] the newest
+/// ```
+///
+/// The reader attaches to the thread with `PTRACE_SEIZE`, stops it with `PTRACE_INTERRUPT`,
+/// copies each filter, and detaches; the thread goes on as before (a system call it was
+/// sleeping in is restarted). The kernel allows this only to a caller with `CAP_SYS_ADMIN`
+/// that runs under no seccomp filter itself, and ptrace's own rules apply (the same user or
+/// `CAP_SYS_PTRACE`, and Yama's `ptrace_scope`).
+///
+/// Filters belong to threads: a process id names its main thread, and a thread id (from
+/// `/proc/PID/task`) any other.
+public enum SeccompFilterReader {
+    /// The most filters read from one thread. The kernel caps a thread's filters at 32,768
+    /// instructions in all, and every filter takes at least one.
+    public static let maximumFilterCount = 32_768
+
+    /// The filters of thread `pid`, as the kernel numbers them: index 0 is the filter installed
+    /// last. Every filter runs on every system call; the kernel takes the most restrictive
+    /// action.
+    ///
+    /// - Throws: ``SeccompFilterReadError``: no such process, not allowed to trace it, no
+    ///   `CAP_SYS_ADMIN` or a filtered caller, or a process without filters.
+    public static func filters(ofProcess pid: pid_t) throws(SeccompFilterReadError) -> [Program] {
+        guard pid > 0 else { throw .noSuchProcess(pid) }
+        if cbpf_ptrace_seize(pid) != 0 {
+            let code = errno
+            switch code {
+            case ESRCH: throw .noSuchProcess(pid)
+            case EPERM: throw .notPermitted(pid)
+            default: throw .systemCall("ptrace(PTRACE_SEIZE, \(pid))", code)
+            }
+        }
+        defer { _ = cbpf_ptrace_detach(pid) }
+        guard cbpf_ptrace_interrupt(pid) == 0 else { throw .systemCall("ptrace(PTRACE_INTERRUPT, \(pid))", errno) }
+        var stopped: Int32 = 0
+        var ended: Int32 = 0
+        while stopped == 0 {
+            guard cbpf_wait_traced(pid, &stopped, &ended) >= 0 else { throw .systemCall("waitpid(\(pid))", errno) }
+            if ended != 0 { throw .noSuchProcess(pid) }
+        }
+        var programs = [Program]()
+        for index in 0 ..< maximumFilterCount {
+            let count = cbpf_ptrace_seccomp_get_filter(pid, UInt(index), nil)
+            if count < 0 {
+                let code = errno
+                switch code {
+                case ENOENT where index > 0: return programs
+                case EINVAL where index == 0, ENOENT where index == 0: throw .noFilter(pid)
+                case EACCES:
+                    if let filters = callerFilterCount(), filters > 0 { throw .callerIsFiltered(filters: filters) }
+                    throw .needsAdministrator
+                case ESRCH: throw .noSuchProcess(pid)
+                default: throw .systemCall("ptrace(PTRACE_SECCOMP_GET_FILTER, \(pid), \(index))", code)
+                }
+            }
+            var raw = [sock_filter](repeating: sock_filter(), count: Int(count))
+            let copied = raw.withUnsafeMutableBufferPointer { cbpf_ptrace_seccomp_get_filter(pid, UInt(index), $0.baseAddress) }
+            guard copied == count else {
+                throw .systemCall("ptrace(PTRACE_SECCOMP_GET_FILTER, \(pid), \(index))", copied < 0 ? errno : EIO)
+            }
+            do {
+                programs.append(try Program(raw: raw.map { RawInstruction($0) }))
+            } catch {
+                throw .undecodable(index: index, error)
+            }
+        }
+        return programs
+    }
+
+    /// The filters of the calling thread, read from a child that inherits them: a process
+    /// cannot trace itself, so a child forked for the purpose (it runs nothing but `pause`)
+    /// is read and then killed.
+    ///
+    /// The kernel lets only an unfiltered caller read filters, so this succeeds only while the
+    /// calling thread has none, and then throws ``SeccompFilterReadError/noFilter(_:)``; a
+    /// thread with filters gets ``SeccompFilterReadError/callerIsFiltered(filters:)``, and
+    /// must be read from outside, with ``filters(ofProcess:)``. It exists so that a tool can
+    /// say so plainly.
+    public static func filtersOfCallingThread() throws(SeccompFilterReadError) -> [Program] {
+        if let filters = callerFilterCount(), filters > 0 { throw .callerIsFiltered(filters: filters) }
+        let child = cbpf_fork_idle_child()
+        guard child > 0 else { throw .systemCall("fork", errno) }
+        defer {
+            kill(child, SIGKILL)
+            var stopped: Int32 = 0
+            var ended: Int32 = 0
+            while cbpf_wait_traced(child, &stopped, &ended) >= 0, ended == 0 {}
+        }
+        do {
+            return try filters(ofProcess: child)
+        } catch .noFilter {
+            throw .noFilter(getpid())
+        }
+    }
+
+    /// The number of filters of the calling thread (`Seccomp_filters` of
+    /// `/proc/thread-self/status`, Linux 5.9), 1 when only the mode says it is filtered, or
+    /// `nil` when the file cannot be read.
+    static func callerFilterCount() -> Int? {
+        guard let file = fopen("/proc/thread-self/status", "r") else { return nil }
+        defer { fclose(file) }
+        var mode: Int?
+        var count: Int?
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line)
+            let value = text.split(separator: ":").last.map { String($0.filter { !$0.isWhitespace }) }
+            if text.hasPrefix("Seccomp:") { mode = value.flatMap { Int($0) } }
+            if text.hasPrefix("Seccomp_filters:") { count = value.flatMap { Int($0) } }
+        }
+        guard let mode else { return nil }
+        if mode != 2 { return 0 }
+        return count ?? 1
+    }
+}
