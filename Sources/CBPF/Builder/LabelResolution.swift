@@ -1,6 +1,7 @@
 // Symbolic programs (instructions whose jumps name labels) and their resolution into kernel
-// jump offsets. The assembler and the builder DSL both lower to `SymbolicItem`s and share
-// this one resolver, so labels, negated tests and long jumps behave the same in both.
+// jump offsets. The assembler, the builder DSL and the packet-filter compiler (package access)
+// all lower to `SymbolicItem`s and share this one resolver, so labels, negated tests and long
+// jumps behave the same in all three.
 
 /// The condition of a conditional jump, including the negated forms that `bpf_asm` offers and
 /// the kernel does not encode: those become the positive test with the targets swapped.
@@ -38,20 +39,25 @@ public enum JumpCondition: Hashable, Sendable, CaseIterable {
 }
 
 /// A use of a label, with where it was written for error messages.
-struct LabelReference: Hashable, Sendable {
-    var name: String
-    var position: SourcePosition?
+package struct LabelReference: Hashable, Sendable {
+    package var name: String
+    package var position: SourcePosition?
+
+    package init(name: String, position: SourcePosition? = nil) {
+        self.name = name
+        self.position = position
+    }
 }
 
 /// Where one side of a conditional jump goes.
-enum BranchTarget: Hashable, Sendable {
+package enum BranchTarget: Hashable, Sendable {
     /// The instruction after the jump: a kernel offset of 0, before any trampolines.
     case next
     case label(LabelReference)
 }
 
 /// An instruction whose jumps name labels rather than offsets.
-enum SymbolicInstruction: Hashable, Sendable {
+package enum SymbolicInstruction: Hashable, Sendable {
     /// Any instruction but a jump.
     case plain(Instruction)
     /// `ja label`.
@@ -60,7 +66,7 @@ enum SymbolicInstruction: Hashable, Sendable {
     case branch(JumpTest, Operand, ifTrue: BranchTarget, ifFalse: BranchTarget)
 
     /// Lowers a possibly negated condition by swapping the targets.
-    static func conditional(
+    package static func conditional(
         _ condition: JumpCondition, _ operand: Operand, ifTrue: BranchTarget, ifFalse: BranchTarget
     ) -> SymbolicInstruction {
         let (test, swapsTargets) = condition.lowered
@@ -71,7 +77,7 @@ enum SymbolicInstruction: Hashable, Sendable {
 }
 
 /// One element of a symbolic program: a label marking the next instruction, or an instruction.
-enum SymbolicItem: Hashable, Sendable {
+package enum SymbolicItem: Hashable, Sendable {
     case label(String, position: SourcePosition?)
     case instruction(SymbolicInstruction)
 }
@@ -88,7 +94,7 @@ extension Instruction {
 }
 
 /// Turns symbolic programs into kernel programs.
-enum LabelResolver {
+package enum LabelResolver {
     /// The farthest a conditional jump reaches: `jt` and `jf` are 8 bits.
     static let maximumBranchOffset = Int(UInt8.max)
 
@@ -101,7 +107,7 @@ enum LabelResolver {
     /// With `backwardJumps`, `ja` may name a label at or before itself and its offset wraps
     /// around, as bpf_asm computes it (libpcap's protochain loops so); the assembler reads such
     /// text back, while the builder DSL, which builds programs for the kernel, refuses it.
-    static func resolve(_ items: [SymbolicItem], backwardJumps: Bool = false) throws(AssemblyError) -> Program {
+    package static func resolve(_ items: [SymbolicItem], backwardJumps: Bool = false) throws(AssemblyError) -> Program {
         let (instructions, labels) = try collectLabels(items)
         let resolved = try resolveTargets(instructions, labels: labels, backwardJumps: backwardJumps)
         return layOut(resolved)
