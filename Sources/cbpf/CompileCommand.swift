@@ -2,12 +2,12 @@ import ArgumentParser
 import CBPF
 import PacketFilter
 
-/// `--linktype`, `--snaplen` and `--no-optimize`: how a tcpdump expression compiles.
+/// `-y/--linktype`, `-s/--snaplen` and `-O/--no-optimize`: how a tcpdump expression compiles.
 struct FilterCompileOptions: ParsableArguments {
-    @Option(help: "The link type, by libpcap's name: \(PacketFilterCompiler.supportedLinkTypes.compactMap(\.name).joined(separator: ", ")).")
+    @Option(name: [.customShort("y"), .long], help: "The link type, by libpcap's name, as tcpdump -y: \(PacketFilterCompiler.supportedLinkTypes.compactMap(\.name).joined(separator: ", ")).")
     var linktype: String = "EN10MB"
 
-    @Option(help: "What an accepted packet returns: the snapshot length; 0 means 262144, as tcpdump's -s 0.")
+    @Option(name: [.customShort("s"), .long], help: "What an accepted packet returns: the snapshot length; 0 means 262144, as tcpdump -s 0.")
     var snaplen: UInt32 = PacketFilterCompiler.defaultSnapshotLength
 
     @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Don't optimize, as tcpdump -O.")

@@ -50,7 +50,7 @@ struct XtRuleOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .customLong("out-interface")], help: "Only packets that go out on this interface.")
     var outInterface: String?
 
-    @Option(help: """
+    @Option(name: [.customShort("y"), .long], help: """
         The link type to compile for: IPV4 for iptables and IPV6 for ip6tables by default (what \
         xt_bpf sees), or RAW, whose programs test the IP version and are longer.
         """)

@@ -135,6 +135,19 @@ struct PacketFilterCommandTests {
         }
     }
 
+    /// `-y` and `-s` are tcpdump's names for the link type and the snapshot length: the listing
+    /// is tcpdump's own for the same flags, and the same as with the long names.
+    @Test(.enabled(if: Paths.tcpdump != nil, "skipped: tcpdump is not installed"))
+    func tcpdumpShortFlagsMatchTcpdump() throws {
+        let ours = try CLI.succeed(["compile", "-d", "-y", "RAW", "-s", "96", "ip"]).standardOutput
+        #expect(ours == (try CLI.succeed(["compile", "-d", "--linktype", "RAW", "--snaplen", "96", "ip"]).standardOutput))
+        let tcpdump = try #require(Paths.tcpdump)
+        let theirs = try #require(runTool(tcpdump, ["-d", "-y", "RAW", "-s", "96", "ip"]))
+        #expect(theirs.status == 0)
+        #expect(ours == theirs.output)
+        #expect(ours.contains("ret      #96"))
+    }
+
     /// A pcap header whose link-type field has reserved bits set: refused with the file, the
     /// field's offset and the type libpcap reads (tcpdump refuses it too), where the type was read
     /// from the low 16 bits before (0x10001 as EN10MB, 0x7fffffff as 65535).
