@@ -117,7 +117,7 @@ struct LearnCommand: ParsableCommand {
         let executable = try Executable.find(command[0])
         let outcome = try LearnSupervisor(executable: executable, command: command, recordsArguments: recordsArguments).run()
 
-        let shown = command.joined(separator: " ")
+        let shown = command.map(Self.shellQuoted).joined(separator: " ")
         let ending = outcome.signal.map { "was killed by \(signalName($0)) (signal \($0))" }
             ?? "exited with status \(outcome.exitStatus ?? -1)"
         printError("sandbox-launch learn: \(shown) \(ending)")
@@ -128,6 +128,11 @@ struct LearnCommand: ParsableCommand {
             printError("sandbox-launch learn: processes it started still ran; they now get ENOSYS from every call")
         }
         for line in LearnReport(learned: outcome.learned).lines { printError("  " + line) }
+        let recordedNames = Set(outcome.learned.calls.compactMap(\.name))
+        let added = LauncherSyscalls.needs.map(\.name).filter { !recordedNames.contains($0) }
+        if !added.isEmpty {
+            printError("  also allowed, as the launcher makes them at execve: " + added.joined(separator: " "))
+        }
         guard outcome.learned.droppedCalls == 0 else {
             throw LaunchError(
                 "no policy written: more than \(LearnedCalls.maximumCalls) distinct system calls were made, which no "
@@ -147,6 +152,12 @@ struct LearnCommand: ParsableCommand {
         let rerun = destination.path.map { "; run it with: sandbox-launch --\(format == .oci ? "profile" : "policy") \($0) -- \(shown)" } ?? ""
         printError("sandbox-launch learn: \(where_) (\(learned.allowances.count) calls allowed\(merging))\(rerun)")
         return outcome.launcherExitStatus
+    }
+
+    /// `word`, or `'word'` when a shell would split or expand it.
+    static func shellQuoted(_ word: String) -> String {
+        let plain = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }
+        return plain ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 
     /// `oci` for an `-o` file ending in `.json`, else the `--merge` file's format, else `policy`.
@@ -169,7 +180,7 @@ struct LearnCommand: ParsableCommand {
         } catch {
             throw LaunchError("--merge: \(error)")
         }
-        return (try LearnedPolicy(merging: policy, name: path), isJSON ? .oci : .policy)
+        return (try LearnedPolicy(merging: policy, name: path, isProfile: isJSON), isJSON ? .oci : .policy)
     }
 
     /// The policy as text in `format`, checked first: it must compile, so that it can be

@@ -77,10 +77,10 @@ struct LearnedPolicy: Sendable {
 
     /// Reads back a learned policy (or any policy of the same shape) to merge with.
     ///
-    /// - Throws: `cannot merge NAME: ...` when the policy has another default or
-    ///   foreign-architecture action, ENOSYS for unknown calls, or a rule that is not `allow`
-    ///   for one system call.
-    init(merging policy: SeccompPolicy, name: String) throws(LaunchError) {
+    /// - Throws: `cannot merge NAME: ...` when the policy has another default action, another
+    ///   foreign-architecture action (a policy's; a profile has none of its own), or a rule
+    ///   that is not `allow` for one system call.
+    init(merging policy: SeccompPolicy, name: String, isProfile: Bool) throws(LaunchError) {
         func refuse(_ why: String) -> LaunchError {
             LaunchError("cannot merge \(name): \(why); --merge takes a policy or profile that learn wrote", exitCode: 1)
         }
@@ -89,7 +89,8 @@ struct LearnedPolicy: Sendable {
                 "its default action is \(SeccompPolicyFormat.format(policy.defaultAction)), and a learned policy's is "
                     + SeccompPolicyFormat.format(Self.defaultAction))
         }
-        guard policy.foreignArchitectureAction == .killProcess else {
+        // A profile does not carry it: its import gives runc's, kill-thread.
+        guard isProfile || policy.foreignArchitectureAction == .killProcess else {
             throw refuse(
                 "its foreign-arch action is \(SeccompPolicyFormat.format(policy.foreignArchitectureAction)), and a "
                     + "learned policy's is kill-process")
