@@ -134,6 +134,56 @@ struct LearnModeTests {
         try LearnHarness.expectMkdirDenied(["--profile", profile], in: directory)
     }
 
+    /// On x86_64, `int 0x80` makes an i386 call (getpid, 20) from a 64-bit process: it is
+    /// recorded with its architecture, and the policy covers x86 too. A policy learned without
+    /// it leaves x86 foreign, and the kernel kills the process (SIGSYS).
+    @Test(.enabled(if: LearnHarness.python != nil, "skipped: no python3 (the Debian package python3 provides it)"))
+    func aForeignArchitectureCallIsRecordedWithItsArchitecture() throws {
+        #if arch(x86_64)
+            let python = try #require(LearnHarness.python)
+            let directory = try TemporaryDirectory()
+            let script = try directory.write("int80.py", """
+                import ctypes, mmap
+                code = bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3])  # mov eax, 20; int 0x80; ret
+                memory = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+                memory.write(code)
+                call = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(memory)))
+                print(call() > 0)
+                """)
+            let policy = directory.url.appendingPathComponent("int80.policy").path
+            let learned = try LearnHarness.learn(["-o", policy], [python, script])
+            #expect(learned.exitStatus == 0, "\(learned)")
+            #expect(learned.standardOutput == "True\n", "\(learned)")
+            #expect(learned.standardError.contains(", x86 1)"), "\(learned)")
+            #expect(learned.standardError.contains("getpid (x86)"), "\(learned)")
+            let text = try String(contentsOfFile: policy, encoding: .utf8)
+            #expect(text.contains("\narch x86_64 x86\n"), "\(text)")
+            let rerun = try Launcher.run(["--policy", policy, "--", python, script])
+            #expect(rerun.exitStatus == 0, "\(rerun)")
+            #expect(rerun.standardOutput == "True\n", "\(rerun)")
+            // Learned without the i386 call: x86 is foreign, and foreign-arch is kill-process.
+            let native = directory.url.appendingPathComponent("native.policy").path
+            let withoutCall = try directory.write("none.py", "import ctypes, mmap\nprint(True)\n")
+            #expect(try LearnHarness.learn(["-o", native], [python, withoutCall]).exitStatus == 0)
+            let killed = try Launcher.run(["--policy", native, "--", python, script])
+            #expect(killed.signal == SIGSYS, "\(killed)")
+        #endif
+    }
+
+    /// A command that makes up system-call numbers (ENOSYS, each a new pair) passes the bound on
+    /// the recorded set: every call is still answered, and no policy is written.
+    @Test(.enabled(if: LearnHarness.python != nil, "skipped: no python3 (the Debian package python3 provides it)"))
+    func theRecordedSetIsBounded() throws {
+        let python = try #require(LearnHarness.python)
+        let directory = try TemporaryDirectory()
+        let policy = directory.url.appendingPathComponent("made-up.policy").path
+        let script = "import ctypes; libc = ctypes.CDLL(None); print(sum(libc.syscall(n) == -1 for n in range(1000, 6000)))"
+        let run = try LearnHarness.learn(["-o", policy], [python, "-c", script])
+        #expect(run.standardOutput == "5000\n", "\(run)")
+        #expect(run.exitStatus == 1, "\(run)")
+        #expect(run.standardError.contains("no policy written: more than 4096 distinct system calls"), "\(run)")
+    }
+
     /// Two runs of the probe, each making a call the other does not: each learned policy
     /// denies the other's call, and the merged one allows both.
     @Test func mergeAllowsTheCallsOfBothRuns() throws {
