@@ -36,15 +36,15 @@ extension Demo {
             launcher (SECCOMP_RET_USER_NOTIF), which lets it run and records it, then writes a policy
             that allows what it saw and answers anything else with EPERM:
 
-            $ sandbox-launch learn -o $TMP/ls.policy -- ls -d /
+            $ sandbox-launch learn -o $TMP/ls.policy -- /bin/ls -d /
             """)
         show(try ChildProcess.run(me, ["learn", "-o", policy, "--", "/bin/ls", "-d", "/"]))
         let rules = ((try? readTextFile(policy)) ?? "").split(separator: "\n").filter { $0.hasPrefix("allow ") }
         print("\n$TMP/ls.policy: default errno(EPERM), \(rules.count) allow rules. The command again, under it:")
-        print("$ sandbox-launch --policy $TMP/ls.policy -- ls -d /")
+        print("$ sandbox-launch --policy $TMP/ls.policy -- /bin/ls -d /")
         show(try launched(["--policy", policy], ["/bin/ls", "-d", "/"]))
         print("\nmkdir(2) is no call ls made: coreutils' mkdir starts under the policy, and is refused:")
-        print("$ sandbox-launch --policy $TMP/ls.policy -- mkdir $TMP/new")
+        print("$ sandbox-launch --policy $TMP/ls.policy -- /bin/mkdir $TMP/new")
         show(try launched(["--policy", policy], ["/bin/mkdir", denied]))
     }
 }

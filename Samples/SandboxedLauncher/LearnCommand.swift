@@ -43,14 +43,16 @@ struct LearnCommand: ParsableCommand {
             number of distinct calls per architecture, and the calls by systemd group (a call \
             in several groups under the one with the fewest members; calls in none under \
             "other"). The exit status is the command's (128 + N when signal N ended it). \
-            SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to the command, and the policy \
-            holds what it did until it ended.
+            Learning goes on until the processes the command started have ended too. SIGINT, \
+            SIGTERM, SIGHUP and SIGQUIT are passed on to the command, and the policy holds what \
+            it did until it ended; a signal after the command ended stops the wait for its \
+            leftovers, whose calls then fail with ENOSYS.
 
             Examples:
               sandbox-launch learn -o ls.policy -- ls -la /
               sandbox-launch --policy ls.policy -- ls -la /
-              sandbox-launch learn --format oci -o tar.json -- tar -cf /tmp/a.tar /etc/hostname
-              sandbox-launch learn --merge tar.json -o tar.json -- tar -xf /tmp/a.tar
+              sandbox-launch learn --format oci -o tar.json -- tar -cf a.tar dir
+              sandbox-launch learn --merge tar.json -o tar.json -- tar -xf a.tar
               sandbox-launch learn --args -o py.policy -- python3 -c 'import socket'
             """
     )
@@ -69,7 +71,7 @@ struct LearnCommand: ParsableCommand {
         valueName: "file"))
     var merge: String?
 
-    @Flag(name: .customLong("args"), help: "Also record and allow only the argument values seen (see below).")
+    @Flag(name: .customLong("args"), help: "Also record the arguments listed above, and allow those calls only with the values seen.")
     var recordsArguments = false
 
     // For --help only: sandbox-launch's own post-terminator argument takes what follows `--`,
@@ -247,7 +249,11 @@ struct LearnDestination: ~Copyable {
             return
         }
         do {
-            _ = try valueOrErrno { ftruncate(descriptor.rawValue, 0) }
+            // A regular file is cut to what is written now; a device (-o /dev/null) cannot be.
+            var information = stat()
+            if fstat(descriptor.rawValue, &information) == 0, information.st_mode & S_IFMT == S_IFREG {
+                _ = try valueOrErrno { ftruncate(descriptor.rawValue, 0) }
+            }
             var bytes = Array(text.utf8)[...]
             while !bytes.isEmpty {
                 let count = try valueOrErrno { bytes.withUnsafeBytes { Glibc.write(descriptor.rawValue, $0.baseAddress, $0.count) } }
