@@ -86,6 +86,9 @@ struct LearnSupervisor {
     /// descriptor instead.
     static func blockSignals() throws(LaunchError) -> OwnedFileDescriptor {
         let signals = forwardedSignals + [SIGCHLD]
+        // Ignored, as a parent may leave it, the kernel would reap the command itself, and its
+        // exit status would be lost.
+        signal(SIGCHLD, SIG_DFL)
         do {
             let raw = try valueOrErrno { signals.withUnsafeBufferPointer { cbpf_block_signals_into_descriptor($0.baseAddress, Int32($0.count)) } }
             return OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
@@ -133,6 +136,19 @@ struct LearnSupervisor {
         var listenerOpen = true
         var commandEnded = false
         var reportedFailure = false
+        func checkCommand() {
+            var ending: Int32 = 0
+            var status: Int32 = 0
+            do {
+                guard try valueOrErrno({ cbpf_poll_child(pid, &ending, &status) }) == pid else { return }
+                outcome.exitStatus = ending == 0 ? status : nil
+                outcome.signal = ending == 0 ? nil : ending
+            } catch {
+                // ECHILD: reaped elsewhere, so its status is unknown; it has ended all the same.
+                guard error == .noChildProcess else { return }
+            }
+            commandEnded = true
+        }
         while listenerOpen || !commandEnded {
             guard (try? valueOrErrno { poll(&descriptors, 2, -1) }) != nil else { break }
             let listenerEvents = descriptors[0].revents
@@ -157,19 +173,14 @@ struct LearnSupervisor {
                 // Every filtered process has ended; poll ignores a negative descriptor.
                 listenerOpen = false
                 descriptors[0].fd = -1
+                checkCommand()
             }
             guard descriptors[1].revents & Int16(POLLIN) != 0 else { continue }
             var signal: Int32 = 0
             var code: Int32 = 0
             guard (try? valueOrErrno { cbpf_read_signal(signals.rawValue, &signal, &code) }) != nil else { continue }
             if signal == SIGCHLD {
-                var ending: Int32 = 0
-                var status: Int32 = 0
-                if (try? valueOrErrno { cbpf_poll_child(pid, &ending, &status) }) == pid {
-                    commandEnded = true
-                    outcome.exitStatus = ending == 0 ? status : nil
-                    outcome.signal = ending == 0 ? nil : ending
-                }
+                checkCommand()
             } else if !commandEnded {
                 outcome.interruption = signal
                 // A terminal's signal went to the whole foreground group, the command included.

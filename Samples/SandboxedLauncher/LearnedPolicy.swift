@@ -57,7 +57,8 @@ struct LearnedPolicy: Sendable {
     /// `sandbox-launch --policy` can always start the command under it.
     init(_ learned: LearnedCalls) {
         self.init(architectures: learned.architectures)
-        for call in learned.calls {
+        // A negative number (-1, which tracers set to skip a call) cannot be allowed by number.
+        for call in learned.calls where call.name != nil || call.number >= 0 {
             let syscall = call.syscall
             if let name = call.name, let recorded = learned.values[name], !recorded.overflowed,
                 call.architecture == learned.native

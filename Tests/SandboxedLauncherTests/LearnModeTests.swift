@@ -170,6 +170,43 @@ struct LearnModeTests {
         #endif
     }
 
+    /// A process the command leaves running is learned to its end: learn returns after it.
+    @Test func processesLeftRunningAreRecordedToTheirEnd() throws {
+        let directory = try TemporaryDirectory()
+        let made = directory.url.appendingPathComponent("made-later").path
+        let policy = directory.url.appendingPathComponent("later.policy").path
+        let run = try LearnHarness.learn(["-o", policy], ["/bin/sh", "-c", "(/bin/sleep 0.3; /bin/mkdir '\(made)') & exit 0"])
+        #expect(run.exitStatus == 0, "\(run)")
+        #expect(FileManager.default.fileExists(atPath: made), "\(run)")
+        let text = try String(contentsOfFile: policy, encoding: .utf8)
+        #expect(text.contains("allow mkdir\n"), "\(text)")
+        #expect(text.contains("allow clock_nanosleep\n"), "\(text)")
+    }
+
+    /// SIGTERM to the launcher is passed on to the command, which ends by it; the launcher
+    /// exits as a shell reports that (143) and still writes what it learned.
+    @Test func aSignalToTheLauncherReachesTheCommand() throws {
+        let launcher = try #require(Launcher.path)
+        let directory = try TemporaryDirectory()
+        let policy = directory.url.appendingPathComponent("sleep.policy").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: launcher)
+        process.arguments = ["learn", "-o", policy, "--", "/bin/sleep", "20"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        usleep(700_000)
+        kill(process.processIdentifier, SIGTERM)
+        let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + SIGTERM, "\(report)")
+        #expect(report.contains("/bin/sleep 20 was killed by SIGTERM (signal 15)"), "\(report)")
+        #expect(report.contains("SIGTERM came while it ran"), "\(report)")
+        let text = try String(contentsOfFile: policy, encoding: .utf8)
+        #expect(text.contains("allow execve\n"), "\(text)")
+    }
+
     /// A command that makes up system-call numbers (ENOSYS, each a new pair) passes the bound on
     /// the recorded set: every call is still answered, and no policy is written.
     @Test(.enabled(if: LearnHarness.python != nil, "skipped: no python3 (the Debian package python3 provides it)"))
