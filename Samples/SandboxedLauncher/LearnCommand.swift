@@ -173,9 +173,8 @@ struct LearnCommand: ParsableCommand {
     static func readLearned(_ path: String) throws(LaunchError) -> (policy: LearnedPolicy, format: LearnFormat) {
         let text = try readTextFile(path)
         let isJSON = text.trimmed.hasPrefix("{")
-        var source = isJSON ? SeccompPolicySource(ociProfile: text, name: path) : SeccompPolicySource(policyText: text, name: path)
-        // A profile learned here lists its architectures; cover exactly those.
-        source.capabilities = []
+        // A profile's includes and excludes are read for Docker's default capabilities, as --profile reads them.
+        let source = isJSON ? SeccompPolicySource(ociProfile: text, name: path) : SeccompPolicySource(policyText: text, name: path)
         let policy: SeccompPolicy
         do {
             policy = try source.load().policy
@@ -215,52 +214,6 @@ struct LearnCommand: ParsableCommand {
             } catch {
                 throw LaunchError("the learned calls cannot be written as an OCI profile: \(error)")
             }
-        }
-    }
-}
-
-/// Where the learned policy goes: a file, opened before the command runs so that a path that
-/// cannot be written fails at once (and not truncated until the end, so that `--merge` can read
-/// it), or standard output.
-struct LearnDestination: ~Copyable {
-    let path: String?
-    /// Owns the file's descriptor, which ``descriptor`` names for writing.
-    private let file: OwnedFileDescriptor?
-    private let descriptor: FileDescriptor?
-
-    init(_ output: String?) throws(LaunchError) {
-        guard let output, output != "-" else {
-            path = nil
-            file = nil
-            descriptor = nil
-            return
-        }
-        let raw = Glibc.open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard raw >= 0 else { throw LaunchError("cannot write \(output): \(errorMessage(errno))") }
-        path = output
-        descriptor = FileDescriptor(rawValue: raw)
-        file = OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
-    }
-
-    func write(_ text: String) throws(LaunchError) {
-        guard let descriptor else {
-            print(text, terminator: "")
-            flushStandardOutput()
-            return
-        }
-        do {
-            // A regular file is cut to what is written now; a device (-o /dev/null) cannot be.
-            var information = stat()
-            if fstat(descriptor.rawValue, &information) == 0, information.st_mode & S_IFMT == S_IFREG {
-                _ = try valueOrErrno { ftruncate(descriptor.rawValue, 0) }
-            }
-            var bytes = Array(text.utf8)[...]
-            while !bytes.isEmpty {
-                let count = try valueOrErrno { bytes.withUnsafeBytes { Glibc.write(descriptor.rawValue, $0.baseAddress, $0.count) } }
-                bytes = bytes.dropFirst(count)
-            }
-        } catch {
-            throw LaunchError("cannot write \(path ?? ""): \(error)")
         }
     }
 }
