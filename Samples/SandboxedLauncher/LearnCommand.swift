@@ -120,20 +120,9 @@ struct LearnCommand: ParsableCommand {
         let outcome = try LearnSupervisor(executable: executable, command: command, recordsArguments: recordsArguments).run()
 
         let shown = command.map(Self.shellQuoted).joined(separator: " ")
-        let ending = outcome.signal.map { "was killed by \(signalName($0)) (signal \($0))" }
-            ?? "exited with status \(outcome.exitStatus ?? -1)"
-        printError("sandbox-launch learn: \(shown) \(ending)")
-        if let signal = outcome.interruption {
-            printError("sandbox-launch learn: \(signalName(signal)) came while it ran: the policy holds the calls made until it ended")
-        }
-        if outcome.abandonedDescendants {
-            printError("sandbox-launch learn: processes it started still ran; they now get ENOSYS from every call")
-        }
-        for line in LearnReport(learned: outcome.learned).lines { printError("  " + line) }
-        let recordedNames = Set(outcome.learned.calls.compactMap(\.name))
-        let added = LauncherSyscalls.needs.map(\.name).filter { !recordedNames.contains($0) }
-        if !added.isEmpty {
-            printError("  also allowed, as the launcher makes them at execve: " + added.joined(separator: " "))
+        report(outcome, shown: shown)
+        guard !outcome.supervisionFailed else {
+            throw LaunchError("no policy written: the supervisor stopped before the command ended, so the record is incomplete")
         }
         guard outcome.learned.droppedCalls == 0 else {
             throw LaunchError(
@@ -149,11 +138,32 @@ struct LearnCommand: ParsableCommand {
         let text = try Self.text(of: learned, format: format)
         try destination.write(text)
         let kind = format == .oci ? "an OCI profile" : "a policy"
-        let where_ = destination.path.map { "wrote \(kind) to \($0)" } ?? "wrote \(kind) to standard output"
+        let written = "wrote \(kind) to " + (destination.path ?? "standard output")
         let merging = merge.map { ", merged with \($0)" } ?? ""
-        let rerun = destination.path.map { "; run it with: sandbox-launch --\(format == .oci ? "profile" : "policy") \($0) -- \(shown)" } ?? ""
-        printError("sandbox-launch learn: \(where_) (\(learned.allowances.count) calls allowed\(merging))\(rerun)")
+        let rerun = destination.path.map {
+            "; run it with: sandbox-launch --\(format == .oci ? "profile" : "policy") \(Self.shellQuoted($0)) -- \(shown)"
+        } ?? ""
+        printError("sandbox-launch learn: \(written) (\(learned.allowances.count) calls allowed\(merging))\(rerun)")
         return outcome.launcherExitStatus
+    }
+
+    /// How the command ended, and what was recorded, on standard error.
+    func report(_ outcome: LearnOutcome, shown: String) {
+        let ending = outcome.signal.map { "was killed by \(signalName($0)) (signal \($0))" }
+            ?? "exited with status \(outcome.exitStatus ?? -1)"
+        printError("sandbox-launch learn: \(shown) \(ending)")
+        if let signal = outcome.interruption {
+            printError("sandbox-launch learn: \(signalName(signal)) came while it ran: the policy holds the calls made until it ended")
+        }
+        if outcome.abandonedDescendants {
+            printError("sandbox-launch learn: processes it started still ran; they now get ENOSYS from every call")
+        }
+        for line in LearnReport(learned: outcome.learned).lines { printError("  " + line) }
+        let recordedNames = Set(outcome.learned.calls.compactMap(\.name))
+        let added = LauncherSyscalls.needs.map(\.name).filter { !recordedNames.contains($0) }
+        if !added.isEmpty {
+            printError("  also allowed, as the launcher makes them at execve: " + added.joined(separator: " "))
+        }
     }
 
     /// `word`, or `'word'` when a shell would split or expand it.

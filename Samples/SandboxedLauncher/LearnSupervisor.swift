@@ -17,6 +17,8 @@ struct LearnOutcome: Sendable {
     /// Whether processes the command left behind were still running when the launcher stopped
     /// answering (after a signal): their calls then fail with `ENOSYS`.
     var abandonedDescendants = false
+    /// Whether the supervisor stopped on an error: what was recorded is then incomplete.
+    var supervisionFailed = false
 
     /// The launcher's exit status: the command's, or 128 + the signal that ended it, as shells
     /// report it.
@@ -75,9 +77,11 @@ struct LearnSupervisor {
         if outcome.exitStatus == nil && outcome.signal == nil {
             var signal: Int32 = 0
             var status: Int32 = 0
-            _ = try? valueOrErrno { cbpf_wait_child(pid, &signal, &status) }
-            outcome.exitStatus = signal == 0 ? status : nil
-            outcome.signal = signal == 0 ? nil : signal
+            // Fails only when the command was reaped already (ECHILD): its status is unknown.
+            if (try? valueOrErrno { cbpf_wait_child(pid, &signal, &status) }) != nil {
+                outcome.exitStatus = signal == 0 ? status : nil
+                outcome.signal = signal == 0 ? nil : signal
+            }
         }
         return outcome
     }
@@ -135,7 +139,6 @@ struct LearnSupervisor {
         ]
         var listenerOpen = true
         var commandEnded = false
-        var reportedFailure = false
         func checkCommand() {
             var ending: Int32 = 0
             var status: Int32 = 0
@@ -149,8 +152,11 @@ struct LearnSupervisor {
             }
             commandEnded = true
         }
-        while listenerOpen || !commandEnded {
-            guard (try? valueOrErrno { poll(&descriptors, 2, -1) }) != nil else { break }
+        supervising: while listenerOpen || !commandEnded {
+            guard (try? valueOrErrno { poll(&descriptors, 2, -1) }) != nil else {
+                outcome.supervisionFailed = true
+                break supervising
+            }
             let listenerEvents = descriptors[0].revents
             if listenerEvents & Int16(POLLIN) != 0 {
                 do {
@@ -158,16 +164,20 @@ struct LearnSupervisor {
                     outcome.learned.record(call.data)
                     do {
                         try listener.respond(to: call.id, with: .continueCall)
-                    } catch where error != .noSuchFileOrDirectory && !reportedFailure {
-                        // ENOENT: the caller died or was interrupted; anything else is worth a line.
-                        printError("sandbox-launch learn: answering a notification: \(error)")
-                        reportedFailure = true
+                    } catch where error != .noSuchFileOrDirectory {
+                        // ENOENT: the caller died or was interrupted. Anything else (EINVAL before
+                        // Linux 5.5, which has no CONTINUE) leaves the call waiting: stop, so that
+                        // closing the listener fails it with ENOSYS rather than leave it hanging.
+                        printError("sandbox-launch learn: answering a notification: \(error); stopping")
+                        outcome.supervisionFailed = true
+                        break supervising
                     } catch {}
                 } catch where error == .noSuchFileOrDirectory {
                     // The caller went away before it could be delivered.
                 } catch {
                     printError("sandbox-launch learn: receiving a notification: \(error); stopping")
-                    break
+                    outcome.supervisionFailed = true
+                    break supervising
                 }
             } else if listenerEvents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
                 // Every filtered process has ended; poll ignores a negative descriptor.
@@ -187,7 +197,7 @@ struct LearnSupervisor {
                 if code != SI_KERNEL { kill(pid, signal) }
             } else {
                 outcome.abandonedDescendants = listenerOpen
-                break
+                break supervising
             }
         }
         return outcome
