@@ -115,8 +115,21 @@ struct LearnCommand: ParsableCommand {
         }
         let merged = try merge.map { path throws(LaunchError) in try Self.readLearned(path) }
         let format = self.format ?? Self.defaultFormat(output: output, merged: merged?.format)
-        let destination = try LearnDestination(output)
         let executable = try Executable.find(command[0])
+        let destination = try LearnDestination(output)
+        do {
+            return try learn(executable, writingTo: destination, format: format, merged: merged?.policy)
+        } catch {
+            destination.discard()
+            throw error
+        }
+    }
+
+    /// Runs the command, reports, and writes the policy.
+    func learn(
+        _ executable: String, writingTo destination: borrowing LearnDestination, format: LearnFormat,
+        merged: LearnedPolicy?
+    ) throws(LaunchError) -> Int32 {
         let outcome = try LearnSupervisor(executable: executable, command: command, recordsArguments: recordsArguments).run()
 
         let shown = command.map(Self.shellQuoted).joined(separator: " ")
@@ -131,7 +144,7 @@ struct LearnCommand: ParsableCommand {
         }
 
         var learned = LearnedPolicy(outcome.learned)
-        if var earlier = merged?.policy {
+        if var earlier = merged {
             earlier.formUnion(learned)
             learned = earlier
         }

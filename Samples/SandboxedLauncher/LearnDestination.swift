@@ -10,19 +10,31 @@ struct LearnDestination: ~Copyable {
     /// Owns the file's descriptor, which ``descriptor`` names for writing.
     private let file: OwnedFileDescriptor?
     private let descriptor: FileDescriptor?
+    /// Whether opening made the file, which ``discard()`` then removes.
+    private let created: Bool
 
     init(_ output: String?) throws(LaunchError) {
         guard let output, output != "-" else {
             path = nil
             file = nil
             descriptor = nil
+            created = false
             return
         }
-        let raw = Glibc.open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        // O_EXCL first, to know whether the file is new.
+        var raw = Glibc.open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        created = raw >= 0
+        if raw < 0, errno == EEXIST { raw = Glibc.open(output, O_WRONLY | O_CLOEXEC) }
         guard raw >= 0 else { throw LaunchError("cannot write \(output): \(errorMessage(errno))") }
         path = output
         descriptor = FileDescriptor(rawValue: raw)
         file = OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
+    }
+
+    /// Removes the file when this run made it and wrote nothing, so that a failed run leaves no
+    /// empty policy behind; an earlier file stays as it was.
+    func discard() {
+        if created, let path { unlink(path) }
     }
 
     func write(_ text: String) throws(LaunchError) {
