@@ -170,6 +170,27 @@ struct LearnModeTests {
         #endif
     }
 
+    /// On x86_64 a number with bit 30 is x32's (getpid is 0x40000027): recorded as x32, and
+    /// the policy covers x32. The call fails the same way in both runs (ENOSYS on a kernel
+    /// without x32, which the probe exits with).
+    @Test func anX32CallIsRecordedAsX32() throws {
+        #if arch(x86_64)
+            let launcher = try #require(Launcher.path)
+            let directory = try TemporaryDirectory()
+            let policy = directory.url.appendingPathComponent("x32.policy").path
+            let call = ["1073741863"]  // 0x40000027
+            let free = try Launcher.run(["probe"] + call)
+            let learned = try LearnHarness.learn(["-o", policy], [launcher, "probe"] + call)
+            #expect(learned.exitStatus == free.exitStatus, "\(learned)")
+            #expect(learned.standardError.contains(", x32 1)"), "\(learned)")
+            #expect(learned.standardError.contains("getpid (x32)"), "\(learned)")
+            let text = try String(contentsOfFile: policy, encoding: .utf8)
+            #expect(text.contains("\narch x86_64 x32\n"), "\(text)")
+            let rerun = try Launcher.probe(["--policy", policy], call)
+            #expect(rerun.exitStatus == free.exitStatus, "\(rerun)")
+        #endif
+    }
+
     /// A process the command leaves running is learned to its end: learn returns after it.
     @Test func processesLeftRunningAreRecordedToTheirEnd() throws {
         let directory = try TemporaryDirectory()
