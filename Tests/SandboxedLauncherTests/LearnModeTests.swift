@@ -217,8 +217,12 @@ struct LearnModeTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        usleep(700_000)
-        kill(process.processIdentifier, SIGTERM)
+        // Once the launcher's child runs sleep, the launcher has blocked the signal (it does so
+        // before it starts the child) and passes it on.
+        let launcherID = process.processIdentifier
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && !LearnHarness.hasChild(of: launcherID, named: "sleep") { usleep(10_000) }
+        kill(launcherID, SIGTERM)
         let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 128 + SIGTERM, "\(report)")
@@ -330,6 +334,18 @@ enum LearnHarness {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         return path.split(separator: ":").map { $0 + "/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
+
+    /// Whether process `parent` has a child whose name (`comm`) is `name`, through
+    /// `/proc/PID/task/PID/children` (without it, after half a second).
+    static func hasChild(of parent: pid_t, named name: String) -> Bool {
+        guard let children = try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8) else {
+            usleep(500_000)
+            return true
+        }
+        return children.split(separator: " ").contains { child in
+            (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines) == name
+        }
+    }
 
     /// `sandbox-launch learn OPTIONS -- COMMAND`.
     static func learn(_ options: [String], _ command: [String]) throws -> LaunchRun {
