@@ -93,6 +93,11 @@ func signalName(_ signal: Int32) -> String {
     case SIGABRT: "SIGABRT"
     case SIGTRAP: "SIGTRAP"
     case SIGILL: "SIGILL"
+    case SIGTERM: "SIGTERM"
+    case SIGINT: "SIGINT"
+    case SIGHUP: "SIGHUP"
+    case SIGQUIT: "SIGQUIT"
+    case SIGPIPE: "SIGPIPE"
     default: "signal \(signal)"
     }
 }

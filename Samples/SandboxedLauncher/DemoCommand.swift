@@ -63,6 +63,7 @@ struct Demo {
         try showDenyActions()
         if includesTiming { try showActionCache(compiled) }
         try showSupervisor()
+        try showLearnMode()
         section("Next")
         print("""
             This program is \(me) (swift run sandbox-launch ARGS also works). Try:
@@ -71,6 +72,7 @@ struct Demo {
               sandbox-launch --allow @mount --deny-action kill -- CMD
               sandbox-launch --policy FILE -- CMD                   docs/seccomp-policy-format.md
               sandbox-launch --profile FILE.json -- CMD             a Docker/OCI profile
+              sandbox-launch learn -o FILE -- CMD                   learn a policy from CMD
             """)
     }
 

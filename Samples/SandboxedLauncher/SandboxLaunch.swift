@@ -19,9 +19,13 @@ struct SandboxLaunch: ParsableCommand {
               sandbox-launch --allow @mount -- mount -t tmpfs none /mnt
               sandbox-launch --policy my.policy --stats -- ./server
               sandbox-launch --profile docker.json --print-filter d
+              sandbox-launch learn -o ls.policy -- ls -la /     (then --policy ls.policy)
               sandbox-launch demo
             """,
-        subcommands: [DemoCommand.self, ProbeCommand.self, NotifyClientCommand.self, TimingCommand.self]
+        subcommands: [
+            DemoCommand.self, LearnCommand.self, ProbeCommand.self, NotifyClientCommand.self, TimingCommand.self,
+            LearnExecCommand.self,
+        ]
     )
 
     @OptionGroup var policyOptions: PolicyOptions

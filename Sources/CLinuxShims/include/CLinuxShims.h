@@ -466,4 +466,46 @@ static inline int cbpf_wait_traced(pid_t pid, int *stopped, int *ended) {
 /// errno. The child runs no code but `pause` in a loop.
 pid_t cbpf_fork_idle_child(void);
 
+// Signals for the launcher's learn mode, which supervises a child: Glibc's module does not
+// export <sys/signalfd.h>.
+#include <signal.h>
+#include <sys/signalfd.h>
+
+/// Blocks `signals` (`count` of them) on the calling thread and returns a close-on-exec
+/// descriptor that reads them instead, or -1 with errno. The corresponding C calls are
+/// `pthread_sigmask(SIG_BLOCK, &mask, NULL)` and `signalfd(-1, &mask, SFD_CLOEXEC)`.
+static inline int cbpf_block_signals_into_descriptor(const int *signals, int count) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int index = 0; index < count; index++) sigaddset(&mask, signals[index]);
+    int error = pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    if (error != 0) { errno = error; return -1; }
+    return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+/// Reads one pending signal from a signalfd: its number and its `si_code` (`SI_USER` for
+/// `kill`, `SI_KERNEL` for a terminal's). Returns 0, or -1 with errno. The corresponding C call
+/// is `read(fd, &info, sizeof(struct signalfd_siginfo))`.
+static inline int cbpf_read_signal(int fd, int *signal, int *code) {
+    struct signalfd_siginfo info;
+    ssize_t count = read(fd, &info, sizeof info);
+    if (count < 0) return -1;
+    if (count != (ssize_t)sizeof info) { errno = EIO; return -1; }
+    *signal = (int)info.ssi_signo;
+    *code = info.ssi_code;
+    return 0;
+}
+
+/// Waits for a child without blocking. Returns its pid when it ended (with `signal` and
+/// `status` as `cbpf_wait_child` sets them), 0 when it still runs, or -1 with errno. The
+/// corresponding C call is `waitpid(pid, &status, WNOHANG)`.
+static inline int cbpf_poll_child(pid_t pid, int *signal, int *status) {
+    int raw = 0;
+    pid_t result = waitpid(pid, &raw, WNOHANG);
+    if (result <= 0) return result;
+    *signal = WIFSIGNALED(raw) ? WTERMSIG(raw) : 0;
+    *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    return result;
+}
+
 #endif
