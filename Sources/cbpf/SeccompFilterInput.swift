@@ -16,9 +16,9 @@ struct SeccompFilterInput: ParsableArguments {
         standard input.
         """, valueName: "program"))
     var program: String?
-    @Option(help: "Read the filters of this running process (or thread) instead (needs root).")
+    @Option(help: "Read the filters of this running process (or thread) instead (needs root); several are analysed together, as the kernel applies them.")
     var pid: Int32?
-    @Option(help: "With --pid: only the filter with this index (0 is the newest).")
+    @Option(help: "With --pid: only the filter with this index (0 is the newest), on its own.")
     var index: Int?
     @OptionGroup var policyInput: OptionalPolicyInput
 
@@ -29,6 +29,14 @@ struct SeccompFilterInput: ParsableArguments {
         }
         if index != nil, pid == nil { throw ValidationError("--index goes with --pid") }
         if let index, index < 0 { throw ValidationError("--index: expected 0 or more, got \(index)") }
+    }
+
+    /// The filter analysed: a process's filters combined as the kernel applies them, or the one
+    /// `--index` picks.
+    func analysed(_ limits: AnalysisLimitOptions, command: String) throws -> AnalysedFilter {
+        if let pid { return try limits.analyseFilters(ofProcess: pid, index: index, command: command) }
+        let (label, program) = try filters()[0]
+        return AnalysedFilter(label: label, header: nil, analysis: try limits.analyse(program, label: label))
     }
 
     /// The filters, each with a label for headers: `process 1234, filter 0 (the newest)`.
@@ -57,6 +65,16 @@ struct OptionalPolicyInput: ParsableArguments {
     var arch: String?
 
     var isGiven: Bool { policy != nil || profile != nil }
+
+    init() {}
+
+    /// One of a policy and a profile, as `diff` takes each side.
+    init(policy: String?, profile: String?, caps: String?, arch: String?) {
+        self.policy = policy
+        self.profile = profile
+        self.caps = caps
+        self.arch = arch
+    }
 
     func validate() throws {
         if policy != nil, profile != nil { throw ValidationError("give one of --policy and --profile") }

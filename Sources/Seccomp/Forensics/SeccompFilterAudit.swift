@@ -45,7 +45,9 @@ public enum SeccompFilterAudit {
         .clock, .cpuEmulation, .debug, .module, .mount, .obsolete, .privileged, .rawIO, .reboot, .resources, .swap,
     ]
 
-    /// The findings for an analysed filter, most severe first.
+    /// The findings for an analysed filter, most severe first. For a stack of filters
+    /// (``SeccompFilterAnalysis/init(stacking:)``) they are those of the combined effect, the
+    /// one the kernel applies; unreachable instructions are found in each filter.
     public static func findings(for analysis: SeccompFilterAnalysis) -> [SeccompAuditFinding] {
         var audit = Audit(analysis)
         audit.run()
@@ -96,13 +98,15 @@ private struct Audit {
         dangerousCalls()
         namespaces()
         systemdGroups()
-        if !analysis.unreachableInstructions.isEmpty {
-            let list = analysis.unreachableInstructions.map {
+        let filters = analysis.isStack ? analysis.stackedFilters : [analysis]
+        for (index, filter) in filters.enumerated() where !filter.unreachableInstructions.isEmpty {
+            let list = filter.unreachableInstructions.map {
                 $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
             }.joined(separator: ", ")
-            let one = analysis.unreachableInstructions.count == 1 && analysis.unreachableInstructions[0].count == 1
+            let one = filter.unreachableInstructions.count == 1 && filter.unreachableInstructions[0].count == 1
             add(.low, "unreachable-instructions",
-                (one ? "instruction \(list) never runs" : "instructions \(list) never run")
+                (analysis.isStack ? "filter \(index): " : "")
+                    + (one ? "instruction \(list) never runs" : "instructions \(list) never run")
                     + " for any input: dead code, or a check that earlier tests make moot")
         }
         if !analysis.isComplete {
