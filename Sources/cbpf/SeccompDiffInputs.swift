@@ -13,7 +13,7 @@ struct SeccompDiffInputs: ParsableArguments {
     var programs: [String] = []
     @Option(help: "The filters of this running process (or thread), combined as the kernel applies them (needs root).")
     var pid: [Int32] = []
-    @Option(help: "With --pid: only the filter with this index (0 is the newest), on its own.")
+    @Option(help: "With --pid: only the filter with this index (0 is the oldest, the first installed), on its own.")
     var index: Int?
     @Option(help: "A policy in the native text format, compiled with SeccompCompiler.")
     var policy: [String] = []

@@ -26,7 +26,7 @@ struct SeccompExplainCommand: ParsableCommand {
             seccomp(2) call) is explained as the kernel applies them: every filter runs on each \
             call and the most restrictive action wins (KILL_PROCESS > KILL_THREAD > TRAP > ERRNO \
             > USER_NOTIF > TRACE > LOG > ALLOW; of two errnos, the newest filter's). --index N \
-            explains filter N alone (0 is the newest).
+            explains filter N alone (0 is the oldest, the first installed).
 
             Examples:
               cbpf seccomp explain filter.bpf

@@ -18,7 +18,7 @@ struct SeccompFilterInput: ParsableArguments {
     var program: String?
     @Option(help: "Read the filters of this running process (or thread) instead (needs root); several are analysed together, as the kernel applies them.")
     var pid: Int32?
-    @Option(help: "With --pid: only the filter with this index (0 is the newest), on its own.")
+    @Option(help: "With --pid: only the filter with this index (0 is the oldest, the first installed), on its own.")
     var index: Int?
     @OptionGroup var policyInput: OptionalPolicyInput
 
@@ -39,7 +39,7 @@ struct SeccompFilterInput: ParsableArguments {
         return AnalysedFilter(label: label, header: nil, analysis: try limits.analyse(program, label: label))
     }
 
-    /// The filters, each with a label for headers: `process 1234, filter 0 (the newest)`.
+    /// The filters, each with a label for headers: `process 1234, filter 1 of 2 (the newest)`.
     func filters() throws -> [(label: String, program: Program)] {
         if let program {
             return [(displayName(ofPath: program), try readSeccompProgram(program))]
@@ -142,7 +142,9 @@ func readFilters(ofProcess pid: Int32, index: Int?) throws -> [(label: String, p
 
 func select(_ programs: [Program], index: Int?, owner: String) throws -> [(label: String, program: Program)] {
     let labelled = programs.enumerated().map { offset, program in
-        ("\(owner), filter \(offset) of \(programs.count)\(offset == 0 ? " (the newest)" : "")", program)
+        ("\(owner), filter \(offset) of \(programs.count)"
+            + (programs.count > 1 && offset == programs.count - 1 ? " (the newest)" : "")
+            + (programs.count > 1 && offset == 0 ? " (the oldest)" : ""), program)
     }
     guard let index else { return labelled }
     guard index < programs.count else {

@@ -100,7 +100,7 @@ extension SeccompFilterAnalysis {
     private func summaryLines() -> [String] {
         var lines = ["filter: \(program.count) instructions, \(pathCount) paths"]
         if isStack {
-            lines = ["stack of \(stackedFilters.count) filters, newest first: "
+            lines = ["stack of \(stackedFilters.count) filters, in the order installed (the last is the newest): "
                 + stackedFilters.map { "\($0.program.count)" }.joined(separator: ", ") + " instructions, \(pathCount) paths",
                 "combined: each call gets the most restrictive of the filters' actions (KILL_PROCESS > KILL_THREAD > TRAP "
                     + "> ERRNO > USER_NOTIF > TRACE > LOG > ALLOW; of equal actions, the newest filter's)"]

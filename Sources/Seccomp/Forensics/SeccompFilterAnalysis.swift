@@ -83,7 +83,7 @@ public struct SeccompFilterAnalysis: Sendable {
     /// Branches the word solver could not rule out within its budget; both sides were followed.
     public let undecidedBranches: Int
     /// For the combined effect of several filters (``init(stacking:)``), each filter's own
-    /// analysis in the kernel's evaluation order (the newest first); empty for a single filter.
+    /// analysis in the order they were installed (the newest last); empty for a single filter.
     public let stackedFilters: [SeccompFilterAnalysis]
 
     /// Verifies `program` for seccomp and analyses it.

@@ -4,8 +4,9 @@ import CBPF
 /// cut where any of them changes, and each cell's decisions joined into one graph whose
 /// outcomes are the kernel's choice among the filters' actions.
 struct StackCombination {
+    /// The filters in the kernel's evaluation order: the newest first.
     private let filters: [SeccompFilterAnalysis]
-    /// Per filter: whether its `KILL_PROCESS` outcomes are exactly `SECCOMP_RET_KILL_PROCESS`.
+    /// Per filter, in evaluation order: whether its `KILL_PROCESS` outcomes are exactly `SECCOMP_RET_KILL_PROCESS`.
     /// A filter that returns a value of no known action (the kernel kills the process for it)
     /// or a computed value is ranked by that value among the others, which the outcome no
     /// longer holds.
@@ -17,7 +18,9 @@ struct StackCombination {
     /// The most steps the join of one cell's decisions may take.
     static let stepLimit = 200_000
 
-    init(_ filters: [SeccompFilterAnalysis]) {
+    /// The filters in the order they were installed.
+    init(_ installed: [SeccompFilterAnalysis]) {
+        let filters = Array(installed.reversed())
         self.filters = filters
         killRankIsExact = filters.map { filter in
             filter.program.instructions.allSatisfy { instruction in
@@ -30,6 +33,9 @@ struct StackCombination {
             }
         }
     }
+
+    /// The filter's index in the order of installation, as messages name it.
+    private func installedIndex(_ evaluationIndex: Int) -> Int { filters.count - 1 - evaluationIndex }
 
     private static func pieces(_ points: Set<UInt32>) -> [ClosedRange<UInt32>] {
         let sorted = points.union([0]).sorted()
@@ -146,7 +152,7 @@ struct StackCombination {
                     // The filter's own analysis kept this path, so some input reaches it; the
                     // solver could not find one with the other filters' tests added.
                     results.append(interner.intern(.outcome(.undetermined(SeccompAnalysisGap(
-                        instruction: nil, reason: "no input found for either branch of \(branch.test) in filter \(branch.filter)")))))
+                        instruction: nil, reason: "no input found for either branch of \(branch.test) in filter \(installedIndex(branch.filter))")))))
                 }
             }
         }
@@ -155,15 +161,15 @@ struct StackCombination {
         return decision
     }
 
-    /// The kernel's choice among the filters' outcomes for one call, `outcomes[0]` the newest
-    /// filter's: the lowest action as a signed 32-bit value, the first on ties.
+    /// The kernel's choice among the filters' outcomes for one call, in evaluation order
+    /// (`outcomes[0]` the newest filter's): the lowest action as a signed 32-bit value, the first on ties.
     func outcome(of outcomes: [SeccompDecisionOutcome]) -> SeccompDecisionOutcome {
         // SECCOMP_RET_KILL_PROCESS is the lowest value there is: nothing outranks it.
         if outcomes.indices.contains(where: { outcomes[$0].action == .killProcess && killRankIsExact[$0] }) {
             return .action(.killProcess)
         }
         if let index = outcomes.firstIndex(where: { $0.action == nil }), case .undetermined(let gap) = outcomes[index] {
-            return .undetermined(SeccompAnalysisGap(instruction: nil, reason: "filter \(index), \(gap)"))
+            return .undetermined(SeccompAnalysisGap(instruction: nil, reason: "filter \(installedIndex(index)), \(gap)"))
         }
         let actions = outcomes.compactMap(\.action)
         if let inexact = actions.indices.first(where: { actions[$0] == .killProcess && !killRankIsExact[$0] }) {
@@ -172,7 +178,7 @@ struct StackCombination {
             if actions.allSatisfy({ $0 == .killProcess || $0 == .allow }) { return .action(.killProcess) }
             return .undetermined(SeccompAnalysisGap(
                 instruction: nil,
-                reason: "filter \(inexact) returns a value of no known action here, which kills the process but ranks "
+                reason: "filter \(installedIndex(inexact)) returns a value of no known action here, which kills the process but ranks "
                     + "among the other filters' actions by its value"))
         }
         var chosen = actions[0]
