@@ -37,11 +37,6 @@ struct StackCombination {
     /// The filter's index in the order of installation, as messages name it.
     private func installedIndex(_ evaluationIndex: Int) -> Int { filters.count - 1 - evaluationIndex }
 
-    private static func pieces(_ points: Set<UInt32>) -> [ClosedRange<UInt32>] {
-        let sorted = points.union([0]).sorted()
-        return sorted.indices.map { index in sorted[index] ... (index + 1 < sorted.count ? sorted[index + 1] - 1 : .max) }
-    }
-
     mutating func rows() -> [SeccompArchitectureDecisions] {
         var architecturePoints = Set<UInt32>()
         for filter in filters {
@@ -52,22 +47,11 @@ struct StackCombination {
                 }
             }
         }
-        var rows = [SeccompArchitectureDecisions]()
-        var rowIndex = [[SeccompNumberRangeDecision]: Int]()
-        for piece in Self.pieces(architecturePoints) {
-            let ranges = numberRanges(filters.map { $0.row(forArchitecture: piece.lowerBound) })
-            if let index = rowIndex[ranges] {
-                if let last = rows[index].auditValues.last, UInt64(last.upperBound) + 1 == UInt64(piece.lowerBound) {
-                    rows[index].auditValues[rows[index].auditValues.count - 1] = last.lowerBound ... piece.upperBound
-                } else {
-                    rows[index].auditValues.append(piece)
-                }
-            } else {
-                rowIndex[ranges] = rows.count
-                rows.append(SeccompArchitectureDecisions(auditValues: [piece], numberRanges: ranges))
-            }
+        var rows = ArchitectureRows()
+        for piece in ArchitectureRows.pieces(cutAt: architecturePoints) {
+            rows.add(piece, numberRanges(filters.map { $0.row(forArchitecture: piece.lowerBound) }))
         }
-        return rows
+        return rows.rows
     }
 
     private mutating func numberRanges(_ rows: [SeccompArchitectureDecisions]) -> [SeccompNumberRangeDecision] {
@@ -76,7 +60,7 @@ struct StackCombination {
             for range in row.numberRanges { points.insert(range.numbers.lowerBound) }
         }
         var ranges = [SeccompNumberRangeDecision]()
-        for piece in Self.pieces(points) {
+        for piece in ArchitectureRows.pieces(cutAt: points) {
             let decision = joined(rows.map { $0.decision(forNumber: piece.lowerBound) })
             if let last = ranges.last, last.decision == decision {
                 ranges[ranges.count - 1].numbers = last.numbers.lowerBound ... piece.upperBound
