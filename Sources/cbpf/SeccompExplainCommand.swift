@@ -47,7 +47,8 @@ struct SeccompExplainCommand: ParsableCommand {
 
     func run() throws {
         let filter = try input.analysed(limits, command: "explain")
-        if let header = filter.header { print("# \(header)") }
+        // JSON stays JSON: its "stack" says what the header says.
+        if let header = filter.header, format != .json { print("# \(header)") }
         let analysis = filter.analysis
         switch format {
         case .table: print(analysis.formatted(.table))

@@ -155,6 +155,9 @@ struct SeccompDumpCommandTests {
         #expect(line(table, "27")?.hasSuffix("ERRNO(1)") == true, "\(table)")
         #expect(line(table, "83")?.hasSuffix("ERRNO(13)") == true, "\(table)")
         #expect(line(table, "101")?.hasSuffix("KILL_PROCESS") == true, "\(table)")
+        let json = try CLI.succeed(["seccomp", "explain", "--pid", pid, "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutputBytes)) as? [String: Any])
+        #expect((object["stack"] as? [[String: Any]])?.count == 2 && object["complete"] as? Bool == true, "\(json)")
         // Filter 1 alone is the inner one, the newest.
         let newest = try CLI.succeed(["seccomp", "explain", "--pid", pid, "--index", "1"]).standardOutput
         #expect(newest.contains("filter 1 of 2 (the newest)") && newest.contains("alone"), "\(newest)")
