@@ -43,13 +43,19 @@ final class HelperProcess {
         }
     }
 
-    func ask(kind: Int32, program: [RawInstruction], number: Int64 = 0, arguments: [UInt64] = []) -> Answer {
+    /// `stack`, for `CBPF_FUZZ_PROBE_STACK`: the lengths of the filters `program` holds one
+    /// after the other.
+    func ask(kind: Int32, program: [RawInstruction], number: Int64 = 0, arguments: [UInt64] = [], stack: [UInt32] = [])
+        -> Answer
+    {
         var request = cbpf_fuzz_request()
         request.kind = UInt32(kind)
         request.count = UInt32(program.count)
         request.number = number
         let a = (arguments + Array(repeating: 0, count: 6)).prefix(6).map { $0 }
         request.arguments = (a[0], a[1], a[2], a[3], a[4], a[5])
+        let lengths = (stack + Array(repeating: 0, count: Int(CBPF_FUZZ_MAXIMUM_STACK))).prefix(Int(CBPF_FUZZ_MAXIMUM_STACK)).map { $0 }
+        request.stack = (lengths[0], lengths[1], lengths[2], lengths[3])
         var bytes = withUnsafeBytes(of: &request) { Array($0) }
         bytes += program.map(\.sockFilter).withUnsafeBytes { Array($0) }
         let written = bytes.withUnsafeBytes { buffer -> Bool in
@@ -109,15 +115,15 @@ private struct RestartingHelper {
     var helper: HelperProcess?
     var restarts = 0
 
-    mutating func ask(kind: Int32, program: [RawInstruction], number: Int64 = 0, arguments: [UInt64] = [])
-        throws(OracleUnavailable) -> HelperProcess.Answer
+    mutating func ask(kind: Int32, program: [RawInstruction], number: Int64 = 0, arguments: [UInt64] = [],
+                      stack: [UInt32] = []) throws(OracleUnavailable) -> HelperProcess.Answer
     {
         if helper == nil {
             helper = try HelperProcess()
             restarts += 1
         }
         guard let current = helper else { return .failed("no helper") }
-        let answer = current.ask(kind: kind, program: program, number: number, arguments: arguments)
+        let answer = current.ask(kind: kind, program: program, number: number, arguments: arguments, stack: stack)
         switch answer {
         case .reply(let reply) where Int(kind) == CBPF_FUZZ_CHECK_FILTER && reply.result == 0:
             helper = nil  // the filter was attached to the helper's main thread; it exits
@@ -278,18 +284,42 @@ package final class SeccompActionOracle: Sendable {
         }
     }
 
+    /// Installs the filters of `stack` one after the other (the first is the oldest, run last;
+    /// each behind the guard) in a new thread of the helper and makes `call`: the kernel runs
+    /// them all and applies the most restrictive action.
+    package func observe(stack: [[RawInstruction]], call: SystemCallProbe) -> SeccompObservation {
+        guard !stack.isEmpty, stack.count <= Int(CBPF_FUZZ_MAXIMUM_STACK) else {
+            return SeccompObservation(outcome: .failed("a stack of 1 to \(CBPF_FUZZ_MAXIMUM_STACK) filters"), baseline: nil)
+        }
+        do {
+            return try Self.observe(helper, stack, call: call)
+        } catch {
+            return SeccompObservation(outcome: .failed(error.reason), baseline: nil)
+        }
+    }
+
     private static func observe(_ helper: borrowing Mutex<RestartingHelper>, _ program: [RawInstruction],
                                 call: SystemCallProbe) throws(OracleUnavailable) -> SeccompObservation {
-        guard program.count <= Limits.maximumInstructions - 4 else {
+        try observe(helper, [program], call: call)
+    }
+
+    private static func observe(_ helper: borrowing Mutex<RestartingHelper>, _ stack: [[RawInstruction]],
+                                call: SystemCallProbe) throws(OracleUnavailable) -> SeccompObservation {
+        guard stack.allSatisfy({ $0.count <= Limits.maximumInstructions - 4 }) else {
             return SeccompObservation(outcome: .failed("program too long for the guard"), baseline: nil)
         }
-        let guarded = [
-            RawInstruction(code: 0x20, k: 0), RawInstruction(code: 0x15, jt: 1, jf: 0, k: UInt32(bitPattern: call.number)),
-            RawInstruction(code: 0x06, k: SeccompAction.allowValue), RawInstruction(code: 0x00, k: 0),
-        ] + program
+        let guarded = stack.map { program in
+            [
+                RawInstruction(code: 0x20, k: 0), RawInstruction(code: 0x15, jt: 1, jf: 0, k: UInt32(bitPattern: call.number)),
+                RawInstruction(code: 0x06, k: SeccompAction.allowValue), RawInstruction(code: 0x00, k: 0),
+            ] + program
+        }
         let answer = try helper.withLock { (helper) throws(OracleUnavailable) in
-            try helper.ask(kind: Int32(CBPF_FUZZ_PROBE), program: guarded, number: Int64(call.number),
-                           arguments: call.arguments)
+            stack.count == 1
+                ? try helper.ask(kind: Int32(CBPF_FUZZ_PROBE), program: guarded[0], number: Int64(call.number),
+                                 arguments: call.arguments)
+                : try helper.ask(kind: Int32(CBPF_FUZZ_PROBE_STACK), program: guarded.flatMap { $0 },
+                                 number: Int64(call.number), arguments: call.arguments, stack: guarded.map { UInt32($0.count) })
         }
         switch answer {
         case .reply(let reply):

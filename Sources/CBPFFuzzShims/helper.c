@@ -74,11 +74,20 @@ static void *cbpf_fuzz_probe_thread(void *argument) {
     long result = cbpf_fuzz_call(probe->request);
     reply->baseline_result = result;
     reply->baseline_error = result == -1 ? errno : 0;
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &probe->program) != 0) {
-        reply->outcome = CBPF_FUZZ_INSTALL_FAILED;
-        reply->error = errno;
-        __atomic_store_n(&probe->finished, 1, __ATOMIC_SEQ_CST);
-        return NULL;
+    // One filter, or a stack installed oldest first.
+    struct sock_filter *next = probe->program.filter;
+    for (int index = 0; index < CBPF_FUZZ_MAXIMUM_STACK; index++) {
+        unsigned length = probe->request->kind == CBPF_FUZZ_PROBE_STACK
+            ? probe->request->stack[index] : (index == 0 ? probe->program.len : 0);
+        if (length == 0) break;
+        struct sock_fprog program = { .len = (unsigned short)length, .filter = next };
+        next += length;
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+            reply->outcome = CBPF_FUZZ_INSTALL_FAILED;
+            reply->error = errno;
+            __atomic_store_n(&probe->finished, 1, __ATOMIC_SEQ_CST);
+            return NULL;
+        }
     }
     cbpf_fuzz_trapped = 0;
     result = cbpf_fuzz_call(probe->request);
@@ -164,7 +173,15 @@ static void cbpf_fuzz_serve(int fd) {
                 reply.outcome = CBPF_FUZZ_RETURNED;
                 attached_here = result == 0;  // cannot happen while the other thread exists
             }
-        } else if (request.kind == CBPF_FUZZ_PROBE) {
+        } else if (request.kind == CBPF_FUZZ_PROBE || request.kind == CBPF_FUZZ_PROBE_STACK) {
+            if (request.kind == CBPF_FUZZ_PROBE_STACK) {
+                uint32_t total = 0;
+                for (int index = 0; index < CBPF_FUZZ_MAXIMUM_STACK; index++) {
+                    if (request.stack[index] > 65535) _exit(4);
+                    total += request.stack[index];
+                }
+                if (total != request.count) _exit(4);
+            }
             struct cbpf_fuzz_probe probe = { program, &request, &reply, 0 };
             pthread_t thread;
             int error = pthread_create(&thread, NULL, cbpf_fuzz_probe_thread, &probe);

@@ -14,7 +14,9 @@ enum DifferenceText {
         }
         var text = "\(architecture) \(SeccompFilterAnalysisText.range(difference.numbers))"
         if let audit, let convention = convention(audit, difference.numbers.lowerBound) {
-            let names = (difference.numbers.lowerBound ... min(difference.numbers.upperBound, difference.numbers.lowerBound &+ 3))
+            let first = difference.numbers.lowerBound
+            // The first four numbers at most (near 0xffffffff, fewer).
+            let names = (first ... min(difference.numbers.upperBound, first > .max - 3 ? .max : first + 3))
                 .compactMap { convention.syscallName(forNumber: Int32(bitPattern: $0)) }
             if !names.isEmpty {
                 text += " (" + names.joined(separator: " ") + (difference.numbers.count > 4 ? " ..." : "") + ")"

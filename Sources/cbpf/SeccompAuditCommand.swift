@@ -16,6 +16,10 @@ struct SeccompAuditCommand: ParsableCommand {
             rather than ENOSYS, which breaks glibc's fallbacks; unreachable instructions; and, \
             as systemd-analyze security asks, the calls allowed from systemd's risky groups.
 
+            With --pid, the findings are those of the process's filters combined, as the \
+            kernel applies them (the most restrictive action of all filters wins); --index N \
+            audits filter N alone.
+
             Examples:
               cbpf seccomp audit filter.bpf
               cbpf seccomp audit --profile docker-default.json --arch x86_64,x86,x32
@@ -41,20 +45,11 @@ struct SeccompAuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let filters = try input.filters()
-        var worst: SeccompAuditFinding.Severity?
-        for (offset, filter) in filters.enumerated() {
-            if filters.count > 1 {
-                if offset > 0 { print("") }
-                print("# \(filter.label): \(filter.program.count) instructions")
-            }
-            let findings = SeccompFilterAudit.findings(for: try limits.analyse(filter.program, label: filter.label))
-            if findings.isEmpty { print("no findings") }
-            for finding in findings {
-                print(finding)
-                worst = max(worst ?? finding.severity, finding.severity)
-            }
-        }
-        if let failOn, let worst, worst >= failOn.level { throw ExitCode(1) }
+        let filter = try input.analysed(limits, command: "audit")
+        if let header = filter.header { print("# \(header)") }
+        let findings = SeccompFilterAudit.findings(for: filter.analysis)
+        if findings.isEmpty { print("no findings") }
+        for finding in findings { print(finding) }
+        if let failOn, let worst = findings.map(\.severity).max(), worst >= failOn.level { throw ExitCode(1) }
     }
 }

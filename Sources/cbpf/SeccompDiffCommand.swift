@@ -12,15 +12,22 @@ struct SeccompDiffCommand: ParsableCommand {
             actions and an example call. The exit status is 0 when they decide every call alike, \
             1 when they differ, and 2 on an error, as diff(1)'s.
 
+            Each filter is a program, the filters of a running process (--pid, combined as \
+            the kernel applies them: the most restrictive action of all wins; --index N takes \
+            one), a policy (--policy) or a Docker/OCI profile (--profile, with --caps and \
+            --arch), as for audit; give two in all, the same option twice for two of a kind. The \
+            first filter is, in this order, a program argument, a --policy, a --profile, a --pid; \
+            the first lines name both.
+
             Examples:
               cbpf seccomp diff old.bpf new.bpf
-              cbpf seccomp compile --policy a.policy > a.bpf; cbpf seccomp diff a.bpf "$(cbpf seccomp dump 1234 --format bytecode)"
+              cbpf seccomp diff filter.bpf --policy my.policy
+              cbpf seccomp diff --profile docker-default.json --arch x86_64,x86,x32 --pid 1234
+              cbpf seccomp diff --pid 1234 --pid 5678
+              cbpf seccomp diff --policy old.policy --policy new.policy
             """)
 
-    @Argument(help: "The first filter (a program text, a file or -).")
-    var first: String
-    @Argument(help: "The second filter.")
-    var second: String
+    @OptionGroup var inputs: SeccompDiffInputs
     @Option(help: "Print at most this many differences.")
     var limit = 200
     @OptionGroup var limits: AnalysisLimitOptions
@@ -37,15 +44,15 @@ struct SeccompDiffCommand: ParsableCommand {
     }
 
     private func compare() throws {
-        if first == "-", second == "-" { throw InputError("only one of the filters can be standard input") }
-        let a = try limits.analyse(try readSeccompProgram(first), label: displayName(ofPath: first))
-        let b = try limits.analyse(try readSeccompProgram(second), label: displayName(ofPath: second))
-        let comparison = SeccompFilterComparison(a, b, limit: limit)
+        let (a, b) = try inputs.analysed(limits)
+        print("--- \(a.label)")
+        print("+++ \(b.label)")
+        let comparison = SeccompFilterComparison(a.analysis, b.analysis, limit: limit)
         for difference in comparison.differences {
             print(DifferenceText.line(difference))
         }
         if comparison.limitReached { print("... (more differences; raise --limit)") }
-        if !a.isComplete || !b.isComplete {
+        if !a.analysis.isComplete || !b.analysis.isComplete {
             printError("note: the analysis left calls undetermined; they count as differences")
         }
         if comparison.isEquivalent {

@@ -10,8 +10,9 @@ struct SeccompDumpCommand: ParsableCommand {
             The filters are read with PTRACE_SECCOMP_GET_FILTER: cbpf attaches to the process \
             (PTRACE_SEIZE), stops it (PTRACE_INTERRUPT), copies each filter and detaches; the \
             process then goes on. The kernel shows filters only to a caller with CAP_SYS_ADMIN \
-            that runs under no filter itself. Filter 0 is the one installed last; the kernel runs \
-            them all and takes the most restrictive action.
+            that runs under no filter itself. Filter 0 is the one installed first, the last one \
+            the newest; the kernel runs them all, the newest first, and takes the most \
+            restrictive action.
 
             --self reads cbpf's own filters from a child it forks for the purpose (a process \
             cannot trace itself); since a filtered process may not read filters, it can only \
@@ -33,7 +34,7 @@ struct SeccompDumpCommand: ParsableCommand {
     var pid: Int32?
     @Flag(name: .customLong("self"), help: "This process's own filters (see below).")
     var ofSelf = false
-    @Option(help: "Only the filter with this index (0 is the newest).")
+    @Option(help: "Only the filter with this index (0 is the oldest, the first installed).")
     var index: Int?
     @Option(help: "d (tcpdump -d listing), ddd (tcpdump -ddd), bytecode (tc's string) or explain (a decision table).")
     var format: Format = .d

@@ -22,10 +22,17 @@ struct SeccompExplainCommand: ParsableCommand {
             decided differently on two architectures), the reasons are printed instead and the \
             exit status is 1.
 
+            With --pid, a process with several filters (each one stacked by a later \
+            seccomp(2) call) is explained as the kernel applies them: every filter runs on each \
+            call and the most restrictive action wins (KILL_PROCESS > KILL_THREAD > TRAP > ERRNO \
+            > USER_NOTIF > TRACE > LOG > ALLOW; of two errnos, the newest filter's). --index N \
+            explains filter N alone (0 is the oldest, the first installed).
+
             Examples:
               cbpf seccomp explain filter.bpf
               cbpf seccomp compile --policy my.policy | cbpf seccomp explain -
               cbpf seccomp explain --pid 1234 --format policy
+              cbpf seccomp explain --pid 1234 --index 1
               cbpf seccomp explain "$(tcpdump ... -ddd)" --format json
             """)
 
@@ -39,29 +46,23 @@ struct SeccompExplainCommand: ParsableCommand {
     @OptionGroup var limits: AnalysisLimitOptions
 
     func run() throws {
-        let filters = try input.filters()
-        var failed = false
-        for (offset, filter) in filters.enumerated() {
-            if filters.count > 1 {
-                if offset > 0 { print("") }
-                print("# \(filter.label): \(filter.program.count) instructions")
-            }
-            let analysis = try limits.analyse(filter.program, label: filter.label)
-            switch format {
-            case .table: print(analysis.formatted(.table))
-            case .json: print(analysis.formatted(.json))
-            case .policy:
-                do {
-                    let policy = try analysis.equivalentPolicy()
-                    print("# Compiles to a filter equivalent to \(filter.label) (checked by comparing the decision tables).")
-                    print(policy.text, terminator: policy.text.hasSuffix("\n") ? "" : "\n")
-                } catch {
-                    failed = true
-                    printError("\(filter.label): no equivalent policy:")
-                    for problem in error.problems { printError("  \(problem)") }
-                }
+        let filter = try input.analysed(limits, command: "explain")
+        // JSON stays JSON: its "stack" says what the header says.
+        if let header = filter.header, format != .json { print("# \(header)") }
+        let analysis = filter.analysis
+        switch format {
+        case .table: print(analysis.formatted(.table))
+        case .json: print(analysis.formatted(.json))
+        case .policy:
+            do {
+                let policy = try analysis.equivalentPolicy()
+                print("# Compiles to a filter equivalent to \(filter.label) (checked by comparing the decision tables).")
+                print(policy.text, terminator: policy.text.hasSuffix("\n") ? "" : "\n")
+            } catch {
+                printError("\(filter.label): no equivalent policy:")
+                for problem in error.problems { printError("  \(problem)") }
+                throw ExitCode(1)
             }
         }
-        if failed { throw ExitCode(1) }
     }
 }

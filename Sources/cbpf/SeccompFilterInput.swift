@@ -16,9 +16,9 @@ struct SeccompFilterInput: ParsableArguments {
         standard input.
         """, valueName: "program"))
     var program: String?
-    @Option(help: "Read the filters of this running process (or thread) instead (needs root).")
+    @Option(help: "Read the filters of this running process (or thread) instead (needs root); several are analysed together, as the kernel applies them.")
     var pid: Int32?
-    @Option(help: "With --pid: only the filter with this index (0 is the newest).")
+    @Option(help: "With --pid: only the filter with this index (0 is the oldest, the first installed), on its own.")
     var index: Int?
     @OptionGroup var policyInput: OptionalPolicyInput
 
@@ -31,7 +31,15 @@ struct SeccompFilterInput: ParsableArguments {
         if let index, index < 0 { throw ValidationError("--index: expected 0 or more, got \(index)") }
     }
 
-    /// The filters, each with a label for headers: `process 1234, filter 0 (the newest)`.
+    /// The filter analysed: a process's filters combined as the kernel applies them, or the one
+    /// `--index` picks.
+    func analysed(_ limits: AnalysisLimitOptions, command: String) throws -> AnalysedFilter {
+        if let pid { return try limits.analyseFilters(ofProcess: pid, index: index, command: command) }
+        let (label, program) = try filters()[0]
+        return AnalysedFilter(label: label, header: nil, analysis: try limits.analyse(program, label: label))
+    }
+
+    /// The filters, each with a label for headers: `process 1234, filter 1 of 2 (the newest)`.
     func filters() throws -> [(label: String, program: Program)] {
         if let program {
             return [(displayName(ofPath: program), try readSeccompProgram(program))]
@@ -57,6 +65,16 @@ struct OptionalPolicyInput: ParsableArguments {
     var arch: String?
 
     var isGiven: Bool { policy != nil || profile != nil }
+
+    init() {}
+
+    /// One of a policy and a profile, as `diff` takes each side.
+    init(policy: String?, profile: String?, caps: String?, arch: String?) {
+        self.policy = policy
+        self.profile = profile
+        self.caps = caps
+        self.arch = arch
+    }
 
     func validate() throws {
         if policy != nil, profile != nil { throw ValidationError("give one of --policy and --profile") }
@@ -124,7 +142,9 @@ func readFilters(ofProcess pid: Int32, index: Int?) throws -> [(label: String, p
 
 func select(_ programs: [Program], index: Int?, owner: String) throws -> [(label: String, program: Program)] {
     let labelled = programs.enumerated().map { offset, program in
-        ("\(owner), filter \(offset) of \(programs.count)\(offset == 0 ? " (the newest)" : "")", program)
+        ("\(owner), filter \(offset) of \(programs.count)"
+            + (programs.count > 1 && offset == programs.count - 1 ? " (the newest)" : "")
+            + (programs.count > 1 && offset == 0 ? " (the oldest)" : ""), program)
     }
     guard let index else { return labelled }
     guard index < programs.count else {

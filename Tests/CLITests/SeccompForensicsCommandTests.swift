@@ -69,6 +69,36 @@ struct SeccompForensicsCommandTests {
         #expect(strict.exitStatus == 0, "\(strict)")
     }
 
+    /// Each side of diff may be a program, a policy or a profile, in that order.
+    @Test func diffTakesProgramsPoliciesAndProfiles() throws {
+        let directory = try TemporaryDirectory()
+        let first = try directory.write("a.policy", Self.policy)
+        let second = try directory.write("b.policy", Self.policy.replacingOccurrences(of: "arg0 == 1", with: "arg0 <= 2"))
+        let policies = try CLI.run(["seccomp", "diff", "--policy", first, "--policy", second])
+        #expect(policies.exitStatus == 1, "\(policies)")
+        #expect(policies.standardOutput.hasPrefix("--- \(first)\n+++ \(second)\n"), "\(policies)")
+        #expect(policies.standardOutput.contains(
+            "x86_64 41 (socket) when arg0.lo32 != 1 && arg0.hi32 == 0 && arg0.lo32 <= 2: ERRNO(1) vs ALLOW"), "\(policies)")
+        // A program against the policy it was compiled from: alike.
+        let program = try compiled(Self.policy, in: directory, name: "a")
+        let alike = try CLI.run(["seccomp", "diff", "--policy", first, program])
+        #expect(alike.exitStatus == 0 && alike.standardOutput.hasPrefix("--- \(program)\n+++ \(first)\n"), "\(alike)")
+        // --arch reaches the policy side: covering x86 too adds x86's cells.
+        let wider = try CLI.run(["seccomp", "diff", program, "--policy", first, "--arch", "x86_64,x86"])
+        #expect(wider.exitStatus == 1 && wider.standardOutput.contains("x86 "), "\(wider)")
+        if let profile = Paths.dockerProfile {
+            // A policy comes before a profile, whatever the order on the command line.
+            let docker = try CLI.run(["seccomp", "diff", "--profile", profile, "--arch", "x86_64", "--policy", first])
+            #expect(docker.exitStatus == 1 && docker.standardOutput.hasPrefix("--- \(first)\n+++ \(profile)\n"), "\(docker)")
+            let same = try CLI.run(["seccomp", "diff", "--profile", profile, "--profile", profile, "--caps", "all"])
+            #expect(same.exitStatus == 0, "\(same)")
+        }
+        try CLI.fail(["seccomp", "diff", program], mentioning: ["give two filters", "got 1"])
+        try CLI.fail(["seccomp", "diff", program, program, "--policy", first], mentioning: ["give two filters", "got 3"])
+        try CLI.fail(["seccomp", "diff", program, program, "--index", "0"], mentioning: ["--index goes with --pid"])
+        try CLI.fail(["seccomp", "diff", program, program, "--arch", "x86"], mentioning: ["--caps and --arch go with"])
+    }
+
     @Test func badInputIsToldClearly() throws {
         try CLI.fail(["seccomp", "explain", "2,32 0 0 2,6 0 0 0"], mentioning: ["not a seccomp filter"])
         try CLI.fail(["seccomp", "explain"], mentioning: ["give exactly one of"])
@@ -101,6 +131,48 @@ struct SeccompDumpCommandTests {
         let audit = try CLI.succeed(["seccomp", "audit", "--pid", "\(sleeper.pid)", "--index", "0"]).standardOutput
         #expect(!audit.contains("no-architecture-check"))
         // The process goes on after being read.
+        #expect(sleeper.isRunning)
+    }
+
+    /// `sandbox-launch --policy outer -- sandbox-launch --policy inner -- /bin/sleep 30`: two
+    /// filters on one process, explained, audited and compared as the kernel combines them.
+    @Test func stackedFiltersAreAnalysedTogether() throws {
+        let directory = try TemporaryDirectory()
+        let outer = try directory.write("outer.policy", "default errno(EPERM)\narch x86_64\nallow @system-service\nallow seccomp\n")
+        let inner = try directory.write(
+            "inner.policy", "default allow\narch x86_64\nerrno(EACCES) mkdir\nerrno(ENOSYS) clone3\nkill-process ptrace\n")
+        let launcher = try #require(LauncherProcess.path)
+        let sleeper = try LauncherProcess.start(["--policy", outer, "--", launcher, "--policy", inner])
+        defer { sleeper.stop() }
+        let pid = "\(sleeper.pid)"
+        let table = try CLI.succeed(["seccomp", "explain", "--pid", pid]).standardOutput
+        #expect(table.contains("# process \(pid): 2 filters, analysed together"), "\(table)")
+        #expect(table.contains("stack of 2 filters"), "\(table)")
+        func line(_ text: String, _ number: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix("  " + number + " ") }.map(String.init)
+        }
+        // mincore: denied by the outer filter only; mkdir: the inner's errno wins over the outer's allow.
+        #expect(line(table, "27")?.hasSuffix("ERRNO(1)") == true, "\(table)")
+        #expect(line(table, "83")?.hasSuffix("ERRNO(13)") == true, "\(table)")
+        #expect(line(table, "101")?.hasSuffix("KILL_PROCESS") == true, "\(table)")
+        let json = try CLI.succeed(["seccomp", "explain", "--pid", pid, "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutputBytes)) as? [String: Any])
+        #expect((object["stack"] as? [[String: Any]])?.count == 2 && object["complete"] as? Bool == true, "\(json)")
+        // Filter 1 alone is the inner one, the newest.
+        let newest = try CLI.succeed(["seccomp", "explain", "--pid", pid, "--index", "1"]).standardOutput
+        #expect(newest.contains("filter 1 of 2 (the newest)") && newest.contains("alone"), "\(newest)")
+        #expect(line(newest, "83")?.hasSuffix("ERRNO(13)") == true, "\(newest)")
+        #expect(newest.split(separator: "\n").contains { $0.hasPrefix("  0-82 ") && $0.hasSuffix("ALLOW") }, "\(newest)")
+        // The combination's policy compiles to a filter that decides as both filters together.
+        let policy = try CLI.succeed(["seccomp", "explain", "--pid", pid, "--format", "policy"]).standardOutput
+        let combined = try directory.write("combined.policy", policy)
+        let alike = try CLI.run(["seccomp", "diff", "--policy", combined, "--pid", pid])
+        #expect(alike.exitStatus == 0 && alike.standardOutput.contains("decide every call alike"), "\(alike)")
+        let differs = try CLI.run(["seccomp", "diff", "--policy", inner, "--pid", pid])
+        #expect(differs.exitStatus == 1 && differs.standardOutput.contains("x86_64 27 (mincore): ALLOW vs ERRNO(1)"), "\(differs)")
+        let audit = try CLI.succeed(["seccomp", "audit", "--pid", pid]).standardOutput
+        #expect(audit.contains("2 filters, analysed together"), "\(audit)")
+        #expect(!audit.contains("dangerous-call: ptrace"), "\(audit)")
         #expect(sleeper.isRunning)
     }
 

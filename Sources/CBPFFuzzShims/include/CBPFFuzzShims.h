@@ -26,7 +26,14 @@ enum {
     /// In a new thread: make the system call once without a filter, install the filter on the
     /// thread alone, make the call again, and report what happened.
     CBPF_FUZZ_PROBE = 2,
+    /// As `CBPF_FUZZ_PROBE`, with up to `CBPF_FUZZ_MAXIMUM_STACK` filters installed one after
+    /// the other on the thread (`cbpf_fuzz_request.stack` gives their lengths, in order of
+    /// installation), so that the kernel runs them all on the call.
+    CBPF_FUZZ_PROBE_STACK = 3,
 };
+
+/// The most filters a `CBPF_FUZZ_PROBE_STACK` request installs.
+#define CBPF_FUZZ_MAXIMUM_STACK 4
 
 /// What a helper observed (`cbpf_fuzz_reply.outcome`).
 enum {
@@ -48,6 +55,9 @@ struct cbpf_fuzz_request {
     uint32_t count;
     int64_t number;
     uint64_t arguments[6];
+    /// For `CBPF_FUZZ_PROBE_STACK`: the length of each filter, 0 after the last; they add up
+    /// to `count`.
+    uint32_t stack[CBPF_FUZZ_MAXIMUM_STACK];
 };
 
 /// A helper's reply to one request.

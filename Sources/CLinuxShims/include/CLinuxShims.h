@@ -441,7 +441,8 @@ static inline long cbpf_ptrace_detach(pid_t pid) {
     return syscall(SYS_ptrace, CBPF_PTRACE_DETACH, pid, 0, 0);
 }
 
-/// Copies the stopped tracee's seccomp filter number `index` (0 the most recently installed)
+/// Copies the stopped tracee's seccomp filter number `index` (0 the first installed, the
+/// oldest: the kernel counts back from the newest by the number of filters less `index`)
 /// into `filter` and returns its length; with `filter` NULL returns the length only. The
 /// corresponding C call is `ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, filter)`.
 static inline long cbpf_ptrace_seccomp_get_filter(pid_t pid, unsigned long index, struct sock_filter *filter) {

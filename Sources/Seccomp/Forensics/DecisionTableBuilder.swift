@@ -25,36 +25,19 @@ struct DecisionTableBuilder {
         self.exploration = exploration
     }
 
-    private static func pieces(_ points: Set<UInt32>) -> [ClosedRange<UInt32>] {
-        let sorted = points.union([0]).sorted()
-        return sorted.indices.map { index in
-            sorted[index] ... (index + 1 < sorted.count ? sorted[index + 1] - 1 : .max)
-        }
-    }
-
     mutating func rows() -> [SeccompArchitectureDecisions] {
         var architecturePoints = Set<UInt32>()
         for case .leaf(_, let architectures, _) in exploration.nodes {
             architecturePoints.formUnion(architectures.boundaries)
         }
-        var rows = [SeccompArchitectureDecisions]()
-        var rowIndex = [[SeccompNumberRangeDecision]: Int]()
-        for piece in Self.pieces(architecturePoints) {
+        var rows = ArchitectureRows()
+        for piece in ArchitectureRows.pieces(cutAt: architecturePoints) {
             let ranges = pastDeadline()
                 ? [SeccompNumberRangeDecision(numbers: 0 ... .max, decision: interner.decision(timeGap()))]
                 : numberRanges(architecture: piece.lowerBound)
-            if let index = rowIndex[ranges] {
-                if let last = rows[index].auditValues.last, UInt64(last.upperBound) + 1 == UInt64(piece.lowerBound) {
-                    rows[index].auditValues[rows[index].auditValues.count - 1] = last.lowerBound ... piece.upperBound
-                } else {
-                    rows[index].auditValues.append(piece)
-                }
-            } else {
-                rowIndex[ranges] = rows.count
-                rows.append(SeccompArchitectureDecisions(auditValues: [piece], numberRanges: ranges))
-            }
+            rows.add(piece, ranges)
         }
-        return rows
+        return rows.rows
     }
 
     private mutating func numberRanges(architecture: UInt32) -> [SeccompNumberRangeDecision] {
@@ -74,7 +57,7 @@ struct DecisionTableBuilder {
             }
         }
         var ranges = [(numbers: ClosedRange<UInt32>, root: Int)]()
-        for piece in Self.pieces(points) {
+        for piece in ArchitectureRows.pieces(cutAt: points) {
             let root = pastDeadline() ? timeGap() : restricted(architecture: architecture, number: piece.lowerBound)
             if let last = ranges.last, last.root == root {
                 ranges[ranges.count - 1].numbers = last.numbers.lowerBound ... piece.upperBound

@@ -99,14 +99,21 @@ extension SeccompFilterAnalysis {
 
     private func summaryLines() -> [String] {
         var lines = ["filter: \(program.count) instructions, \(pathCount) paths"]
+        if isStack {
+            lines = ["stack of \(stackedFilters.count) filters, in the order installed (the last is the newest): "
+                + stackedFilters.map { "\($0.program.count)" }.joined(separator: ", ") + " instructions, \(pathCount) paths",
+                "combined: each call gets the most restrictive of the filters' actions (KILL_PROCESS > KILL_THREAD > TRAP "
+                    + "> ERRNO > USER_NOTIF > TRACE > LOG > ALLOW; of equal actions, the newest filter's)"]
+        }
         if let limitReached { lines.append("incomplete: \(limitReached)") }
         let gapCount = gaps.count
         if gapCount > 0 { lines.append("undetermined: \(gapCount) ranges the analysis cannot decide (see below)") }
         if limitReached == nil, gapCount == 0 { lines.append("every call decided") }
-        if !unreachableInstructions.isEmpty {
-            lines.append("unreachable instructions: " + unreachableInstructions.map {
-                $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
-            }.joined(separator: ", "))
+        for (index, filter) in (isStack ? stackedFilters : [self]).enumerated() where !filter.unreachableInstructions.isEmpty {
+            lines.append("unreachable instructions" + (isStack ? " of filter \(index)" : "") + ": "
+                + filter.unreachableInstructions.map {
+                    $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+                }.joined(separator: ", "))
         }
         return lines
     }
@@ -154,6 +161,12 @@ extension SeccompFilterAnalysis {
     private func jsonText() -> String {
         var out = "{\n"
         out += "  \"instructions\": \(program.count),\n"
+        if isStack {
+            out += "  \"stack\": [" + stackedFilters.map { filter in
+                "{\"instructions\": \(filter.program.count), \"unreachableInstructions\": ["
+                    + filter.unreachableInstructions.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ") + "]}"
+            }.joined(separator: ", ") + "],\n"
+        }
         out += "  \"paths\": \(pathCount),\n"
         out += "  \"complete\": \(isComplete),\n"
         out += "  \"limitReached\": \(limitReached.map { JSONText.string($0.description) } ?? "null"),\n"

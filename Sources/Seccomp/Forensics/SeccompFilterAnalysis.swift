@@ -67,7 +67,7 @@ public struct SeccompFilterAnalysis: Sendable {
         }
     }
 
-    /// The program analysed.
+    /// The program analysed; for a stack of filters (``stackedFilters``), the newest one's.
     public let program: Program
     /// The architectures the filter tells apart, each with its decisions: one row per set of
     /// `seccomp_data.arch` values that the filter treats alike.
@@ -77,10 +77,14 @@ public struct SeccompFilterAnalysis: Sendable {
     public let limitReached: SeccompFilterAnalysis.LimitReached?
     /// How many paths the symbolic run followed to an outcome.
     public let pathCount: Int
-    /// Instructions that no input reaches, as ranges of indices. Empty when a bound was reached.
+    /// Instructions that no input reaches, as ranges of indices. Empty when a bound was reached,
+    /// and for a stack (each of ``stackedFilters`` has its own).
     public let unreachableInstructions: [ClosedRange<Int>]
     /// Branches the word solver could not rule out within its budget; both sides were followed.
     public let undecidedBranches: Int
+    /// For the combined effect of several filters (``init(stacking:)``), each filter's own
+    /// analysis in the order they were installed (the newest last); empty for a single filter.
+    public let stackedFilters: [SeccompFilterAnalysis]
 
     /// Verifies `program` for seccomp and analyses it.
     ///
@@ -114,6 +118,20 @@ public struct SeccompFilterAnalysis: Sendable {
             }
         }
         unreachableInstructions = unreachable
+        stackedFilters = []
+    }
+
+    /// An analysis from its parts (the combination of a stack).
+    init(program: Program, architectures: [SeccompArchitectureDecisions], limitReached: LimitReached?, pathCount: Int,
+         unreachableInstructions: [ClosedRange<Int>], undecidedBranches: Int, stackedFilters: [SeccompFilterAnalysis])
+    {
+        self.program = program
+        self.architectures = architectures
+        self.limitReached = limitReached
+        self.pathCount = pathCount
+        self.unreachableInstructions = unreachableInstructions
+        self.undecidedBranches = undecidedBranches
+        self.stackedFilters = stackedFilters
     }
 
     /// The row for an architecture value.

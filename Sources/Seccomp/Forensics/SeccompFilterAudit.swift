@@ -45,7 +45,9 @@ public enum SeccompFilterAudit {
         .clock, .cpuEmulation, .debug, .module, .mount, .obsolete, .privileged, .rawIO, .reboot, .resources, .swap,
     ]
 
-    /// The findings for an analysed filter, most severe first.
+    /// The findings for an analysed filter, most severe first. For a stack of filters
+    /// (``SeccompFilterAnalysis/init(stacking:)``) they are those of the combined effect, the
+    /// one the kernel applies; unreachable instructions are found in each filter.
     public static func findings(for analysis: SeccompFilterAnalysis) -> [SeccompAuditFinding] {
         var audit = Audit(analysis)
         audit.run()
@@ -96,13 +98,15 @@ private struct Audit {
         dangerousCalls()
         namespaces()
         systemdGroups()
-        if !analysis.unreachableInstructions.isEmpty {
-            let list = analysis.unreachableInstructions.map {
+        let filters = analysis.isStack ? analysis.stackedFilters : [analysis]
+        for (index, filter) in filters.enumerated() where !filter.unreachableInstructions.isEmpty {
+            let list = filter.unreachableInstructions.map {
                 $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
             }.joined(separator: ", ")
-            let one = analysis.unreachableInstructions.count == 1 && analysis.unreachableInstructions[0].count == 1
+            let one = filter.unreachableInstructions.count == 1 && filter.unreachableInstructions[0].count == 1
             add(.low, "unreachable-instructions",
-                (one ? "instruction \(list) never runs" : "instructions \(list) never run")
+                (analysis.isStack ? "filter \(index): " : "")
+                    + (one ? "instruction \(list) never runs" : "instructions \(list) never run")
                     + " for any input: dead code, or a check that earlier tests make moot")
         }
         if !analysis.isComplete {
@@ -180,18 +184,60 @@ private struct Audit {
         }
     }
 
+    /// The highest number of the table new calls are numbered after: on x32, the common
+    /// numbers (x32's own compat calls, 512 to 547, come after them, and x32 numbers new calls
+    /// from 457, as x86_64 does); on ARM, below its private calls (`0x0f0000`).
+    static func highestCommonNumber(_ architecture: SeccompArchitecture, known: [Int32]) -> UInt32? {
+        known.map { UInt32(bitPattern: $0) }.filter { number in
+            architecture.usesX32SyscallBit
+                ? number & ~SeccompArchitecture.x32SyscallBit < 512 : number < 0x0f_0000
+        }.max()
+    }
+
     mutating func unknownCalls(_ convention: SeccompConventionDecisions) {
         let architecture = convention.architecture
         let known = (try? architecture.knownSyscallNumbers()) ?? []
         let enosys = SeccompAction.errno(architecture.enosys)
-        if let highest = known.filter({ $0 < 0x0f_0000 || architecture.usesX32SyscallBit }).max(),
-            let decision = convention.decision(forNumber: UInt32(bitPattern: highest) + 1),
-            let action = decision.outcome?.action, action != enosys, !allows(.action(action))
-        {
-            add(.medium, "unknown-calls-not-enosys",
-                "\(architecture): numbers above \(highest & 0x3fff_ffff) (system calls newer than libseccomp "
-                    + "\(LibseccompVersion.current)'s table) get \(action), not ERRNO(ENOSYS): programs that try a new "
-                    + "call first fall back to an older one only on ENOSYS")
+        let named = Set(known.map { UInt32(bitPattern: $0) })
+        // Every number above the highest known that libseccomp has no name for, up to the
+        // convention's end (x86_64's: 0x3fffffff) or the last positive int: the numbers new
+        // calls get.
+        if let highest = Self.highestCommonNumber(architecture, known: known) {
+            let top: UInt32 = architecture == .x86_64 ? SeccompArchitecture.x32SyscallBit - 1 : 0x7fff_ffff
+            var offending = [(numbers: ClosedRange<UInt32>, outcome: SeccompDecisionOutcome)]()
+            // Whether some new numbers get ENOSYS (or run).
+            var answered = false
+            for range in convention.numberRanges where range.numbers.upperBound > highest && range.numbers.lowerBound <= top {
+                var first = max(range.numbers.lowerBound, highest + 1)
+                let last = min(range.numbers.upperBound, top)
+                // Named numbers (x32's compat calls) are known calls, not new ones.
+                while first <= last, named.contains(first) { first += 1 }
+                var end = last
+                while end > first, named.contains(end) { end -= 1 }
+                guard first <= end else { continue }
+                let outcome = range.decision.outcome
+                if let action = outcome?.action, action == enosys || allows(.action(action)) {
+                    answered = true
+                    continue
+                }
+                guard let outcome else { continue }
+                offending.append((first ... end, outcome))
+            }
+            if !offending.isEmpty {
+                let plain = { (value: UInt32) in value & ~(architecture.usesX32SyscallBit ? SeccompArchitecture.x32SyscallBit : 0) }
+                let whole = !answered
+                let outcomes = Set(offending.map(\.outcome)).map(\.description).sorted().joined(separator: " or ")
+                let which = whole
+                    ? "numbers above \(plain(highest)) (system calls newer than libseccomp \(LibseccompVersion.current)'s table)"
+                    : "numbers " + offending.prefix(4).map { range in
+                        let (a, b) = (plain(range.numbers.lowerBound), plain(range.numbers.upperBound))
+                        return SeccompFilterAnalysis.rangeText(a ... b)
+                    }.joined(separator: ", ") + (offending.count > 4 ? ", ..." : "")
+                        + " (after \(plain(highest)), where system calls newer than libseccomp \(LibseccompVersion.current)'s table are numbered)"
+                add(.medium, "unknown-calls-not-enosys",
+                    "\(architecture): \(which) get \(outcomes), not ERRNO(ENOSYS): programs that try a new call first fall "
+                        + "back to an older one only on ENOSYS")
+            }
         }
         if case .number(let number) = try? architecture.resolve("clone3"),
             let decision = convention.decision(forNumber: UInt32(bitPattern: number)),

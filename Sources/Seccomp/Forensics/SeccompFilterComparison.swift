@@ -28,7 +28,7 @@ public struct SeccompFilterComparison: Sendable {
                 if range.upperBound < .max { architecturePoints.insert(range.upperBound + 1) }
             }
         }
-        let architecturePieces = Self.pieces(architecturePoints)
+        let architecturePieces = ArchitectureRows.pieces(cutAt: architecturePoints)
         // Pieces of architecture values that differ alike are reported together.
         var cellsByPiece = [(values: ClosedRange<UInt32>, cells: [Cell])]()
         pieces: for piece in architecturePieces {
@@ -37,7 +37,7 @@ public struct SeccompFilterComparison: Sendable {
             var numberPoints = Set<UInt32>([0])
             for range in rowA.numberRanges + rowB.numberRanges { numberPoints.insert(range.numbers.lowerBound) }
             var cells = [Cell]()
-            for numbers in Self.pieces(numberPoints) {
+            for numbers in ArchitectureRows.pieces(cutAt: numberPoints) {
                 let a = rowA.decision(forNumber: numbers.lowerBound)
                 let b = rowB.decision(forNumber: numbers.lowerBound)
                 if a == b, a.outcomes.allSatisfy({ $0.action != nil }) { continue }
@@ -98,11 +98,6 @@ public struct SeccompFilterComparison: Sendable {
         var first: SeccompDecisionOutcome
         var second: SeccompDecisionOutcome
         var words: [UInt32: UInt32]?
-    }
-
-    private static func pieces(_ points: Set<UInt32>) -> [ClosedRange<UInt32>] {
-        let sorted = points.sorted()
-        return sorted.indices.map { index in sorted[index] ... (index + 1 < sorted.count ? sorted[index + 1] - 1 : .max) }
     }
 
     private static func merged(_ ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {

@@ -6,7 +6,7 @@ import Glibc
 /// (`PTRACE_SECCOMP_GET_FILTER`).
 ///
 /// ```swift
-/// let filters = try SeccompFilterReader.filters(ofProcess: pid)   // [0] the newest
+/// let filters = try SeccompFilterReader.filters(ofProcess: pid)   // [0] the first installed, the oldest
 /// ```
 ///
 /// The reader attaches to the thread with `PTRACE_SEIZE`, stops it with `PTRACE_INTERRUPT`,
@@ -23,8 +23,9 @@ public enum SeccompFilterReader {
     public static let maximumFilterCount = 32_768
 
     /// The filters of thread `pid`, as the kernel numbers them: index 0 is the filter installed
-    /// last. Every filter runs on every system call; the kernel takes the most restrictive
-    /// action.
+    /// first, the last the newest (`get_nth_filter` counts back from the newest by the number
+    /// of filters less the index). Every filter runs on every system call, the newest first;
+    /// the kernel takes the most restrictive action (``SeccompFilterAnalysis/init(stacking:)``).
     ///
     /// - Throws: ``SeccompFilterReadError``: no such process, not allowed to trace it, no
     ///   `CAP_SYS_ADMIN` or a filtered caller, or a process without filters.
