@@ -29,8 +29,9 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // The one thin system-call layer every module, the CLI and the samples use: SystemCallError,
-        // the EINTR retry, OwnedFileDescriptor and the whole-file reader. Knows nothing of BPF.
-        .target(name: "SystemCalls", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // the EINTR retry, OwnedFileDescriptor and the whole-file reader. Knows nothing of BPF
+        // (CLinuxShims only for pipe2, which Glibc's module does not export).
+        .target(name: "SystemCalls", dependencies: ["CLinuxShims", .product(name: "SystemPackage", package: "swift-system")]),
         // The core: instruction model, encodings, text formats, verifier, interpreter, optimizer.
         .target(name: "CBPF", dependencies: ["CLinuxShims"]),
         // Thin attach points: socket filters, AF_PACKET capture and fanout, tc, xt_bpf.
@@ -128,7 +129,7 @@ let package = Package(
         // cbpf filter -r -w against tcpdump -r -w on a large capture that it writes itself.
         .executableTarget(
             name: "FilterFileBenchmark",
-            dependencies: ["PacketFilter", "BenchmarkSupport", "CBPFFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PacketFilter", "SystemCalls", "BenchmarkSupport", "CBPFFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/FilterFileBenchmark"
         ),
         .executableTarget(

@@ -3,6 +3,7 @@ import BenchmarkSupport
 import CBPFFuzz
 import Glibc
 import PacketFilter
+import SystemCalls
 
 /// `cbpf filter -r FILE -w OUT EXPR` against `tcpdump -r FILE -w OUT EXPR` on a large capture
 /// that `make` writes with our own writer: whole-process wall time and peak memory.
@@ -248,7 +249,7 @@ struct Run {
         guard result == 0 else { throw BenchmarkError("posix_spawn \(arguments[0]): \(String(cString: strerror(result)))") }
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(child, &status, 0, &usage) < 0 && errno == EINTR {}
+        _ = try systemCall("wait4") { wait4(child, &status, 0, &usage) }
         seconds = Self.now() - start
         guard status == 0 else { throw BenchmarkError("\(arguments.joined(separator: " ")) failed with status \(status)") }
         output = Self.read(outputPath)

@@ -3,6 +3,7 @@
 #elseif canImport(Musl)
     import Musl
 #endif
+import CLinuxShims
 import SystemPackage
 
 /// An open file descriptor with exactly one owner, which closes it when it goes away.
@@ -55,11 +56,14 @@ public struct OwnedFileDescriptor: ~Copyable, Sendable {
 }
 
 extension OwnedFileDescriptor {
-    /// Opens `path` with `flags` (`O_RDONLY`, ...), close-on-exec.
+    /// Opens `path` with `flags` (`O_RDONLY`, ...), close-on-exec; a file that `O_CREAT` makes
+    /// gets `permissions` (less the umask).
     ///
     /// The corresponding C function is `open`; a failure names it as `open(PATH)`.
-    package static func open(_ path: String, _ flags: Int32 = O_RDONLY) throws(SystemCallError) -> OwnedFileDescriptor {
-        let raw = try systemCall("open(\(path))") { Glibc.open(path, flags | O_CLOEXEC) }
+    package static func open(_ path: String, _ flags: Int32 = O_RDONLY, permissions: mode_t = 0)
+        throws(SystemCallError) -> OwnedFileDescriptor
+    {
+        let raw = try systemCall("open(\(path))") { Glibc.open(path, flags | O_CLOEXEC, permissions) }
         return OwnedFileDescriptor(owning: FileDescriptor(rawValue: raw))
     }
 
@@ -84,20 +88,15 @@ extension OwnedFileDescriptor {
             second: OwnedFileDescriptor(owning: FileDescriptor(rawValue: ends[1])))
     }
 
-    /// A pipe, both ends close-on-exec.
+    /// A pipe, both ends close-on-exec from the start.
     ///
-    /// The corresponding C functions are `pipe`, then `fcntl(fd, F_SETFD, FD_CLOEXEC)` on each
-    /// end (Glibc's module does not export `pipe2`).
+    /// The corresponding C function is `pipe2(ends, O_CLOEXEC)`.
     package static func pipe() throws(SystemCallError) -> Pipe {
         var ends: [Int32] = [-1, -1]
-        _ = try systemCall("pipe") { Glibc.pipe(&ends) }
-        let pipe = Pipe(
+        _ = try systemCall("pipe2(O_CLOEXEC)") { cbpf_pipe_close_on_exec(&ends) }
+        return Pipe(
             readEnd: OwnedFileDescriptor(owning: FileDescriptor(rawValue: ends[0])),
             writeEnd: OwnedFileDescriptor(owning: FileDescriptor(rawValue: ends[1])))
-        for end in ends {
-            _ = try systemCall("fcntl(F_SETFD, FD_CLOEXEC)") { fcntl(end, F_SETFD, FD_CLOEXEC) }
-        }
-        return pipe
     }
 
     /// The two ends of `socketpair`, each closed with its owner (take them apart with

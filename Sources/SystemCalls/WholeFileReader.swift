@@ -35,9 +35,12 @@ extension FileDescriptor {
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
+            let read = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(SystemCallError) in try readAvailable(into: buffer) }
+            }
             let count: Int
             do {
-                count = try systemCall("read") { chunk.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, $0.count) } }
+                count = try read.get()
             } catch {
                 throw .unreadable(error)
             }

@@ -4,6 +4,7 @@ import CBPF
 import Glibc
 import PacketFilter
 import Synchronization
+import SystemCalls
 import SystemPackage
 
 /// The signal that asked the capture to stop, or 0.
@@ -104,7 +105,7 @@ struct CaptureCommand: ParsableCommand {
         } else {
             var output = [UInt8]()
             captured = try loop(&capture, idle: {
-                _ = try? output.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll($0) }
+                try? output.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll(from: $0) }
                 output.removeAll(keepingCapacity: true)
             }) { frame in
                 let line = PacketSummary.line(frame.bytes, originalLength: frame.originalLength, seconds: frame.seconds,
@@ -155,6 +156,6 @@ struct CaptureCommand: ParsableCommand {
     }
 
     static func printError(_ text: String) {
-        _ = try? FileDescriptor.standardError.writeAll((text + "\n").utf8)
+        try? Array((text + "\n").utf8).withUnsafeBytes { try FileDescriptor.standardError.writeAll(from: $0) }
     }
 }

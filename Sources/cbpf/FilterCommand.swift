@@ -1,6 +1,7 @@
 import ArgumentParser
 import CBPF
 import PacketFilter
+import SystemCalls
 import SystemPackage
 
 struct FilterCommand: ParsableCommand {
@@ -180,7 +181,7 @@ struct FilterCommand: ParsableCommand {
         output.reserveCapacity(1 << 16 + 512)
         func flush() throws {
             do {
-                _ = try output.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll($0) }
+                try output.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll(from: $0) }
             } catch {
                 throw InputError("cannot write to standard output: \(error)")
             }

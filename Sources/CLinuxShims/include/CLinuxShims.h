@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <sys/time.h>
 #include <netinet/ether.h>
+#include <fcntl.h>
 
 /// Attaches a classic BPF program to a socket. The corresponding C call is
 /// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog)`.
@@ -49,6 +50,14 @@ static inline int cbpf_bind_packet_socket(int fd, int interface_index) {
 static inline int cbpf_set_receive_timeout(int fd, long microseconds) {
     struct timeval timeout = { .tv_sec = microseconds / 1000000, .tv_usec = microseconds % 1000000 };
     return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+/// A pipe whose two ends are close-on-exec from the start, with no window in which another
+/// thread's `fork`/`exec` could inherit them. The corresponding C call is
+/// `pipe2(ends, O_CLOEXEC)`, made through `syscall(SYS_pipe2, ...)`: Glibc's Swift module does not
+/// export `pipe2`, which needs `_GNU_SOURCE`.
+static inline int cbpf_pipe_close_on_exec(int ends[2]) {
+    return (int)syscall(SYS_pipe2, ends, O_CLOEXEC);
 }
 
 /// The Ethernet address of a host name in the ethers database (`/etc/ethers`, as

@@ -1,3 +1,5 @@
+import Glibc
+import SystemCalls
 import SystemPackage
 
 /// Writes a capture file as packets come, to a file descriptor, in this machine's byte order as
@@ -28,14 +30,14 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
     public private(set) var packetCount = 0
 
     private let descriptor: FileDescriptor
-    private let ownsDescriptor: Bool
+    /// The descriptor the writer opened, closed with it; nil for one it borrows.
+    private var owner: OwnedFileDescriptor?
     private let path: String?
     /// `interfaces`' snapshot lengths as libpcap applies them, which packets are cut to.
     private var cutLengths: [Int] = []
     private var buffer: UnsafeMutableRawBufferPointer
     private var used = 0
     private let bufferCapacity: Int
-    private var isClosed = false
 
     /// Starts a capture file of one interface on `descriptor` (which stays open) and buffers its
     /// header.
@@ -49,7 +51,7 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
     ///   - bufferCapacity: bytes kept before they are written.
     public init(descriptor: FileDescriptor, format: CaptureFile.Format, linkType: LinkType,
                 snapshotLength: UInt32 = 262_144, interfaceName: String? = nil, bufferCapacity: Int = 1 << 18) {
-        self.init(descriptor: descriptor, owning: false, path: nil, format: format, resolution: .nanoseconds,
+        self.init(descriptor: descriptor, owner: nil, path: nil, format: format, resolution: .nanoseconds,
                   interfaces: [CaptureFile.Interface(linkType: linkType, snapshotLength: snapshotLength, name: interfaceName)],
                   bufferCapacity: bufferCapacity)
     }
@@ -59,7 +61,8 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
     /// The corresponding C call is `open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)`.
     public init(path: String, format: CaptureFile.Format, linkType: LinkType, snapshotLength: UInt32 = 262_144,
                 interfaceName: String? = nil, bufferCapacity: Int = 1 << 18) throws(CaptureError) {
-        self.init(descriptor: try Self.create(path), owning: true, path: path, format: format, resolution: .nanoseconds,
+        let file = try Self.create(path)
+        self.init(descriptor: file.descriptor, owner: file, path: path, format: format, resolution: .nanoseconds,
                   interfaces: [CaptureFile.Interface(linkType: linkType, snapshotLength: snapshotLength, name: interfaceName)],
                   bufferCapacity: bufferCapacity)
     }
@@ -79,7 +82,7 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
     public init(descriptor: FileDescriptor, format: CaptureFile.Format, interfaces: [CaptureFile.Interface],
                 resolution: PcapWriter.Resolution = .nanoseconds, bufferCapacity: Int = 1 << 18) throws(CaptureError) {
         try Self.checkInterfaces(interfaces, format: format, path: nil)
-        self.init(descriptor: descriptor, owning: false, path: nil, format: format, resolution: resolution,
+        self.init(descriptor: descriptor, owner: nil, path: nil, format: format, resolution: resolution,
                   interfaces: interfaces, bufferCapacity: bufferCapacity)
     }
 
@@ -89,14 +92,15 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
     public init(path: String, format: CaptureFile.Format, interfaces: [CaptureFile.Interface],
                 resolution: PcapWriter.Resolution = .nanoseconds, bufferCapacity: Int = 1 << 18) throws(CaptureError) {
         try Self.checkInterfaces(interfaces, format: format, path: path)
-        self.init(descriptor: try Self.create(path), owning: true, path: path, format: format, resolution: resolution,
+        let file = try Self.create(path)
+        self.init(descriptor: file.descriptor, owner: file, path: path, format: format, resolution: resolution,
                   interfaces: interfaces, bufferCapacity: bufferCapacity)
     }
 
-    private init(descriptor: FileDescriptor, owning: Bool, path: String?, format: CaptureFile.Format,
+    private init(descriptor: FileDescriptor, owner: consuming OwnedFileDescriptor?, path: String?, format: CaptureFile.Format,
                  resolution: PcapWriter.Resolution, interfaces: [CaptureFile.Interface], bufferCapacity: Int) {
         self.descriptor = descriptor
-        self.ownsDescriptor = owning
+        self.owner = owner
         self.path = path
         self.format = format
         self.resolution = format == .pcapng ? .nanoseconds : resolution
@@ -116,19 +120,16 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
         }
     }
 
-    private static func create(_ path: String) throws(CaptureError) -> FileDescriptor {
+    private static func create(_ path: String) throws(CaptureError) -> OwnedFileDescriptor {
         do {
-            return try FileDescriptor.open(
-                path, .writeOnly, options: [.create, .truncate, .closeOnExec],
-                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            return try OwnedFileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o644)
         } catch {
-            throw CaptureError(.unwritableFile("open: \(error)"), path: path)
+            throw CaptureError(.unwritableFile("open: \(error.errno)"), path: path)
         }
     }
 
     deinit {
         buffer.deallocate()
-        if !isClosed, ownsDescriptor { try? descriptor.close() }
     }
 
     /// Adds an interface: a pcapng Interface Description Block, whose index in ``interfaces``
@@ -228,25 +229,22 @@ public struct CaptureFileWriter: ~Copyable, @unchecked Sendable {
     /// Flushes, and closes the file when the writer opened it.
     public consuming func close() throws(CaptureError) {
         try flush()
-        isClosed = true
-        if ownsDescriptor {
-            do {
-                try descriptor.close()
-            } catch {
-                throw CaptureError(.unwritableFile("close: \(error)"), path: path)
-            }
+        guard let owner = owner.take() else { return }
+        do {
+            try owner.close()
+        } catch {
+            throw CaptureError(.unwritableFile("close: \(error)"), path: path)
         }
     }
 
-    /// `write(2)` until all is written, retried when a signal interrupts it: the one place that
-    /// writes.
+    /// `write(2)` until all is written: the one place that writes.
     private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: FileDescriptor, path: String?)
         throws(CaptureError)
     {
         do {
-            _ = try descriptor.writeAll(bytes)
+            try descriptor.writeAll(from: bytes)
         } catch {
-            throw CaptureError(.unwritableFile("write: \(error)"), path: path)
+            throw CaptureError(.unwritableFile("\(error)"), path: path)
         }
     }
 

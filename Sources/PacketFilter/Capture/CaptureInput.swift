@@ -1,3 +1,4 @@
+import SystemCalls
 import SystemPackage
 
 /// A capture's bytes as they are read: a window into one buffer that is refilled from a file
@@ -9,14 +10,16 @@ import SystemPackage
 struct CaptureInput: ~Copyable, @unchecked Sendable {
     /// Where the bytes come from.
     enum Source: Sendable {
-        /// A file descriptor, closed at the end when the reader opened it.
-        case descriptor(FileDescriptor, closes: Bool)
+        /// A file descriptor, borrowed; `owner` closes it when the reader opened it.
+        case descriptor(FileDescriptor)
         /// A capture already in memory, copied into the buffer piece by piece as a file would be
         /// read, so that it goes through the same code.
         case memory([UInt8])
     }
 
     private let source: Source
+    /// The descriptor the reader opened, closed with the input; nil for one it borrows.
+    private let owner: OwnedFileDescriptor?
     private var storage: UnsafeMutableRawBufferPointer
     /// The window of unconsumed bytes in `storage`.
     private var start = 0
@@ -28,14 +31,22 @@ struct CaptureInput: ~Copyable, @unchecked Sendable {
     /// The file offset of the window's first byte.
     private(set) var offset = 0
 
+    /// Reads `source`, which stays open.
     init(_ source: Source, capacity: Int) {
         self.source = source
+        owner = nil
+        storage = .allocate(byteCount: max(capacity, 1), alignment: 16)
+    }
+
+    /// Reads the descriptor `file` owns, and closes it at the end.
+    init(owning file: consuming OwnedFileDescriptor, capacity: Int) {
+        source = .descriptor(file.descriptor)
+        owner = Optional(file)
         storage = .allocate(byteCount: max(capacity, 1), alignment: 16)
     }
 
     deinit {
         storage.deallocate()
-        if case .descriptor(let descriptor, closes: true) = source { try? descriptor.close() }
     }
 
     /// The bytes read and not yet consumed. They stay where they are until the next `request`.
@@ -76,11 +87,11 @@ struct CaptureInput: ~Copyable, @unchecked Sendable {
             let space = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
             let read: Int
             switch source {
-            case .descriptor(let descriptor, _):
-                do throws(Errno) {
-                    read = try Self.read(descriptor, into: space)
+            case .descriptor(let descriptor):
+                do {
+                    read = try descriptor.readAvailable(into: space)
                 } catch {
-                    throw CaptureError(.unreadableFile("read: \(error)"))
+                    throw CaptureError(.unreadableFile("\(error)"))
                 }
             case .memory(let bytes):
                 let position = memoryPosition
@@ -96,14 +107,4 @@ struct CaptureInput: ~Copyable, @unchecked Sendable {
         return end - start
     }
 
-    /// One `read(2)`, retried when a signal interrupts it: the one place that handles EINTR.
-    private static func read(_ descriptor: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        do {
-            return try descriptor.read(into: buffer, retryOnInterrupt: true)
-        } catch let error as Errno {
-            throw error
-        } catch {
-            throw .ioError
-        }
-    }
 }

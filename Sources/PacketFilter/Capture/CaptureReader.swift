@@ -1,3 +1,4 @@
+import SystemCalls
 import SystemPackage
 
 /// Reads a pcap or pcapng capture one packet at a time, in file order, through a buffer of fixed
@@ -43,13 +44,13 @@ public struct CaptureReader: ~Copyable, Sendable {
     /// The corresponding C call is `open(path, O_RDONLY | O_CLOEXEC)`; the file is closed when
     /// the reader ends.
     public init(path: String, bufferCapacity: Int = defaultBufferCapacity) throws(CaptureError) {
-        let descriptor: FileDescriptor
+        let file: OwnedFileDescriptor
         do {
-            descriptor = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+            file = try OwnedFileDescriptor.open(path)
         } catch {
-            throw CaptureError(.unreadableFile("open: \(error)"), path: path)
+            throw CaptureError(.unreadableFile("open: \(error.errno)"), path: path)
         }
-        try self.init(CaptureInput(.descriptor(descriptor, closes: true), capacity: bufferCapacity), path: path)
+        try self.init(CaptureInput(owning: file, capacity: bufferCapacity), path: path)
     }
 
     /// Reads a capture from `descriptor` (standard input, a pipe, an open file) from where it
@@ -62,7 +63,7 @@ public struct CaptureReader: ~Copyable, Sendable {
     public init(descriptor: FileDescriptor, path: String? = nil, bufferCapacity: Int = defaultBufferCapacity)
         throws(CaptureError)
     {
-        try self.init(CaptureInput(.descriptor(descriptor, closes: false), capacity: bufferCapacity), path: path)
+        try self.init(CaptureInput(.descriptor(descriptor), capacity: bufferCapacity), path: path)
     }
 
     /// Reads a capture held in memory, through the same buffer as a file.

@@ -1,4 +1,5 @@
 import Glibc
+import SystemCalls
 
 /// Builds a classic pcap file in memory, so that test fixtures and tools need no outside writer.
 ///
@@ -64,25 +65,30 @@ public struct PcapWriter: Sendable {
     }
 
     /// Writes the file to `path`, replacing any file there.
+    ///
+    /// The corresponding C calls are `open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)`,
+    /// `write` until all is written, and `close`.
     public func write(toFile path: String) throws(CaptureError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw Self.failure("open", path) }
-        defer { close(descriptor) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Self.failure("write", path)
-            }
-            written += count
+        let file: OwnedFileDescriptor
+        do {
+            file = try OwnedFileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o644)
+        } catch {
+            throw CaptureError(.unwritableFile("open: \(error.errno)"), path: path)
         }
-    }
-
-    private static func failure(_ operation: String, _ path: String) -> CaptureError {
-        CaptureError(.unwritableFile("\(operation): \(String(cString: strerror(errno)))"), path: path)
+        let descriptor = file.descriptor
+        let written = bytes.withUnsafeBytes { bytes in
+            Result { () throws(SystemCallError) in try descriptor.writeAll(from: bytes) }
+        }
+        do {
+            try written.get()
+        } catch {
+            throw CaptureError(.unwritableFile("\(error)"), path: path)
+        }
+        do {
+            try file.close()
+        } catch {
+            throw CaptureError(.unwritableFile("close: \(error)"), path: path)
+        }
     }
 
     private mutating func append16(_ value: UInt16) {
