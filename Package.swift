@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "SeccompTests",
             dependencies: [
-                "Seccomp", "CBPF", "CBPFFuzz", "CLinuxShims", "LibseccompReference",
+                "Seccomp", "CBPF", "CBPFFuzz", "CLinuxShims", "LibseccompReference", "TestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

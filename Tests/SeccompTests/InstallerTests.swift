@@ -4,6 +4,7 @@ import Glibc
 import Seccomp
 import Synchronization
 import SystemPackage
+import TestSupport
 import Testing
 
 /// Kernel tests of ``SeccompInstaller`` and ``SeccompNotificationListener``.
@@ -566,35 +567,6 @@ private struct Pipe: Sendable {
         _ = try! withUnsafeMutableBytes(of: &value) { try readEnd.read(into: $0) }
         return value
     }
-}
-
-/// Code on a POSIX thread of its own rather than a Swift concurrency thread, so that a filter it
-/// installs without TSYNC stays with it, and a thread started before a filter stays without.
-private final class PosixThread<Value: Sendable>: @unchecked Sendable {
-    // Written by the thread before it ends, read after pthread_join, which orders the two.
-    private var value: Value?
-    private var handle = pthread_t()
-
-    init(_ body: @escaping @Sendable () -> Value) {
-        let start = ThreadStart { self.value = body() }
-        let status = pthread_create(&handle, nil, runThreadStart, Unmanaged.passRetained(start).toOpaque())
-        precondition(status == 0, "pthread_create: \(Errno(rawValue: status))")
-    }
-
-    func join() -> Value {
-        pthread_join(handle, nil)
-        return value!
-    }
-}
-
-private final class ThreadStart {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-private func runThreadStart(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    Unmanaged<ThreadStart>.fromOpaque(context!).takeRetainedValue().run()
-    return nil
 }
 
 /// What the SIGSYS handler saw; atomics, because a signal handler writes them.

@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import SystemCalls
 import SystemPackage
+import TestSupport
 import Testing
 
 /// The package's one EINTR loop, against the kernel: a read blocked on an empty pipe is
