@@ -67,8 +67,8 @@ let package = Package(
         // libseccomp as the reference for seccomp filters: the same policy built by libseccomp.
         // Tests, benchmarks and the launcher's comparison only.
         .target(name: "LibseccompReference", dependencies: ["CBPF", "Seccomp", "CSeccomp", "SystemCalls"]),
-        // Helpers that several test targets share.
-        .target(name: "TestSupport"),
+        // Helpers that several test targets share (processes, files, threads, network namespaces).
+        .target(name: "TestSupport", dependencies: ["Attach"]),
         // Random program generation and kernel oracles for differential testing. Tests, benchmarks
         // and cbpf-differential only; no product contains it.
         .target(name: "CBPFFuzz", dependencies: ["CBPF", "CLinuxShims", "CBPFFuzzShims", "SystemCalls"]),
@@ -155,12 +155,12 @@ let package = Package(
         .testTarget(
             name: "PacketFilterTests",
             dependencies: [
-                "PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "TestSupport",
+                "PacketFilter", "CBPF", "CBPFFuzz", "Attach", "CPcap", "LibpcapOracle", "SystemCalls", "TestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
-        .testTarget(name: "DNSFirewallTests", dependencies: ["dns-firewall", "PacketFilter", "Attach", "CBPF", "CLinuxShims", "TestSupport"]),
+        .testTarget(name: "DNSFirewallTests", dependencies: ["dns-firewall", "PacketFilter", "Attach", "CBPF", "SystemCalls", "TestSupport"]),
         // Runs the built `cbpf` and `cbpf-differential` executables as a user would.
         .testTarget(name: "CLITests", dependencies: ["cbpf", "cbpf-differential", "TestSupport", "PacketFilter"]),
     ]

@@ -35,7 +35,7 @@ struct DNSFirewallTests {
     ]
 
     @Test func dropsExactlyTheBlockedQueriesAndCountsThem() throws {
-        let namespace = try FirewallNamespace()
+        let namespace = try TestNamespace(prefix: "cbpf-dnsfw")
         defer { namespace.delete() }
         let binary = try #require(DNSFirewallBinary.path)
         let block = try namespace.run(binary, "block", "*.example.com", "ads.test")
@@ -59,7 +59,6 @@ struct DNSFirewallTests {
         for ipv6 in [false, true] {
             let answered = try namespace.inside {
                 let dns = try LoopbackDNS(ipv6: ipv6)
-                defer { dns.close() }
                 return try Self.queries.map { try dns.exchange($0.message) }
             }
             for (query, gotAnswer) in zip(Self.queries, answered) {
@@ -91,7 +90,6 @@ struct DNSFirewallTests {
         #expect(!(try namespace.run("ip6tables-save")).contains("cbpf:"))
         let answeredAfterClear = try namespace.inside {
             let dns = try LoopbackDNS(ipv6: false)
-            defer { dns.close() }
             return try dns.exchange(DNSMessage.query(["a", "example", "com"]))
         }
         #expect(answeredAfterClear)

@@ -1,28 +1,27 @@
+import Attach
 import Foundation
+import SystemCalls
 
 /// A DNS server's socket on port 53 of the loopback address and a client's socket, both UDP, in
 /// one family: the client sends a query, the server answers whatever reaches it (the query with
 /// its QR bit set), and the client waits for the answer. A query the firewall drops never
 /// reaches the server.
-struct LoopbackDNS: Sendable {
+final class LoopbackDNS {
     let ipv6: Bool
-    let server: Int32
-    let client: Int32
+    private let serverSocket: OwnedFileDescriptor
+    private let clientSocket: OwnedFileDescriptor
+    private var server: Int32 { serverSocket.descriptor.rawValue }
+    private var client: Int32 { clientSocket.descriptor.rawValue }
 
-    /// Opens both sockets; call it inside the namespace.
+    /// Opens both sockets, closed with this value; call it inside the namespace.
     init(ipv6: Bool) throws {
         self.ipv6 = ipv6
         let family = ipv6 ? AF_INET6 : AF_INET
-        server = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
-        client = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
-        guard server >= 0, client >= 0 else { throw Self.failure("socket") }
+        serverSocket = try OwnedFileDescriptor.socket(family, Int32(SOCK_DGRAM.rawValue))
+        clientSocket = try OwnedFileDescriptor.socket(family, Int32(SOCK_DGRAM.rawValue))
+        let (server, client) = (serverSocket.descriptor.rawValue, clientSocket.descriptor.rawValue)
         guard Self.withAddress(ipv6: ipv6, { bind(server, $0, $1) }) == 0 else { throw Self.failure("bind port 53") }
         guard Self.withAddress(ipv6: ipv6, { connect(client, $0, $1) }) == 0 else { throw Self.failure("connect") }
-    }
-
-    func close() {
-        _ = Glibc.close(server)
-        _ = Glibc.close(client)
     }
 
     /// Sends `message` and says whether an answer came back within the timeout.
@@ -72,7 +71,7 @@ struct LoopbackDNS: Sendable {
     }
 
     private static func failure(_ call: String) -> Error {
-        FirewallNamespace.NamespaceError(description: "\(call): \(String(cString: strerror(errno)))")
+        SystemCallError(call, Errno(rawValue: errno))
     }
 }
 

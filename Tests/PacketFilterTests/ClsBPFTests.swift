@@ -3,6 +3,7 @@ import CBPF
 import Foundation
 import PacketFilter
 import SystemPackage
+import TestSupport
 import Testing
 
 /// Programs compiled for `cls_bpf` go into a filter of an HTB qdisc on a veth pair between two

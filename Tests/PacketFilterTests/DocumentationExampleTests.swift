@@ -3,6 +3,7 @@ import CBPF
 import Foundation
 import Glibc
 import PacketFilter
+import TestSupport
 import Testing
 
 // The code samples of Sources/Attach/Attach.docc and Sources/PacketFilter/PacketFilter.docc,

@@ -3,6 +3,7 @@ import CBPF
 import Foundation
 import Glibc
 import PacketFilter
+import TestSupport
 import Testing
 
 /// Expressions compiled for `PacketSource.inetSocket`, attached to UDP and TCP sockets in a test

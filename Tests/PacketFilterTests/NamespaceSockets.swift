@@ -1,21 +1,7 @@
 import Attach
 import Foundation
 import Glibc
-
-extension TestNamespace {
-    /// Runs `body` with the calling thread in this namespace: the sockets it opens live there.
-    /// What `body` throws comes out as it was thrown.
-    func inside<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try NetworkNamespace.run(at: "/run/netns/\(name)", body)
-        } catch {
-            switch error {
-            case .systemCall(let error): throw error
-            case .body(let error): throw error
-            }
-        }
-    }
-}
+import SystemCalls
 
 /// An IPv4 or IPv6 socket address.
 struct SocketAddress: CustomStringConvertible {
@@ -47,26 +33,18 @@ struct SocketAddress: CustomStringConvertible {
     }
 }
 
-/// A socket for the tests, closed when it goes away.
+/// A socket for the tests, closed with its owner when it goes away.
 final class TestSocket {
-    let descriptor: FileDescriptor
+    private let socket: OwnedFileDescriptor
+    var descriptor: FileDescriptor { socket.descriptor }
 
     init(family: Int32, type: Int32, protocol: Int32 = 0) throws {
-        let raw = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), `protocol`)
-        guard raw >= 0 else { throw SystemCallError("socket", Errno(rawValue: errno)) }
-        descriptor = FileDescriptor(rawValue: raw)
-    }
-
-    /// Takes over `descriptor`, which it closes.
-    init(adopting descriptor: FileDescriptor) {
-        self.descriptor = descriptor
+        socket = try OwnedFileDescriptor.socket(family, type, `protocol`)
     }
 
     static func udp(_ family: Int32) throws -> TestSocket {
         try TestSocket(family: family, type: Int32(SOCK_DGRAM.rawValue))
     }
-
-    deinit { try? descriptor.close() }
 
     func bind(_ address: SocketAddress) throws {
         let result = address.withSockaddr { Glibc.bind(descriptor.rawValue, $0, $1) }

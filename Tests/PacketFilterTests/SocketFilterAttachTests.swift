@@ -3,6 +3,7 @@ import CBPF
 import Foundation
 import Glibc
 import PacketFilter
+import TestSupport
 import Testing
 
 /// `SocketFilter`, `ReuseportSelector` and `PacketFanout` against the kernel: what it keeps,
@@ -193,8 +194,8 @@ struct SocketFilterAttachTests {
         defer { namespace.delete() }
         try namespace.run("ip", "address", "add", "10.1.2.3/8", "dev", "lo")
         let (received, refusal) = try namespace.inside { () throws -> ([[UInt8]], String) in
-            let descriptor = FileDescriptor(rawValue: socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0))
-            let receiver = TestSocket(adopting: descriptor)  // closes it afterwards
+            let receiver = try TestSocket.udp(AF_INET6)  // closes it afterwards
+            let descriptor = receiver.descriptor
             let bound = SocketAddress(host: "::", port: 53).withSockaddr { bind(descriptor.rawValue, $0, $1) }
             guard bound == 0 else { throw SystemCallError("bind", Errno(rawValue: errno)) }
             let program = try PacketFilterCompiler(source: .inetSocket)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Two test namespaces joined by a veth pair: `veth0` (10.99.0.1, 02:00:00:00:00:01) in `local`,
 /// `veth1` (10.99.0.2, 02:00:00:00:00:02) in `peer`, with IPv6 off and a permanent neighbour,

@@ -1,10 +1,8 @@
 import Foundation
 import TestSupport
 
-/// A network namespace for one test, deleted afterwards: links, rules and qdiscs go only there.
-struct TestNamespace {
-    let name = "cbpf-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
+/// What this target's tests need of their namespaces.
+extension TestNamespace {
     /// Why namespaces cannot be made here, or nil.
     static let unavailableReason: String? = {
         guard geteuid() == 0 else { return "not root" }
@@ -39,26 +37,6 @@ struct TestNamespace {
         }
     }
 
-    init() throws {
-        try Self.ip("netns", "add", name)
-        do {
-            try run("ip", "link", "set", "lo", "up")
-        } catch {
-            delete()
-            throw error
-        }
-    }
-
-    func delete() {
-        _ = try? Self.ip("netns", "del", name)
-    }
-
-    /// Runs a command inside the namespace; throws with its output when it fails.
-    @discardableResult
-    func run(_ arguments: String...) throws -> String {
-        try Self.ip(["netns", "exec", name] + arguments).standardOutput
-    }
-
     /// The packet counters of the INPUT chain's rules, in order.
     func inputCounters() throws -> [Int] {
         let listing = try run("iptables", "-L", "INPUT", "-v", "-x", "-n")
@@ -66,20 +44,5 @@ struct TestNamespace {
         return listing.split(separator: "\n").dropFirst(2).compactMap {
             $0.split(separator: " ").first.flatMap { Int($0) }
         }
-    }
-
-    @discardableResult
-    static func ip(_ arguments: String...) throws -> ProcessRun { try ip(arguments) }
-
-    @discardableResult
-    static func ip(_ arguments: [String]) throws -> ProcessRun {
-        let run = try ProcessRun.run("/usr/sbin/ip", arguments, timeout: 10)
-        guard run.succeeded else { throw NamespaceError(run: run) }
-        return run
-    }
-
-    struct NamespaceError: Error, CustomStringConvertible {
-        var run: ProcessRun
-        var description: String { "\(run)" }
     }
 }
