@@ -47,8 +47,9 @@ public enum ArithmeticOperation: Hashable, Sendable, CaseIterable {
         }
     }
 
-    /// The mnemonic that tcpdump's listing and `bpf_asm` share: `add`, `lsh`, ...
-    var mnemonic: String {
+    /// The mnemonic that tcpdump's listing and `bpf_asm` share: `add`, `lsh`, ... (package: the
+    /// seccomp forensics name operations with it too).
+    package var mnemonic: String {
         switch self {
         case .add: "add"
         case .subtract: "sub"

@@ -159,43 +159,50 @@ extension SeccompFilterAnalysis {
     }
 
     private func jsonText() -> String {
-        var out = "{\n"
-        out += "  \"instructions\": \(program.count),\n"
-        if isStack {
-            out += "  \"stack\": [" + stackedFilters.map { filter in
-                "{\"instructions\": \(filter.program.count), \"unreachableInstructions\": ["
-                    + filter.unreachableInstructions.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ") + "]}"
-            }.joined(separator: ", ") + "],\n"
-        }
-        out += "  \"paths\": \(pathCount),\n"
-        out += "  \"complete\": \(isComplete),\n"
-        out += "  \"limitReached\": \(limitReached.map { JSONText.string($0.description) } ?? "null"),\n"
-        out += "  \"unreachableInstructions\": ["
-            + unreachableInstructions.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: ", ") + "],\n"
-        out += "  \"sections\": [\n"
-        out += sections.map { section -> String in
-            var text = "    {\n      \"title\": \(JSONText.string(section.title)),\n"
-            text += "      \"architecture\": \(section.convention.map { JSONText.string($0.name) } ?? "null"),\n"
-            text += "      \"ranges\": [\n"
-            text += section.ranges.map { range -> String in
+        typealias Value = JSONWriter.Value
+        let sections = sections.map { section -> Value in
+            let ranges = section.ranges.map { range -> Value in
                 let (names, unnamed) = Self.names(in: range.numbers, of: section.convention)
-                var item = "        {\"first\": \(range.numbers.lowerBound), \"last\": \(range.numbers.upperBound), "
-                item += "\"names\": [" + names.map(JSONText.string).joined(separator: ", ") + "], \"unnamed\": \(unnamed), "
+                var members: [(String, Value)] = [
+                    ("first", .unsigned(UInt64(range.numbers.lowerBound))), ("last", .unsigned(UInt64(range.numbers.upperBound))),
+                    ("names", .inlineArray(names.map { .string($0) })), ("unnamed", .unsigned(UInt64(unnamed))),
+                ]
                 if let outcome = range.decision.outcome {
-                    item += "\"outcome\": \(JSONText.string(outcome.description))}"
+                    members.append(("outcome", .string(outcome.description)))
                 } else if let rules = Self.ruleTexts(range.decision, architecture: section.convention, bigEndian: section.bigEndian) {
-                    item += "\"rules\": [" + rules.map {
-                        "{\"conditions\": \(JSONText.string($0.conditions)), \"outcome\": \(JSONText.string($0.outcome))}"
-                    }.joined(separator: ", ") + "]}"
+                    members.append(("rules", .inlineArray(rules.map {
+                        .inlineObject([("conditions", .string($0.conditions)), ("outcome", .string($0.outcome))])
+                    })))
                 } else {
-                    item += "\"rules\": null}"
+                    members.append(("rules", .null))
                 }
-                return item
-            }.joined(separator: ",\n")
-            text += "\n      ]\n    }"
-            return text
-        }.joined(separator: ",\n")
-        out += "\n  ]\n}"
-        return out
+                return .inlineObject(members)
+            }
+            return .object([
+                ("title", .string(section.title)),
+                ("architecture", section.convention.map { .string($0.name) } ?? .null),
+                ("ranges", .array(ranges)),
+            ])
+        }
+        func ranges(_ ranges: [ClosedRange<Int>]) -> Value {
+            .inlineArray(ranges.map { .inlineArray([.unsigned(UInt64($0.lowerBound)), .unsigned(UInt64($0.upperBound))]) })
+        }
+        var members: [(String, Value)] = [("instructions", .unsigned(UInt64(program.count)))]
+        if isStack {
+            members.append(("stack", .inlineArray(stackedFilters.map { filter in
+                .inlineObject([
+                    ("instructions", .unsigned(UInt64(filter.program.count))),
+                    ("unreachableInstructions", ranges(filter.unreachableInstructions)),
+                ])
+            })))
+        }
+        members += [
+            ("paths", .unsigned(UInt64(pathCount))),
+            ("complete", .bool(isComplete)),
+            ("limitReached", limitReached.map { .string($0.description) } ?? .null),
+            ("unreachableInstructions", ranges(unreachableInstructions)),
+            ("sections", .array(sections)),
+        ]
+        return String(JSONWriter.write(.object(members)).dropLast())  // the caller ends the line
     }
 }

@@ -74,21 +74,3 @@ enum SymbolicValue: Hashable, Sendable {
         }
     }
 }
-
-extension ArithmeticOperation {
-    /// The mnemonic of tcpdump's listing and `bpf_asm`: `add`, `lsh`.
-    var mnemonic: String {
-        switch self {
-        case .add: "add"
-        case .subtract: "sub"
-        case .multiply: "mul"
-        case .divide: "div"
-        case .modulo: "mod"
-        case .and: "and"
-        case .or: "or"
-        case .xor: "xor"
-        case .shiftLeft: "lsh"
-        case .shiftRight: "rsh"
-        }
-    }
-}
