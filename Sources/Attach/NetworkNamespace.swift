@@ -19,23 +19,43 @@ public enum NetworkNamespace {
     ///
     /// The corresponding C calls are `open` of `/proc/thread-self/ns/net` and of `path`, and
     /// `setns(fd, CLONE_NEWNET)`.
-    public static func run<Value, BodyError: Error>(
+    public static func run<Value: ~Copyable, BodyError: Error>(
         at path: String, _ body: () throws(BodyError) -> Value
     ) throws(SystemCallOrBodyError<BodyError>) -> Value {
-        let result: Result<Value, BodyError>
+        let home = try enter(path, BodyError.self)
+        let value: Value
+        do {
+            value = try body()
+        } catch {
+            try returnHome(home, BodyError.self)
+            throw .body(error)
+        }
+        try returnHome(home, BodyError.self)
+        return value
+    }
+
+    /// Moves the calling thread into the namespace at `path` and returns the namespace it was in.
+    private static func enter<BodyError>(_ path: String, _: BodyError.Type)
+        throws(SystemCallOrBodyError<BodyError>) -> OwnedFileDescriptor
+    {
         do {
             let home = try OwnedFileDescriptor.open("/proc/thread-self/ns/net")
             let target = try OwnedFileDescriptor.open(path)
             _ = try systemCall("setns(\(path))") { cbpf_enter_network_namespace(target.descriptor.rawValue) }
-            result = Result { () throws(BodyError) in try body() }
-            _ = try systemCall("setns(/proc/thread-self/ns/net)") { cbpf_enter_network_namespace(home.descriptor.rawValue) }
+            return home
         } catch {
             throw .systemCall(error)
         }
+    }
+
+    /// Moves the calling thread back to the namespace `home` opened.
+    private static func returnHome<BodyError>(_ home: borrowing OwnedFileDescriptor, _: BodyError.Type)
+        throws(SystemCallOrBodyError<BodyError>)
+    {
         do {
-            return try result.get()
+            _ = try systemCall("setns(/proc/thread-self/ns/net)") { cbpf_enter_network_namespace(home.descriptor.rawValue) }
         } catch {
-            throw .body(error)
+            throw .systemCall(error)
         }
     }
 }

@@ -221,8 +221,8 @@ struct SocketFilterAttachTests {
         #expect(refusal == "setsockopt(SO_DETACH_FILTER): Operation not permitted")
     }
 
-    /// `NetworkNamespace.run` moves the thread there and back, also when the body throws, and
-    /// names the file it cannot open.
+    /// `NetworkNamespace.run` moves the thread there and back, also when the body throws, hands
+    /// back a noncopyable value, and names the file it cannot open.
     @Test func networkNamespaceRunReturnsHome() throws {
         let namespace = try TestNamespace()
         defer { namespace.delete() }
@@ -237,6 +237,12 @@ struct SocketFilterAttachTests {
         #expect(throws: SystemCallOrBodyError.body(Thrown())) {
             try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { () throws(Thrown) in throw Thrown() }
         }
+        #expect(try current() == home)
+        // A value with one owner comes out as it is (RouteNetlinkSocket opens its socket so).
+        let opened = try NetworkNamespace.run(at: "/run/netns/\(namespace.name)") { () throws(SystemCallError) in
+            try OwnedFileDescriptor.socket(AF_INET, Int32(SOCK_DGRAM.rawValue))
+        }
+        #expect(fcntl(opened.descriptor.rawValue, F_GETFD) & FD_CLOEXEC != 0)
         #expect(try current() == home)
         let missing = SystemCallError("open(/run/netns/no-such-namespace)", .noSuchFileOrDirectory)
         #expect(throws: SystemCallOrBodyError<Never>.systemCall(missing)) {

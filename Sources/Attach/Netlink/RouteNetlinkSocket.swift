@@ -29,18 +29,15 @@ struct RouteNetlinkSocket: ~Copyable, Sendable {
 
     private static func open(namespacePath: FilePath?) throws(SystemCallError) -> OwnedFileDescriptor {
         guard let namespacePath else { return try open() }
-        let current = try OwnedFileDescriptor.open("/proc/thread-self/ns/net")
-        let target = try OwnedFileDescriptor.open(namespacePath.string)
-        _ = try systemCall("setns(\(namespacePath), CLONE_NEWNET)") {
-            cbpf_enter_network_namespace(target.descriptor.rawValue)
+        // The one way in and back out: a thread that cannot return throws, as everywhere.
+        do {
+            return try NetworkNamespace.run(at: namespacePath.string) { () throws(SystemCallError) in try open() }
+        } catch {
+            switch error {
+            case .systemCall(let error): throw error
+            case .body(let error): throw error
+            }
         }
-        let opened = Result { () throws(SystemCallError) in try open() }
-        // Back to where the thread was, whatever happened; a thread left elsewhere would be worse
-        // than any error, so failing to return is fatal.
-        guard cbpf_enter_network_namespace(current.descriptor.rawValue) == 0 else {
-            fatalError("setns back to the thread's own network namespace failed: \(Errno(rawValue: errno))")
-        }
-        return try opened.get()
     }
 
     private static func open() throws(SystemCallError) -> OwnedFileDescriptor {
