@@ -49,7 +49,7 @@ struct BlockCommand: ParsableCommand {
             let expression = "dns qname \"\(name)\""
             for family in XtBPFRule.Family.allCases {
                 let compiler = PacketFilterCompiler(linkType: family == .ipv4 ? .ipv4 : .ipv6, attachTarget: .iptables)
-                let programs = try compiler.compileRuleSet(expression)
+                let programs = try compiler.compileVerifiedRuleSet(expression)
                 let parsed = try DNSName(name)
                 rules.append(try XtBPFRule(
                     name: DNSFirewall.rulePrefix + parsed.description, programs: programs, family: family, chain: chain,

@@ -100,15 +100,37 @@ public struct XtBPFRule: Hashable, Sendable {
         name: String, programs: [Program], family: Family = .ipv4, table: String = "filter", chain: String = "INPUT",
         target: Target = .drop, inputInterface: String? = nil, outputInterface: String? = nil
     ) throws(XtBPFError) {
+        try self.init(
+            name: name, parts: programs.map { ($0, nil) }, family: family, table: table, chain: chain, target: target,
+            inputInterface: inputInterface, outputInterface: outputInterface)
+    }
+
+    /// A rule of one or more verified parts (`PacketFilterCompiler.compileVerifiedRuleSet`),
+    /// which are not checked again where their proof covers `xt_bpf`'s rules; the rest is
+    /// checked as ``init(name:programs:family:table:chain:target:inputInterface:outputInterface:)-(_,[Program],_,_,_,_,_,_)``
+    /// checks it.
+    public init(
+        name: String, programs: [VerifiedProgram], family: Family = .ipv4, table: String = "filter",
+        chain: String = "INPUT", target: Target = .drop, inputInterface: String? = nil, outputInterface: String? = nil
+    ) throws(XtBPFError) {
+        try self.init(
+            name: name, parts: programs.map { ($0.program, $0) }, family: family, table: table, chain: chain,
+            target: target, inputInterface: inputInterface, outputInterface: outputInterface)
+    }
+
+    private init(
+        name: String, parts: [(program: Program, proof: VerifiedProgram?)], family: Family, table: String, chain: String,
+        target: Target, inputInterface: String?, outputInterface: String?
+    ) throws(XtBPFError) {
         self.name = name
-        self.programs = programs
+        self.programs = parts.map(\.program)
         self.family = family
         self.table = table
         self.chain = chain
         self.target = target
         self.inputInterface = inputInterface
         self.outputInterface = outputInterface
-        try check()
+        try check(proofs: parts.map(\.proof))
     }
 
     /// A rule of one program.
@@ -175,7 +197,8 @@ public struct XtBPFRule: Hashable, Sendable {
         }
     }
 
-    private func check() throws(XtBPFError) {
+    /// Checks the rule; `proofs` holds each part's proof, or nil where it is to be verified.
+    private func check(proofs: [VerifiedProgram?]) throws(XtBPFError) {
         guard !name.isEmpty, name.utf8.count <= 200,
             name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-:*".contains($0)) })
         else {
@@ -184,7 +207,8 @@ public struct XtBPFRule: Hashable, Sendable {
         guard !programs.isEmpty else { throw XtBPFError("rule \"\(name)\" has no program") }
         for (index, program) in programs.enumerated() {
             do {
-                try Verifier.verify(program, for: .iptables)
+                _ = try proofs[index].map { proof throws(VerificationError) in try proof.verified(for: .iptables) }
+                    ?? VerifiedProgram(program, for: .iptables)
             } catch {
                 let part = programs.count > 1 ? " (part \(index + 1) of \(programs.count))" : ""
                 throw XtBPFError("rule \"\(name)\"\(part): \(error)")

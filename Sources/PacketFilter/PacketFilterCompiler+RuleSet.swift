@@ -20,13 +20,28 @@ extension PacketFilterCompiler {
     ///
     /// Throws, naming the part, when a part cannot be split further and is still too long.
     public func compileRuleSet(_ expression: String, disjoint: Bool = false) throws(FilterSyntaxError) -> [Program] {
-        try compileRuleSet(FilterExpression.parse(expression), disjoint: disjoint)
+        try compileVerifiedRuleSet(expression, disjoint: disjoint).map(\.program)
     }
 
     /// Compiles a parsed expression to programs whose union it is; see
     /// ``compileRuleSet(_:disjoint:)-(String,_)``. nil accepts every packet.
     public func compileRuleSet(_ expression: FilterExpression?, disjoint: Bool = false) throws(FilterSyntaxError) -> [Program] {
-        guard let expression else { return [try compile(expression)] }
+        try compileVerifiedRuleSet(expression, disjoint: disjoint).map(\.program)
+    }
+
+    /// Compiles `expression` to parts as ``compileRuleSet(_:disjoint:)-(String,_)`` does, each
+    /// with its proof for ``attachTarget``, which `XtBPFRule` takes without checking again.
+    public func compileVerifiedRuleSet(_ expression: String, disjoint: Bool = false) throws(FilterSyntaxError) -> [VerifiedProgram] {
+        try compileVerifiedRuleSet(FilterExpression.parse(expression), disjoint: disjoint)
+    }
+
+    /// Compiles a parsed expression (nil accepts every packet) to parts as
+    /// ``compileRuleSet(_:disjoint:)-(FilterExpression?,_)`` does, each with its proof for
+    /// ``attachTarget``.
+    public func compileVerifiedRuleSet(_ expression: FilterExpression?, disjoint: Bool = false)
+        throws(FilterSyntaxError) -> [VerifiedProgram]
+    {
+        guard let expression else { return [try compileVerified(expression)] }
         let splitter = RuleSetSplitter(compiler: self)
         if let whole = try splitter.fitting(expression) { return [try splitter.checked(whole)] }
         var parts: [Program] = []
@@ -126,14 +141,13 @@ private struct RuleSetSplitter {
         return programs
     }
 
-    /// A part as the attach point takes it, checked by its own rules.
-    func checked(_ program: Program) throws(FilterSyntaxError) -> Program {
+    /// A part as the attach point takes it, with its proof for the attach point's rules.
+    func checked(_ program: Program) throws(FilterSyntaxError) -> VerifiedProgram {
         do {
-            try Verifier.verify(program, for: compiler.attachTarget)
+            return try VerifiedProgram(program, for: compiler.attachTarget)
         } catch {
             throw FilterSyntaxError("\(error)")
         }
-        return program
     }
 }
 

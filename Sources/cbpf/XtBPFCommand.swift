@@ -68,10 +68,10 @@ struct XtRuleOptions: ParsableArguments {
         let family = familyOptions.family
         let linkType = try linktype.map(FilterCompileOptions.linkType(named:)) ?? (family == .ipv4 ? .ipv4 : .ipv6)
         let text = expression.joined(separator: " ")
-        let programs: [Program]
+        let programs: [VerifiedProgram]
         do {
             programs = try PacketFilterCompiler(linkType: linkType, attachTarget: .iptables)
-                .compileRuleSet(text, disjoint: !target.endsTheChain)
+                .compileVerifiedRuleSet(text, disjoint: !target.endsTheChain)
         } catch {
             throw InputError("filter expression \"\(text)\": \(error)")
         }

@@ -157,6 +157,24 @@ struct XtBPFRuleRenderingTests {
         }
     }
 
+    /// A proof for a socket does not stand for xt_bpf when the program is over xt_bpf's limit;
+    /// the rule set's proofs are for xt_bpf and are the parts `compileRuleSet` gives.
+    @Test func verifiedPartsAreCheckedForXtBPFWhereTheirProofDoesNotCoverIt() throws {
+        let long = Program(Array(repeating: .loadImmediate(.a, 0), count: 64) + [.returnConstant(1)])
+        let provenForSocket = try VerifiedProgram(long, for: .socket)
+        #expect {
+            try XtBPFRule(name: "long", programs: [try VerifiedProgram(Self.program, for: .iptables), provenForSocket])
+        } throws: { error in
+            "\(error)".contains("part 2 of 2") && "\(error)".contains("64")
+        }
+        let compiler = PacketFilterCompiler(linkType: .ipv4, attachTarget: .iptables)
+        let parts = try compiler.compileVerifiedRuleSet(XtBPFRuleKernelTests.expression)
+        #expect(parts.count > 1 && parts.allSatisfy { $0.target == .iptables })
+        #expect(parts.map(\.program) == (try compiler.compileRuleSet(XtBPFRuleKernelTests.expression)))
+        let rule = try XtBPFRule(name: "dns", programs: parts)
+        #expect(rule.programs == parts.map(\.program))
+    }
+
     @Test func targetsThatDoNotEndTheChainNeedDisjointParts() throws {
         #expect(try XtBPFRule.Target("drop").endsTheChain)
         #expect(try !XtBPFRule.Target("LOG").endsTheChain)
