@@ -5,23 +5,23 @@ import Foundation
 #endif
 
 /// One run of a program: what it printed and how it ended.
-public struct ProcessRun: Sendable, CustomStringConvertible {
+package struct ProcessRun: Sendable, CustomStringConvertible {
     /// The program's name, for messages.
-    public var program: String
-    public var arguments: [String]
-    public var standardOutputBytes: [UInt8]
-    public var standardError: String
+    package var program: String
+    package var arguments: [String]
+    package var standardOutputBytes: [UInt8]
+    package var standardError: String
     /// The exit status, when the process exited.
-    public var exitStatus: Int32?
+    package var exitStatus: Int32?
     /// The signal that ended the process, when one did.
-    public var signal: Int32?
+    package var signal: Int32?
     /// Whether the run outlived its timeout and was killed.
-    public var timedOut: Bool
+    package var timedOut: Bool
 
-    public var standardOutput: String { String(decoding: standardOutputBytes, as: UTF8.self) }
-    public var succeeded: Bool { exitStatus == 0 }
+    package var standardOutput: String { String(decoding: standardOutputBytes, as: UTF8.self) }
+    package var succeeded: Bool { exitStatus == 0 }
 
-    public var description: String {
+    package var description: String {
         let ending = timedOut ? "timed out" : signal.map { "killed by signal \($0)" } ?? "exit \(exitStatus ?? -1)"
         let output = standardOutput.count > 2000 ? String(standardOutput.prefix(2000)) + "..." : standardOutput
         return "\(program) \(arguments.joined(separator: " ")): \(ending)\n"
@@ -31,7 +31,7 @@ public struct ProcessRun: Sendable, CustomStringConvertible {
     /// Runs `path` with `arguments`. Standard input is `input`, or empty; standard output and
     /// error go to files, so that neither can fill a pipe and stall the other. A run longer
     /// than `timeout` seconds is killed by its pid and reported as timed out.
-    public static func run(
+    package static func run(
         _ path: String, _ arguments: [String], input: [UInt8]? = nil, timeout: Double = 60
     ) throws -> ProcessRun {
         let directory = try TemporaryDirectory(prefix: "swift-cbpf-run")
@@ -78,7 +78,7 @@ public struct ProcessRun: Sendable, CustomStringConvertible {
     /// A product of this package built next to the running test bundle: `$environmentVariable`
     /// if set, else `name` in the directory of this process's executable or up to three
     /// directories above it (SwiftPM puts test bundles and products in the build directory).
-    public static func builtExecutable(named name: String, environmentVariable: String) -> String? {
+    package static func builtExecutable(named name: String, environmentVariable: String) -> String? {
         if let path = ProcessInfo.processInfo.environment[environmentVariable] { return path }
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
             return nil

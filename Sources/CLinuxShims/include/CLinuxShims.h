@@ -464,7 +464,7 @@ static inline long cbpf_ptrace_seccomp_get_filter(pid_t pid, unsigned long index
 static inline int cbpf_wait_traced(pid_t pid, int *stopped, int *ended) {
     int status = 0;
     pid_t result;
-    do { result = waitpid(pid, &status, __WALL); } while (result < 0 && errno == EINTR);
+    result = waitpid(pid, &status, __WALL);
     if (result < 0) return -1;
     *stopped = WIFSTOPPED(status) ? 1 : 0;
     *ended = (WIFEXITED(status) || WIFSIGNALED(status)) ? 1 : 0;

@@ -1,5 +1,6 @@
 import CBPF
 import Glibc
+import SystemCalls
 
 /// Why the filters of a process could not be read.
 public enum SeccompFilterReadError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -18,7 +19,7 @@ public enum SeccompFilterReadError: Error, Hashable, Sendable, CustomStringConve
     /// A filter the kernel returned could not be decoded.
     case undecodable(index: Int, ProgramDecodingError)
     /// A system call failed for another reason.
-    case systemCall(String, Int32)
+    case systemCall(SystemCallError)
 
     /// The text form, as messages and the `cbpf` tool print it.
     public var description: String {
@@ -39,8 +40,8 @@ public enum SeccompFilterReadError: Error, Hashable, Sendable, CustomStringConve
             return "process \(pid) runs under no seccomp filter"
         case .undecodable(let index, let error):
             return "filter \(index): \(error)"
-        case .systemCall(let call, let code):
-            return "\(call): \(String(cString: strerror(code)))"
+        case .systemCall(let error):
+            return "\(error)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import CBPF
 import CLinuxShims
 import Glibc
+import SystemCalls
 
 /// Reads the seccomp filters a process runs under, as the kernel keeps them
 /// (`PTRACE_SECCOMP_GET_FILTER`).
@@ -31,41 +32,44 @@ public enum SeccompFilterReader {
     ///   `CAP_SYS_ADMIN` or a filtered caller, or a process without filters.
     public static func filters(ofProcess pid: pid_t) throws(SeccompFilterReadError) -> [Program] {
         guard pid > 0 else { throw .noSuchProcess(pid) }
-        if cbpf_ptrace_seize(pid) != 0 {
-            let code = errno
-            switch code {
-            case ESRCH: throw .noSuchProcess(pid)
-            case EPERM: throw .notPermitted(pid)
-            default: throw .systemCall("ptrace(PTRACE_SEIZE, \(pid))", code)
+        do {
+            _ = try valueOrErrno { cbpf_ptrace_seize(pid) }
+        } catch {
+            switch error {
+            case .noSuchProcess: throw .noSuchProcess(pid)
+            case .notPermitted: throw .notPermitted(pid)
+            default: throw .systemCall(SystemCallError("ptrace(PTRACE_SEIZE, \(pid))", error))
             }
         }
         defer { _ = cbpf_ptrace_detach(pid) }
-        guard cbpf_ptrace_interrupt(pid) == 0 else { throw .systemCall("ptrace(PTRACE_INTERRUPT, \(pid))", errno) }
-        var stopped: Int32 = 0
-        var ended: Int32 = 0
-        while stopped == 0 {
-            guard cbpf_wait_traced(pid, &stopped, &ended) >= 0 else { throw .systemCall("waitpid(\(pid))", errno) }
-            if ended != 0 { throw .noSuchProcess(pid) }
+        let stopped: Bool
+        do {
+            stopped = try stop(pid)
+        } catch {
+            throw .systemCall(error)
         }
+        guard stopped else { throw .noSuchProcess(pid) }
         var programs = [Program]()
         for index in 0 ..< maximumFilterCount {
-            let count = cbpf_ptrace_seccomp_get_filter(pid, UInt(index), nil)
-            if count < 0 {
-                let code = errno
-                switch code {
-                case ENOENT where index > 0: return programs
-                case EINVAL where index == 0, ENOENT where index == 0: throw .noFilter(pid)
-                case EACCES:
+            let count: Int
+            do {
+                count = try valueOrErrno { cbpf_ptrace_seccomp_get_filter(pid, UInt(index), nil) }
+            } catch {
+                switch error {
+                case .noSuchFileOrDirectory where index > 0: return programs
+                case .invalidArgument where index == 0, .noSuchFileOrDirectory where index == 0: throw .noFilter(pid)
+                case .permissionDenied:
                     if let filters = callerFilterCount(), filters > 0 { throw .callerIsFiltered(filters: filters) }
                     throw .needsAdministrator
-                case ESRCH: throw .noSuchProcess(pid)
-                default: throw .systemCall("ptrace(PTRACE_SECCOMP_GET_FILTER, \(pid), \(index))", code)
+                case .noSuchProcess: throw .noSuchProcess(pid)
+                default: throw .systemCall(SystemCallError("ptrace(PTRACE_SECCOMP_GET_FILTER, \(pid), \(index))", error))
                 }
             }
             var raw = [sock_filter](repeating: sock_filter(), count: Int(count))
             let copied = raw.withUnsafeMutableBufferPointer { cbpf_ptrace_seccomp_get_filter(pid, UInt(index), $0.baseAddress) }
             guard copied == count else {
-                throw .systemCall("ptrace(PTRACE_SECCOMP_GET_FILTER, \(pid), \(index))", copied < 0 ? errno : EIO)
+                let error = copied < 0 ? Errno(rawValue: errno) : .ioError
+                throw .systemCall(SystemCallError("ptrace(PTRACE_SECCOMP_GET_FILTER, \(pid), \(index))", error))
             }
             do {
                 programs.append(try Program(raw: raw.map { RawInstruction($0) }))
@@ -88,18 +92,38 @@ public enum SeccompFilterReader {
     public static func filtersOfCallingThread() throws(SeccompFilterReadError) -> [Program] {
         if let filters = callerFilterCount(), filters > 0 { throw .callerIsFiltered(filters: filters) }
         let child = cbpf_fork_idle_child()
-        guard child > 0 else { throw .systemCall("fork", errno) }
+        guard child > 0 else { throw .systemCall(SystemCallError("fork", Errno(rawValue: errno))) }
         defer {
             kill(child, SIGKILL)
-            var stopped: Int32 = 0
-            var ended: Int32 = 0
-            while cbpf_wait_traced(child, &stopped, &ended) >= 0, ended == 0 {}
+            while let state = try? waitTraced(child), !state.ended {}
         }
         do {
             return try filters(ofProcess: child)
         } catch .noFilter {
             throw .noFilter(getpid())
         }
+    }
+
+    /// Stops the seized thread `pid`; false when it ended instead.
+    ///
+    /// The corresponding C calls are `ptrace(PTRACE_INTERRUPT, pid, 0, 0)` and `waitpid`.
+    private static func stop(_ pid: pid_t) throws(SystemCallError) -> Bool {
+        _ = try systemCall("ptrace(PTRACE_INTERRUPT, \(pid))") { cbpf_ptrace_interrupt(pid) }
+        while true {
+            let state = try waitTraced(pid)
+            if state.ended { return false }
+            if state.stopped { return true }
+        }
+    }
+
+    /// The next change of a traced thread: stopped, or ended (exited or killed).
+    ///
+    /// The corresponding C call is `waitpid(pid, &status, __WALL)`.
+    private static func waitTraced(_ pid: pid_t) throws(SystemCallError) -> (stopped: Bool, ended: Bool) {
+        var stopped: Int32 = 0
+        var ended: Int32 = 0
+        _ = try systemCall("waitpid(\(pid))") { cbpf_wait_traced(pid, &stopped, &ended) }
+        return (stopped != 0, ended != 0)
     }
 
     /// The number of filters of the calling thread (`Seccomp_filters` of
