@@ -27,6 +27,12 @@ package struct TestNamespace {
     /// Runs a command inside the namespace; throws with its output when it fails.
     @discardableResult
     package func run(_ arguments: String...) throws -> String {
+        try run(arguments)
+    }
+
+    /// Runs a command inside the namespace; throws with its output when it fails.
+    @discardableResult
+    package func run(_ arguments: [String]) throws -> String {
         try Self.ip(["netns", "exec", name] + arguments).standardOutput
     }
 

@@ -12,7 +12,7 @@ enum TrafficControlCommandAvailability {
             return "\(tool) is missing"
         }
         do {
-            let namespace = try TrafficControlCommandTests.Namespace()
+            let namespace = try TestNamespace(prefix: "cbpf-cli")
             defer { namespace.delete() }
             try namespace.run("ip", "link", "add", "probe0", "type", "veth", "peer", "name", "probe1")
             try namespace.run("tc", "qdisc", "add", "dev", "probe0", "clsact")
@@ -34,37 +34,6 @@ struct TrafficControlCommandTests {
     static let ip = "/usr/sbin/ip"
 
     /// A network namespace deleted afterwards.
-    struct Namespace {
-        let name = "cbpf-cli-\(getpid())-\(UInt32.random(in: 0 ... UInt32.max))"
-
-        init() throws {
-            try Self.ip(["netns", "add", name])
-        }
-
-        func delete() {
-            _ = try? Self.ip(["netns", "del", name])
-        }
-
-        /// Runs a command in the namespace and returns its output; throws when it fails.
-        @discardableResult
-        func run(_ arguments: String...) throws -> String {
-            try Self.ip(["netns", "exec", name] + arguments).standardOutput
-        }
-
-        /// Runs `cbpf` in the namespace, as `ip netns exec NS cbpf ...`.
-        func cbpf(_ arguments: [String]) throws -> ProcessRun {
-            guard let path = CLI.executablePath else { throw CLIError("cbpf was not found") }
-            return try ProcessRun.run(TrafficControlCommandTests.ip, ["netns", "exec", name, path] + arguments, timeout: 30)
-        }
-
-        @discardableResult
-        static func ip(_ arguments: [String]) throws -> ProcessRun {
-            let run = try ProcessRun.run(TrafficControlCommandTests.ip, arguments, timeout: 10)
-            guard run.succeeded else { throw CLIError("\(run)") }
-            return run
-        }
-    }
-
     /// The bytecode strings (`N,code jt jf k,...`) `tc filter show` prints after "bytecode".
     static func bytecodes(in listing: String) -> [String] {
         listing.split(separator: "\n").compactMap { line in
@@ -74,7 +43,7 @@ struct TrafficControlCommandTests {
     }
 
     @Test func attachShowDetachOnClsact() throws {
-        let namespace = try Namespace()
+        let namespace = try TestNamespace(prefix: "cbpf-cli")
         defer { namespace.delete() }
         try namespace.run("ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
         let expression = "udp dst port 53"
@@ -114,7 +83,7 @@ struct TrafficControlCommandTests {
     }
 
     @Test func aQdiscItDidNotCreateStays() throws {
-        let namespace = try Namespace()
+        let namespace = try TestNamespace(prefix: "cbpf-cli")
         defer { namespace.delete() }
         try namespace.run("ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
         try namespace.run("tc", "qdisc", "add", "dev", "veth0", "clsact")
@@ -126,7 +95,7 @@ struct TrafficControlCommandTests {
     }
 
     @Test func aQdiscOthersStillUseStays() throws {
-        let namespace = try Namespace()
+        let namespace = try TestNamespace(prefix: "cbpf-cli")
         defer { namespace.delete() }
         try namespace.run("ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
         let attach = try namespace.cbpf(["tc", "attach", "dev", "veth0", "ingress", "ip"])
@@ -147,9 +116,9 @@ struct TrafficControlCommandTests {
 
     @Test(arguments: ClassChoice.allCases)
     func htbClassCountsMatchWhatCbpfRunSays(choice: ClassChoice) throws {
-        let local = try Namespace()
+        let local = try TestNamespace(prefix: "cbpf-cli")
         defer { local.delete() }
-        let peer = try Namespace()
+        let peer = try TestNamespace(prefix: "cbpf-cli")
         defer { peer.delete() }
         try local.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
         try local.run("ip", "link", "add", "veth0", "address", "02:00:00:00:00:01", "type", "veth",
@@ -196,7 +165,7 @@ struct TrafficControlCommandTests {
     }
 
     @Test func errorsSayWhatWasRefused() throws {
-        let namespace = try Namespace()
+        let namespace = try TestNamespace(prefix: "cbpf-cli")
         defer { namespace.delete() }
         try namespace.run("ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
         func fails(_ arguments: [String], mentioning mentions: [String]) throws {
@@ -267,5 +236,13 @@ struct ClsBPFCompileCommandTests {
         try CLI.fail(["compile", "--target", "cls_bpf", "--classid", "1:x", "ip"], mentioning: ["--classid"])
         try CLI.fail(["tc", "attach", "--snaplen", "96", "dev", "lo", "ingress", "ip"], mentioning: ["--snaplen"])
         try CLI.fail(["tc", "show"], mentioning: ["dev IFACE"])
+    }
+}
+
+extension TestNamespace {
+    /// Runs `cbpf` in the namespace, as `ip netns exec NS cbpf ...`.
+    func cbpf(_ arguments: [String]) throws -> ProcessRun {
+        guard let path = CLI.executablePath else { throw CLIError("cbpf was not found") }
+        return try ProcessRun.run(TrafficControlCommandTests.ip, ["netns", "exec", name, path] + arguments, timeout: 30)
     }
 }

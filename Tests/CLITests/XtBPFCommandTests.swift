@@ -10,12 +10,12 @@ import Testing
 /// iptables as the peer: what `rule` prints is what `apply` installs and `iptables -S` lists,
 /// the printed commands install the same rules, `list` counts real DNS queries, and `remove`
 /// leaves nothing.
-@Suite(.enabled(if: XtNamespace.unavailableReason == nil, "skipped: needs root, ip, iptables, xt_bpf and a built cbpf"))
+@Suite(.enabled(if: TestNamespace.xtUnavailableReason == nil, "skipped: needs root, ip, iptables, xt_bpf and a built cbpf"))
 struct XtBPFCommandTests {
     static let expression = "dns qname \"*.example.com\""
 
     @Test func ruleApplyListRemove() throws {
-        let namespace = try XtNamespace()
+        let namespace = try TestNamespace(prefix: "cbpf-cli-xt")
         defer { namespace.delete() }
         let cbpf = try #require(CLI.executablePath)
         let fragment = try CLI.succeed(["xt", "rule", "--name", "dns", "-i", "lo", Self.expression]).standardOutput
@@ -52,7 +52,7 @@ struct XtBPFCommandTests {
 
     /// The commands `rule --commands` prints, run by a shell, install what `rule` prints.
     @Test func printedCommandsInstallTheSameRules() throws {
-        let namespace = try XtNamespace()
+        let namespace = try TestNamespace(prefix: "cbpf-cli-xt")
         defer { namespace.delete() }
         let arguments = ["--ipv6", "--name", "v6", "--target", "LOG", "--log-prefix", "dns: ", "dns qname \"ads.test\" or \(Self.expression)"]
         let commands = try CLI.succeed(["xt", "rule", "--commands"] + arguments).standardOutput
@@ -74,15 +74,14 @@ struct XtBPFCommandTests {
     }
 }
 
-/// A network namespace for one test, deleted afterwards.
-struct XtNamespace {
-    let name = "cbpf-cli-xt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
-    static let unavailableReason: String? = {
+/// What `cbpf xt` tests need of their namespaces.
+extension TestNamespace {
+    /// Why the tests cannot run here, or nil.
+    static let xtUnavailableReason: String? = {
         guard geteuid() == 0 else { return "not root" }
         guard CLI.isAvailable else { return "cbpf was not built" }
         do {
-            let namespace = try XtNamespace()
+            let namespace = try TestNamespace(prefix: "cbpf-cli-xt")
             defer { namespace.delete() }
             try namespace.run(["iptables", "-A", "INPUT", "-m", "bpf", "--bytecode", "1,6 0 0 0"])
             try namespace.run(["iptables", "-F", "INPUT"])
@@ -92,34 +91,8 @@ struct XtNamespace {
         }
     }()
 
-    init() throws {
-        try Self.ip(["netns", "add", name])
-        do {
-            try run(["ip", "link", "set", "lo", "up"])
-        } catch {
-            delete()
-            throw error
-        }
-    }
-
-    func delete() {
-        _ = try? Self.ip(["netns", "del", name])
-    }
-
-    @discardableResult
-    func run(_ arguments: [String]) throws -> String {
-        try Self.ip(["netns", "exec", name] + arguments).standardOutput
-    }
-
     /// The INPUT chain's rules, as `iptables -S INPUT` prints them.
     func ruleLines(_ tool: String) throws -> [String] {
         try run([tool, "-S", "INPUT"]).split(separator: "\n").map(String.init).filter { $0.hasPrefix("-A ") }
-    }
-
-    @discardableResult
-    static func ip(_ arguments: [String]) throws -> ProcessRun {
-        let run = try ProcessRun.run("/usr/sbin/ip", arguments, timeout: 30)
-        guard run.succeeded else { throw CLIError("\(run)") }
-        return run
     }
 }
