@@ -16,22 +16,22 @@ struct DNSFirewallTests {
     /// to 8 labels in front of example.com, not example.com itself, as docs/packet-filters.md
     /// defines `dns qname`.
     static let queries: [(what: String, message: [UInt8], blockedBy: String?)] = [
-        ("example.com", DNSMessage.query(["example", "com"]), nil),
-        ("a.example.com", DNSMessage.query(["a", "example", "com"]), "*.example.com"),
-        ("A.Example.COM", DNSMessage.query(["A", "Example", "COM"]), "*.example.com"),
-        ("x.y.www.example.com", DNSMessage.query(["x", "y", "www", "example", "com"]), "*.example.com"),
-        ("8 labels + example.com", DNSMessage.query(["1", "2", "3", "4", "5", "6", "7", "8", "example", "com"]), "*.example.com"),
-        ("9 labels + example.com", DNSMessage.query(["1", "2", "3", "4", "5", "6", "7", "8", "9", "example", "com"]), nil),
-        ("example.org", DNSMessage.query(["example", "org"]), nil),
-        ("a.example.com.evil", DNSMessage.query(["a", "example", "com", "evil"]), nil),
-        ("ads.test", DNSMessage.query(["ads", "test"]), "ads.test"),
-        ("ADS.test", DNSMessage.query(["ADS", "test"]), "ads.test"),
-        ("www.ads.test", DNSMessage.query(["www", "ads", "test"]), nil),
+        ("example.com", TestPackets.dnsQuery(["example", "com"]), nil),
+        ("a.example.com", TestPackets.dnsQuery(["a", "example", "com"]), "*.example.com"),
+        ("A.Example.COM", TestPackets.dnsQuery(["A", "Example", "COM"]), "*.example.com"),
+        ("x.y.www.example.com", TestPackets.dnsQuery(["x", "y", "www", "example", "com"]), "*.example.com"),
+        ("8 labels + example.com", TestPackets.dnsQuery(["1", "2", "3", "4", "5", "6", "7", "8", "example", "com"]), "*.example.com"),
+        ("9 labels + example.com", TestPackets.dnsQuery(["1", "2", "3", "4", "5", "6", "7", "8", "9", "example", "com"]), nil),
+        ("example.org", TestPackets.dnsQuery(["example", "org"]), nil),
+        ("a.example.com.evil", TestPackets.dnsQuery(["a", "example", "com", "evil"]), nil),
+        ("ads.test", TestPackets.dnsQuery(["ads", "test"]), "ads.test"),
+        ("ADS.test", TestPackets.dnsQuery(["ADS", "test"]), "ads.test"),
+        ("www.ads.test", TestPackets.dnsQuery(["www", "ads", "test"]), nil),
         // The matcher does not follow compression pointers: this reads as a.example.com to a
         // decoder, but gets through (documented in docs/packet-filters.md).
         ("a + pointer to example.com", DNSMessage.compressedQuery("a"), nil),
         // An answer, not a query.
-        ("answer for a.example.com", DNSMessage.query(["a", "example", "com"], response: true), nil),
+        ("answer for a.example.com", TestPackets.dnsQuery(["a", "example", "com"], response: true), nil),
     ]
 
     @Test func dropsExactlyTheBlockedQueriesAndCountsThem() throws {
@@ -48,7 +48,7 @@ struct DNSFirewallTests {
             for blocked in ["*.example.com", "ads.test"] {
                 let interpreter = try Interpreter(compiler.compile("dns qname \"\(blocked)\""))
                 for query in Self.queries {
-                    let accepted = interpreter.run(packet: DNSMessage.packet(query.message, ipv6: ipv6)) != 0
+                    let accepted = interpreter.run(packet: TestPackets.udp(query.message, ipv6: ipv6)) != 0
                     #expect(accepted == (query.blockedBy == blocked), "ours: \(blocked) on \(query.what)")
                 }
             }
@@ -66,7 +66,7 @@ struct DNSFirewallTests {
                 if let name = query.blockedBy {
                     let key = "\(ipv6 ? "ipv6" : "ipv4") \(name)"
                     expectedPackets[key, default: 0] += 1
-                    expectedBytes[key, default: 0] += DNSMessage.packet(query.message, ipv6: ipv6).count
+                    expectedBytes[key, default: 0] += TestPackets.udp(query.message, ipv6: ipv6).count
                 }
             }
         }
@@ -90,7 +90,7 @@ struct DNSFirewallTests {
         #expect(!(try namespace.run("ip6tables-save")).contains("cbpf:"))
         let answeredAfterClear = try namespace.inside {
             let dns = try LoopbackDNS(ipv6: false)
-            return try dns.exchange(DNSMessage.query(["a", "example", "com"]))
+            return try dns.exchange(TestPackets.dnsQuery(["a", "example", "com"]))
         }
         #expect(answeredAfterClear)
     }

@@ -1,6 +1,7 @@
 import Attach
 import Foundation
 import SystemCalls
+import TestSupport
 
 /// A DNS server's socket on port 53 of the loopback address and a client's socket, both UDP, in
 /// one family: the client sends a query, the server answers whatever reaches it (the query with
@@ -75,15 +76,8 @@ final class LoopbackDNS {
     }
 }
 
-/// DNS messages as a resolver sends them.
+/// A DNS message that `TestPackets.dnsQuery` does not make.
 enum DNSMessage {
-    /// A query (or, with `response`, an answer) whose one question is `labels`, type A, class IN.
-    static func query(_ labels: [String], response: Bool = false) -> [UInt8] {
-        var message: [UInt8] = [0x12, 0x34, response ? 0x81 : 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in labels { message += [UInt8(label.utf8.count)] + Array(label.utf8) }
-        return message + [0, 0, 1, 0, 1]
-    }
-
     /// A query for `first` followed by a compression pointer to `example.com`, which the message
     /// holds after the question (as an additional record's name would): a decoder reads
     /// `first.example.com`.
@@ -93,20 +87,5 @@ enum DNSMessage {
         let target = message.count + 2 + 4
         message += [0xc0, UInt8(target), 0, 1, 0, 1]
         return message + [7] + Array("example".utf8) + [3] + Array("com".utf8) + [0]
-    }
-
-    /// The packet as xt_bpf sees it: IP header (addresses of loopback, fields no filter reads
-    /// zero), UDP header, the message.
-    static func packet(_ message: [UInt8], ipv6: Bool) -> [UInt8] {
-        let udpLength = 8 + message.count
-        let udp: [UInt8] = [0xc0, 0x01, 0, 53, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0] + message
-        if ipv6 {
-            let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
-            let header: [UInt8] = [0x60, 0, 0, 0, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 17, 64]
-            return header + loopback + loopback + udp
-        }
-        let total = 20 + udpLength
-        let header: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]
-        return header + udp
     }
 }

@@ -2,6 +2,7 @@ import CBPF
 import CBPFFuzz
 import Foundation
 import PacketFilter
+import TestSupport
 import Testing
 
 /// `dns qname`: tcpdump's own DNS decoder is the peer. For every UDP query it prints in the
@@ -85,19 +86,9 @@ struct DNSQueryNameTests {
     @Test func kernelAgreesOnBuiltQueries() throws {
         let oracle = try? SocketOracle()
         func query(_ labels: [String], response: Bool = false, pointer: Bool = false, ipv6: Bool = false) -> [UInt8] {
-            var dns: [UInt8] = [0x12, 0x34, response ? 0x81 : 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-            for label in labels { dns += [UInt8(label.utf8.count)] + Array(label.utf8) }
-            dns += pointer ? [0xc0, 0x0c] : [0]
-            dns += [0, 1, 0, 1]
-            let udp: [UInt8] = [0x30, 0x39, 0, 53, UInt8((8 + dns.count) >> 8), UInt8((8 + dns.count) & 0xff), 0, 0] + dns
-            if ipv6 {
-                let header: [UInt8] = [0x60, 0, 0, 0, UInt8(udp.count >> 8), UInt8(udp.count & 0xff), 17, 64]
-                    + Array(repeating: 0, count: 15) + [1] + Array(repeating: 0, count: 15) + [1]
-                return [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x86, 0xdd] + header + udp
-            }
-            let total = 20 + udp.count
-            let header: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
-            return [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00] + header + udp
+            let dns = TestPackets.dnsQuery(labels, response: response, pointer: pointer)
+            let ethernet: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] + (ipv6 ? [0x86, 0xdd] : [0x08, 0x00])
+            return ethernet + TestPackets.udp(dns, ipv6: ipv6, from: ipv6 ? nil : [10, 0, 0, 1], to: ipv6 ? nil : [10, 0, 0, 2], sourcePort: 0x3039)
         }
         let cases: [(String, [UInt8], Bool)] = [
             ("example.com", query(["example", "com"]), true),

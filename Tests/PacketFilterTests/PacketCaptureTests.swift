@@ -3,6 +3,7 @@ import CBPF
 import Foundation
 import Glibc
 import PacketFilter
+import TestSupport
 import Testing
 
 /// Expressions compiled for a live capture filter an AF_PACKET socket on the loopback interface:
@@ -191,6 +192,6 @@ struct PacketCaptureTests {
     /// expression reads.
     static func loopbackFrame(port: UInt16, payload: [UInt8]) -> [UInt8] {
         [UInt8](repeating: 0, count: 12) + [0x08, 0x00]
-            + TestDatagrams.ipv4UDP(from: [127, 0, 0, 1], to: [127, 0, 0, 1], port: port, payload: payload)
+            + TestPackets.udp(payload, from: [127, 0, 0, 1], to: [127, 0, 0, 1], sourcePort: 0x9c40, port: port)
     }
 }

@@ -1,6 +1,7 @@
 import CBPF
 import CBPFFuzz
 import PacketFilter
+import TestSupport
 import Testing
 
 /// `compileRuleSet` splits what is too long for `xt_bpf` into parts that fit; on many generated
@@ -157,20 +158,8 @@ struct RuleSetTests {
     static func query(
         _ labels: [String], ipv6: Bool, port: UInt16 = 53, response: Bool = false, pointer: Bool = false, truncatedBy: Int = 0
     ) -> [UInt8] {
-        var dns: [UInt8] = [0x12, 0x34, response ? 0x81 : 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in labels { dns += [UInt8(label.utf8.count)] + Array(label.utf8) }
-        dns += pointer ? [0xc0, 0x0c] : [0]
-        dns += [0, 1, 0, 1]
+        var dns = TestPackets.dnsQuery(labels, response: response, pointer: pointer)
         dns.removeLast(min(truncatedBy, dns.count))
-        let udpLength = UInt16(8 + dns.count)
-        let udp: [UInt8] = [0x30, 0x39, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0] + dns
-        if ipv6 {
-            let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
-            let header: [UInt8] = [0x60, 0, 0, 0, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 17, 64]
-            return header + loopback + loopback + udp
-        }
-        let total = UInt16(20 + udp.count)
-        let header: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
-        return header + udp
+        return TestPackets.udp(dns, ipv6: ipv6, from: ipv6 ? nil : [10, 0, 0, 1], to: ipv6 ? nil : [10, 0, 0, 2], sourcePort: 0x3039, port: port)
     }
 }

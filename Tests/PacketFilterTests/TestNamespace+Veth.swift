@@ -49,7 +49,7 @@ struct TestVethPair {
     /// The Ethernet frame the kernel sends for a datagram, but for fields no expression reads.
     static func frame(port: UInt16, payload: String) -> [UInt8] {
         peerMAC + localMAC + [0x08, 0x00]
-            + TestDatagrams.ipv4UDP(from: [10, 99, 0, 1], to: [10, 99, 0, 2], port: port, payload: Array(payload.utf8))
+            + TestPackets.udp(Array(payload.utf8), from: [10, 99, 0, 1], to: [10, 99, 0, 2], sourcePort: 0x9c40, port: port)
     }
 }
 

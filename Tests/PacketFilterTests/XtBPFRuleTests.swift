@@ -42,13 +42,13 @@ struct XtBPFRuleKernelTests {
             .filter { $0.contains("cbpf:") }
         #expect(listed == log.restoreLines + drop.restoreLines)
 
-        let messages = Self.names.map { DNSQuery.message($0) }
+        let messages = Self.names.map { TestPackets.dnsQuery($0) }
         let destination = ipv6 ? "::1" : "127.0.0.1"
         let sends = messages.map { DNSQuery.shellSend($0, to: destination) }
         try namespace.run("bash", "-c", sends.joined(separator: "; "))
 
         let whole = try Interpreter(PacketFilterCompiler(linkType: ipv6 ? .ipv6 : .ipv4).compile(Self.expression))
-        let matching = messages.map { DNSQuery.packet($0, ipv6: ipv6) }.filter { whole.run(packet: $0) != 0 }
+        let matching = messages.map { TestPackets.udp($0, ipv6: ipv6) }.filter { whole.run(packet: $0) != 0 }
         #expect(matching.count == 5)
         let installed = try XtBPFRule.installed(family: family, networkNamespace: ns)
         #expect(installed.map(\.name) == ["log-dns", "drop-dns"])
@@ -89,7 +89,7 @@ struct XtBPFRuleKernelTests {
             let run = try ProcessRun.run(
                 "/usr/sbin/ip", ["netns", "exec", namespace.name, "bash", "-s"], input: Array(script.utf8), timeout: 120)
             #expect(run.succeeded, "\(run)")
-            let packets = sent.map { DNSQuery.packet($0, ipv6: ipv6) }
+            let packets = sent.map { TestPackets.udp($0, ipv6: ipv6) }
             let byParts = packets.filter { packet in interpreters.contains { $0.run(packet: packet) != 0 } }
             let byWhole = packets.filter { whole.run(packet: $0) != 0 }
             let counted = try #require(XtBPFRule.installed(family: family, name: "dns", networkNamespace: namespace.name).first)
@@ -182,32 +182,14 @@ struct XtBPFRuleRenderingTests {
     }
 }
 
-/// DNS queries for the kernel tests.
+/// DNS queries sent from a shell, for the kernel tests.
 enum DNSQuery {
-    static func message(_ labels: [String]) -> [UInt8] {
-        var message: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in labels { message += [UInt8(label.utf8.count)] + Array(label.utf8) }
-        return message + [0, 0, 1, 0, 1]
-    }
-
     /// A shell command that sends `message` in one UDP datagram to port 53 of `address`. bash's
     /// `printf` alone writes up to each newline byte separately, which would split the datagram;
     /// `dd` with a full block writes it once.
     static func shellSend(_ message: [UInt8], to address: String) -> String {
         let escaped = message.map { String(format: "\\x%02x", $0) }.joined()
         return "printf '\(escaped)' | dd bs=65536 iflag=fullblock status=none > /dev/udp/\(address)/53"
-    }
-
-    /// As xt_bpf sees it, but for fields no filter here reads.
-    static func packet(_ message: [UInt8], ipv6: Bool) -> [UInt8] {
-        let udpLength = 8 + message.count
-        let udp: [UInt8] = [0xc0, 0x01, 0, 53, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0] + message
-        if ipv6 {
-            let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
-            let header: [UInt8] = [0x60, 0, 0, 0, UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 17, 64]
-            return header + loopback + loopback + udp
-        }
-        return TestDatagrams.ipv4UDP(from: [127, 0, 0, 1], to: [127, 0, 0, 1], port: 53, payload: message)
     }
 }
 

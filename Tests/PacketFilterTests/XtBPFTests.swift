@@ -51,7 +51,7 @@ struct XtBPFTests {
 
     /// A datagram from and to 127.0.0.1, as the kernel builds it but for fields no expression reads.
     static func ipv4UDP(port: UInt16, payload: [UInt8]) -> [UInt8] {
-        TestDatagrams.ipv4UDP(from: [127, 0, 0, 1], to: [127, 0, 0, 1], port: port, payload: payload)
+        TestPackets.udp(payload, from: [127, 0, 0, 1], to: [127, 0, 0, 1], sourcePort: 0x9c40, port: port)
     }
 }
 
