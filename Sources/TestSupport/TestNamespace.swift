@@ -7,6 +7,10 @@ package struct TestNamespace {
     /// The name `ip netns` knows it by: `PREFIX-PID-RANDOM`.
     package let name: String
 
+    /// The file `ip netns add` made for the namespace, which `NetworkNamespace.run(at:_:)` and
+    /// `TrafficControl(networkNamespace:)` enter.
+    package var path: String { "/run/netns/\(name)" }
+
     /// Makes the namespace and brings its loopback up.
     package init(prefix: String = "cbpf-test") throws {
         name = "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -40,7 +44,7 @@ package struct TestNamespace {
     /// sockets it opens live there. What `body` throws comes out as it was thrown.
     package func inside<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try NetworkNamespace.run(at: "/run/netns/\(name)", body)
+            return try NetworkNamespace.run(at: path, body)
         } catch {
             switch error {
             case .systemCall(let error): throw error

@@ -116,18 +116,9 @@ struct TrafficControlCommandTests {
 
     @Test(arguments: ClassChoice.allCases)
     func htbClassCountsMatchWhatCbpfRunSays(choice: ClassChoice) throws {
-        let local = try TestNamespace(prefix: "cbpf-cli")
-        defer { local.delete() }
-        let peer = try TestNamespace(prefix: "cbpf-cli")
-        defer { peer.delete() }
-        try local.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-        try local.run("ip", "link", "add", "veth0", "address", "02:00:00:00:00:01", "type", "veth",
-                      "peer", "name", "veth1", "address", "02:00:00:00:00:02", "netns", peer.name)
-        try local.run("ip", "addr", "add", "10.98.0.1/24", "dev", "veth0")
-        try peer.run("ip", "addr", "add", "10.98.0.2/24", "dev", "veth1")
-        try local.run("ip", "link", "set", "veth0", "up")
-        try peer.run("ip", "link", "set", "veth1", "up")
-        try local.run("ip", "neigh", "add", "10.98.0.2", "lladdr", "02:00:00:00:00:02", "dev", "veth0", "nud", "permanent")
+        let link = try TestVethPair(subnet: [10, 98, 0], prefix: "cbpf-cli")
+        defer { link.delete() }
+        let local = link.local
         try local.run("tc", "qdisc", "add", "dev", "veth0", "root", "handle", "1:", "htb", "default", "20")
         for minor in ["10", "20"] {
             try local.run("tc", "class", "add", "dev", "veth0", "parent", "1:", "classid", "1:\(minor)", "htb", "rate", "10mbit")
@@ -147,10 +138,10 @@ struct TrafficControlCommandTests {
         let bytecode = try #require(Self.bytecodes(in: listing).first)
 
         let datagrams: [(port: UInt16, payload: String)] = [(53, "hi"), (53, "x"), (54, "hi"), (54, "x"), (5353, "x")]
-        try local.run("bash", "-c", datagrams.map { "printf '\($0.payload)' > /dev/udp/10.98.0.2/\($0.port)" }.joined(separator: "; "))
+        try link.send(datagrams)
         var accepted = 0
         for datagram in datagrams {
-            let frame = Self.frame(port: datagram.port, payload: Array(datagram.payload.utf8))
+            let frame = link.frame(port: datagram.port, payload: datagram.payload)
             let run = try CLI.succeed(["run", "--target", "cls_bpf", "--packet", frame.map { String(format: "%02x", $0) }.joined(), bytecode])
             if run.trimmedOutput != "0" { accepted += 1 }
         }
@@ -201,18 +192,6 @@ struct TrafficControlCommandTests {
         let words = lines[header + 1].split(separator: " ")
         guard let sent = words.firstIndex(of: "Sent"), sent + 3 < words.count else { return nil }
         return Int(words[sent + 3])
-    }
-
-    /// The Ethernet frame the kernel sends from 10.98.0.1 to 10.98.0.2, but for the fields no
-    /// expression here reads (identification, checksums, source port).
-    static func frame(port: UInt16, payload: [UInt8]) -> [UInt8] {
-        let udpLength = 8 + payload.count
-        let totalLength = 20 + udpLength
-        let ethernet: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
-        let ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, 0, 0x40, 0, 64, 17, 0, 0,
-                           10, 98, 0, 1, 10, 98, 0, 2]
-        let udp: [UInt8] = [0x9c, 0x40, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
-        return ethernet + ip + udp + payload
     }
 }
 

@@ -55,7 +55,7 @@ struct ClsBPFTests {
 
             let interpreter = try Interpreter(program, for: .trafficControl)
             let accepted = Self.datagrams.filter {
-                interpreter.run(packet: TestVethPair.frame(port: $0.port, payload: $0.payload)) != 0
+                interpreter.run(packet: link.frame(port: $0.port, payload: $0.payload)) != 0
             }.count
             let byTC = Self.packets(ofClass: "1:10", in: try link.local.run("tc", "-s", "class", "show", "dev", "veth0"))
             let ours = try tc.htbClasses(interfaceIndex: index).first { $0.classID == Self.matchedClass }?.packetsSent
@@ -93,7 +93,7 @@ struct ClsBPFTests {
         // (The default class may also have sent an ARP packet or two.)
         #expect(Self.packets(ofClass: "1:20", in: listing).map { $0 >= Self.datagrams.count } == true, "\(listing)")
         let interpreter = try Interpreter(socketProgram, for: .socket)
-        #expect(Self.datagrams.allSatisfy { interpreter.run(packet: TestVethPair.frame(port: $0.port, payload: $0.payload)) != 0 })
+        #expect(Self.datagrams.allSatisfy { interpreter.run(packet: link.frame(port: $0.port, payload: $0.payload)) != 0 })
     }
 
     /// The packets `tc -s class show` says a class sent: "class htb 1:10 ..." then " Sent B bytes P pkt".
