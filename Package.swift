@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "SandboxedLauncherTests", dependencies: ["sandbox-launch", "TestSupport"]),
         .testTarget(name: "DNSFirewallTests", dependencies: ["dns-firewall", "PacketFilter", "Attach", "CBPF", "SystemCalls", "TestSupport"]),
         // Runs the built `cbpf` and `cbpf-differential` executables as a user would.
-        .testTarget(name: "CLITests", dependencies: ["cbpf", "cbpf-differential", "TestSupport", "PacketFilter"]),
+        .testTarget(name: "CLITests", dependencies: ["cbpf", "cbpf-differential", "TestSupport", "PacketFilter", "SystemCalls"]),
     ]
 )
 

@@ -1,7 +1,8 @@
 import Glibc
+import SystemCalls
 
-/// A child process with its standard output and error in files, started with an empty signal
-/// mask so that SIGINT stops it.
+/// A child process with its standard output and error in files, started by `spawnProcess` so
+/// that SIGINT stops it.
 final class Child {
     let pid: pid_t
     let outputPath: String
@@ -12,30 +13,11 @@ final class Child {
     init(_ arguments: [String], directory: String, name: String) throws {
         outputPath = directory + "/\(name).out"
         errorPath = directory + "/\(name).err"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var cArguments = arguments.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, arguments[0], &actions, &attributes, &cArguments, environ)
-        guard result == 0 else { throw BenchmarkError("posix_spawn \(arguments[0]): \(String(cString: strerror(result)))") }
-        pid = child
+        do {
+            pid = try spawnProcess(arguments, standardOutput: outputPath, standardError: errorPath)
+        } catch {
+            throw BenchmarkError("\(error)")
+        }
     }
 
     var standardOutput: String { Self.read(outputPath) }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemCalls
 import TestSupport
 
 #if canImport(Glibc)
@@ -61,9 +62,9 @@ struct CaptureNamespaces {
 /// A process left running in the background, its output going to files: a capture that a test
 /// stops with a signal.
 ///
-/// Started with `posix_spawn` and an empty signal mask, SIGINT and SIGTERM at their defaults:
-/// a test runs on a thread that blocks signals, and a child would inherit that mask (Foundation's
-/// `Process` passes it on), so that neither tcpdump nor cbpf could be stopped.
+/// Started by `spawnProcess`, with an empty signal mask and SIGINT and SIGTERM at their
+/// defaults: a test runs on a thread that blocks signals, and neither tcpdump nor cbpf could be
+/// stopped with that mask.
 final class BackgroundProcess {
     let pid: pid_t
     let directory: TemporaryDirectory
@@ -78,31 +79,12 @@ final class BackgroundProcess {
         directory = try TemporaryDirectory(prefix: "cbpf-capture-run")
         outputPath = try directory.write("stdout", bytes: [])
         errorPath = try directory.write("stderr", bytes: [])
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_TRUNC, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_TRUNC, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ["/usr/sbin/ip", "netns", "exec", namespace] + arguments
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, "/usr/sbin/ip", &actions, &attributes, &cArguments, environ)
-        guard result == 0 else { throw CLIError("posix_spawn \(argv): \(String(cString: strerror(result)))") }
-        pid = child
+        do {
+            pid = try spawnProcess(argv, standardOutput: outputPath, standardError: errorPath)
+        } catch {
+            throw CLIError("\(error)")
+        }
     }
 
     var standardOutput: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
