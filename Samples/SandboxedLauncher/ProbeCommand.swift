@@ -1,4 +1,5 @@
 import ArgumentParser
+import CBPF
 import CLinuxShims
 import Glibc
 import Seccomp
@@ -10,8 +11,8 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Make one raw system call and print the kernel's answer, as strace shows it.",
         discussion: """
-            Exits with the call's errno, or 0 when it succeeded. A number argument (decimal, 0x hex, \
-            or negative) is passed as it is; any other word as a pointer to that string.
+            Exits with the call's errno, or 0 when it succeeded. A number argument (decimal, 0x, 0o or 0b, \
+            optionally negative) is passed as it is; any other word as a pointer to that string.
 
             Example: sandbox-launch -- sandbox-launch probe mount none /nonexistent tmpfs 0 0
             """
@@ -52,7 +53,7 @@ struct ProbeCommand: ParsableCommand {
         var values = [UInt](repeating: 0, count: 6)
         var shown = [String]()
         for (index, argument) in arguments.enumerated() {
-            if let value = Self.integer(argument) {
+            if let value = try Self.integer(argument) {
                 values[index] = value
                 shown.append(argument)
             } else {
@@ -74,11 +75,19 @@ struct ProbeCommand: ParsableCommand {
         print("\(call) = \(result)")
     }
 
-    /// A decimal, `0x` hexadecimal or negative number as the kernel receives it.
-    static func integer(_ text: String) -> UInt? {
-        if text.hasPrefix("0x") || text.hasPrefix("0X") { return UInt(text.dropFirst(2), radix: 16) }
-        if let value = UInt(text) { return value }
-        if let value = Int(text) { return UInt(bitPattern: value) }
-        return nil
+    /// A number as the kernel receives it, read as the policy format reads numbers (`0x`, `0o`,
+    /// `0b` or decimal, a leading `-` for two's complement); nil for any other word.
+    /// A word that looks like a number but is not one (`010`, too large) is an error, never a string.
+    static func integer(_ text: String) throws -> UInt? {
+        do {
+            return try parseInteger(text, style: .prefixed, as: UInt.self)
+        } catch .notANumber {
+            return nil
+        } catch .leadingZero {
+            guard text.allSatisfy(\.isNumber) else { return nil }
+            throw ValidationError("\(text): a leading 0 is ambiguous (octal in C); write 0o\(text.drop { $0 == "0" }) or \(text.drop { $0 == "0" })")
+        } catch {
+            throw ValidationError("\(text): not a number that fits in 64 bits")
+        }
     }
 }

@@ -20,6 +20,20 @@ struct SandboxedLauncherTests {
     /// changes nothing. The preset denies it (@debug is not in @system-service).
     static let ptrace = ["ptrace", "7", "0", "0", "0"]
 
+    // MARK: The probe
+
+    /// The probe reads numbers as the policy format does: the kernel's answer to
+    /// `fcntl(0, F_DUPFD_CLOEXEC, minimum)` is the lowest free descriptor at or above the minimum,
+    /// so it shows the value the probe passed. A leading 0 is refused as ambiguous.
+    @Test func probeReadsNumbersAsThePolicyFormat() throws {
+        for minimum in ["100", "0x64", "0o144", "0b1100100"] {
+            let run = try Launcher.run(["probe", "fcntl", "0", "1030", minimum])
+            #expect(run.exitStatus == 0 && run.standardOutput.hasSuffix(" = 100\n"), "\(run)")
+        }
+        let ambiguous = try Launcher.run(["probe", "fcntl", "0", "1030", "0144"])
+        #expect(ambiguous.exitStatus == 64 && ambiguous.standardError.contains("0144: a leading 0 is ambiguous"), "\(ambiguous)")
+    }
+
     // MARK: Allowed commands
 
     @Test func allowedCommandsRunAndKeepTheirExitStatus() throws {
