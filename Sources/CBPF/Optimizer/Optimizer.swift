@@ -14,7 +14,9 @@
 /// - **peepholes**: `A op k` folded into the branch that tests it, `X + k` into the offsets of
 ///   indirect loads;
 /// - **block merging**: unreachable code, jumps to jumps, straight-line blocks, identical blocks
-///   and identical tails, blocks that can only return 0.
+///   and identical tails, blocks that can only return 0;
+/// - **indexed load sharing**: code that loads `[k + c]` jumps, with `ldx #c`, into code of
+///   the same shape that loads `[x + k]`, where X is free.
 ///
 /// Semantics are the kernel's: a load outside the packet or a division by X = 0 ends the
 /// program with 0, `ld #ifidx`/`ld #hatype` without a device end it with A, and `ld #rand`
@@ -93,6 +95,7 @@ public enum Optimizer {
             if DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph) { changed = true }
             if graph.normalize() { changed = true }
             if BlockMerging.run(on: &graph) { changed = true }
+            if IndexedLoadSharing.run(on: &graph) { changed = true }
             if !changed { break }
         }
         // Only the final graph is laid out: each round is at least as good as the one before.
