@@ -102,7 +102,12 @@ extension ForwardSimplification {
         for test in tests {
             for statement in test.statements { written.formUnion(AbstractState.locationsWritten(by: statement)) }
         }
-        let exitReturns: Terminator? = graph.blocks[exit].isBareReturn ? graph.blocks[exit].terminator : nil
+        // A probe changes A: it may only end with a constant return.
+        let exitReturns: Terminator? = if graph.blocks[exit].isBareReturn, case .returnConstant = graph.blocks[exit].terminator {
+            graph.blocks[exit].terminator
+        } else {
+            nil
+        }
         var plan = safeCount < tests.count
             ? reordering(tests, entry: entry, exitReturns: exitReturns, written: written) : nil
         if plan == nil {
