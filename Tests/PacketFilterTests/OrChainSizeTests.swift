@@ -5,8 +5,9 @@ import Testing
 
 /// Chains of `or` are the most common long filters: their size against `tcpdump -d`'s on the
 /// same expression (libpcap 1.10's optimizer). libpcap reorders the tests of a chain whatever
-/// the packet's length; ours does so only where no load can fail, which costs one load per
-/// protocol family, and libpcap then shares one more test between the families' chains.
+/// the packet's length; ours reaches the same order with probes, which keep the verdicts of
+/// truncated packets (one or two instructions more than libpcap), and shares the IPv6 port
+/// tests with the IPv4 ones (fewer instructions than libpcap).
 @Suite("Or-chain sizes against tcpdump -d")
 struct OrChainSizeTests {
     enum Shape: String, CaseIterable {
@@ -30,7 +31,7 @@ struct OrChainSizeTests {
     }
 
     @Test(arguments: [("EN10MB", LinkType.ethernet), ("RAW", LinkType.raw)], Shape.allCases)
-    func chainsStayWithinThreeOfLibpcap(_ linkType: (name: String, type: LinkType), _ shape: Shape) throws {
+    func chainsStayWithinTwoOfLibpcap(_ linkType: (name: String, type: LinkType), _ shape: Shape) throws {
         guard CaptureTcpdump.executable != nil else {
             print("skipped: tcpdump is not installed")
             return
@@ -42,7 +43,7 @@ struct OrChainSizeTests {
             let ours = try compiler.compile(expression).count
             let libpcap = try #require(Self.libpcapCount(expression, linkType: linkType.name), "tcpdump -d \(expression)")
             lines.append("\(terms): ours \(ours), libpcap \(libpcap)")
-            #expect(ours <= libpcap + 3, "\(linkType.name) \(expression): ours \(ours), libpcap \(libpcap)")
+            #expect(ours <= libpcap + 2, "\(linkType.name) \(expression): ours \(ours), libpcap \(libpcap)")
         }
         print("\(linkType.name) \(shape.rawValue) chains: \(lines.joined(separator: "; "))")
     }
@@ -56,17 +57,17 @@ struct OrChainSizeTests {
 
     /// The 4,096-instruction limit applies to the emitted program: 70 ports (4,422 instructions
     /// before optimizing) and 200 ports compile, shorter than libpcap's 231 and 973 (which are
-    /// longer for its far jumps); 2,001 ports do not fit, and the error gives both numbers.
+    /// longer for its far jumps); 2,100 ports do not fit, and the error gives both numbers.
     @Test func longChainsCompileWhenTheResultFits() throws {
         let compiler = PacketFilterCompiler()
         let seventy = try compiler.compile(Shape.port.expression(terms: 70)).count
         let twoHundred = try compiler.compile(Shape.port.expression(terms: 200)).count
-        #expect(seventy <= 231 + 3 && twoHundred <= 973, "70 ports: \(seventy), 200 ports: \(twoHundred)")
+        #expect(seventy <= 231 && twoHundred <= 973, "70 ports: \(seventy), 200 ports: \(twoHundred)")
         if let libpcap = Self.libpcapCount(Shape.port.expression(terms: 70), linkType: "EN10MB") {
-            #expect(seventy <= libpcap + 3, "70 ports: ours \(seventy), libpcap \(libpcap)")
+            #expect(seventy <= libpcap, "70 ports: ours \(seventy), libpcap \(libpcap)")
         }
         #expect {
-            try compiler.compile(Shape.port.expression(terms: 1_600))
+            try compiler.compile(Shape.port.expression(terms: 2_100))
         } throws: { error in
             let message = (error as? FilterSyntaxError)?.message ?? ""
             return message.contains("instructions after optimization") && message.contains("more than the kernel's limit of 4096")

@@ -31,7 +31,8 @@ struct ForwardSimplification {
     /// never to end the program (which ``DeadCodeElimination`` needs to remove it when unused).
     mutating func run(on graph: inout ControlFlowGraph) -> NeverExitFlags {
         let count = graph.blocks.count
-        let liveAtEntry = Liveness.entryLiveness(of: graph)
+        // Probes return a constant: nothing is live in them.
+        var liveAtEntry = Liveness.entryLiveness(of: graph)
         let scratchSlots = graph.scratchSlotsUsed
         firstIncoming = [AbstractState?](repeating: nil, count: count)
         moreIncoming = [[AbstractState]](repeating: [], count: count)
@@ -40,7 +41,10 @@ struct ForwardSimplification {
         var predecessorCounts = graph.predecessorCounts()
         var scanned = [Bool](repeating: false, count: count)
 
-        for index in 0..<count {
+        // Chains of tests may append probes, after every block.
+        var index = -1
+        while index + 1 < graph.blocks.count {
+            index += 1
             guard index == 0 || firstIncoming[index] != nil else {
                 // No longer reachable: its edges no longer enter anything.
                 for successor in graph.blocks[index].terminator.successors { predecessorCounts[successor] -= 1 }
@@ -60,8 +64,16 @@ struct ForwardSimplification {
 
             if reorderTestChain(
                 at: index, entry: state, graph: &graph, liveAtEntry: liveAtEntry,
-                predecessorCounts: predecessorCounts, scanned: &scanned) {
+                predecessorCounts: &predecessorCounts, scanned: &scanned) {
                 changedGraph = true
+                let added = graph.blocks.count - firstIncoming.count
+                if added > 0 {
+                    firstIncoming += [AbstractState?](repeating: nil, count: added)
+                    moreIncoming += [[AbstractState]](repeating: [], count: added)
+                    scanned += [Bool](repeating: false, count: added)
+                    neverExits.addBlocks(added)
+                    liveAtEntry += [LocationSet](repeating: [], count: added)
+                }
             }
             let block = graph.blocks[index]
             // The block's statements are rebuilt only once one of them changes.
@@ -220,6 +232,12 @@ struct NeverExitFlags {
     init(blockCount: Int) {
         starts = [Int](repeating: 0, count: blockCount)
         counts = [Int](repeating: 0, count: blockCount)
+    }
+
+    /// Makes room for blocks appended to the graph.
+    mutating func addBlocks(_ count: Int) {
+        starts += [Int](repeating: 0, count: count)
+        counts += [Int](repeating: 0, count: count)
     }
 
     /// The flags appended next are the statements of `block`, in order.

@@ -15,6 +15,9 @@
 /// Copies of returns are only emitted where the next block reads no scratch memory.
 enum Layout {
     static func emit(_ graph: ControlFlowGraph) -> Program {
+        // Done here, after the rounds, whose jump threading would undo it.
+        var graph = graph
+        ProbeChaining.run(on: &graph)
         let liveAtEntry = Liveness.entryLiveness(of: graph)
         let order = placementOrder(graph, liveAtEntry: liveAtEntry)
         return assemble(graph, order: order, liveAtEntry: liveAtEntry)

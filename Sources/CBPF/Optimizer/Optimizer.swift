@@ -8,13 +8,19 @@
 ///   (arithmetic, `ret a`, X operands, branches with a known outcome) and threads jumps through
 ///   blocks whose outcome is known on the incoming edge (libpcap's `opt_j`, but with facts from
 ///   every dominating path rather than one edge), and regroups chains of tests with a common
-///   exit by the value they test where every load of the chain is known to succeed;
+///   exit by the value they test; a test moved ahead of a load that may fail reaches the exit
+///   through a copy of that load (a probe), so truncated packets keep their verdicts;
 /// - **dead code elimination**: unused register writes and dead stores; loads that may fail are
 ///   removed only when that cannot change the result;
 /// - **peepholes**: `A op k` folded into the branch that tests it, `X + k` into the offsets of
 ///   indirect loads;
 /// - **block merging**: unreachable code, jumps to jumps, straight-line blocks, identical blocks
-///   and identical tails, blocks that can only return 0.
+///   and identical tails, blocks that can only return 0;
+/// - **indexed load sharing**: code that loads `[k + c]` jumps, with `ldx #c`, into code of
+///   the same shape that loads `[x + k]`, where X is free.
+///
+/// Before the layout, probes whose loads cover one another's are chained, to fall through into
+/// one another and into the shared return.
 ///
 /// Semantics are the kernel's: a load outside the packet or a division by X = 0 ends the
 /// program with 0, `ld #ifidx`/`ld #hatype` without a device end it with A, and `ld #rand`
@@ -93,6 +99,7 @@ public enum Optimizer {
             if DeadCodeElimination.removeStatementsCoveredByLaterLoads(in: &graph) { changed = true }
             if graph.normalize() { changed = true }
             if BlockMerging.run(on: &graph) { changed = true }
+            if IndexedLoadSharing.run(on: &graph) { changed = true }
             if !changed { break }
         }
         // Only the final graph is laid out: each round is at least as good as the one before.
