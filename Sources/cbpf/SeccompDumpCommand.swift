@@ -12,7 +12,8 @@ struct SeccompDumpCommand: ParsableCommand {
             process then goes on. The kernel shows filters only to a caller with CAP_SYS_ADMIN \
             that runs under no filter itself. Filter 0 is the one installed first, the last one \
             the newest; the kernel runs them all, the newest first, and takes the most \
-            restrictive action.
+            restrictive action. --format explain prints a table per filter; for what the \
+            filters decide together, use cbpf seccomp explain --pid PID.
 
             --self reads cbpf's own filters from a child it forks for the purpose (a process \
             cannot trace itself); since a filtered process may not read filters, it can only \
