@@ -80,6 +80,8 @@ struct ForwardSimplification {
             var statements: [Instruction]? = nil
             neverExits.startBlock(index)
             var terminator = block.terminator
+            let entry = (accumulator: state.accumulator, index: state.index, scratch: state.scratch)
+            var everyKeptStatementNeverExits = true
             for (position, statement) in block.statements.enumerated() {
                 let effect = state.execute(statement, table: &table, target: target)
                 let unchanged = !effect.isRedundant && effect.exit != .always && effect.replacement == nil
@@ -91,6 +93,17 @@ struct ForwardSimplification {
                 }
                 statements?.append(effect.replacement ?? statement)
                 neverExits.append(effect.exit == .never)
+                if effect.exit != .never { everyKeptStatementNeverExits = false }
+            }
+            // Statements that cannot end the program and leave A, X and every slot holding the
+            // values they held on entry (`ldb [0]; and #0xf0` again after a test of that value)
+            // change nothing: drop them together.
+            if terminator == block.terminator, everyKeptStatementNeverExits,
+                !(statements ?? block.statements).isEmpty,
+                state.accumulator == entry.accumulator, state.index == entry.index,
+                state.scratch.holdsTheSameValues(as: entry.scratch) {
+                statements = []
+                neverExits.discardCurrentBlock()
             }
 
             switch terminator {
@@ -247,6 +260,11 @@ struct NeverExitFlags {
     }
 
     private var current = 0
+
+    /// The current block lost its statements: forget their flags.
+    mutating func discardCurrentBlock() {
+        counts[current] = 0
+    }
 
     mutating func append(_ neverExits: Bool) {
         flags.append(neverExits)

@@ -124,4 +124,9 @@ struct ScratchValues {
         get { storage[slot] }
         set { storage[slot] = newValue }
     }
+
+    /// Whether every slot holds the same value as in `other`.
+    func holdsTheSameValues(as other: ScratchValues) -> Bool {
+        count == other.count && (0..<count).allSatisfy { storage[$0] == other.storage[$0] }
+    }
 }
