@@ -1,7 +1,8 @@
 // Symbolic programs (instructions whose jumps name labels) and their resolution into kernel
-// jump offsets. The assembler, the builder DSL and the packet-filter compiler (package access)
-// all lower to `SymbolicItem`s and share this one resolver, so labels, negated tests and long
-// jumps behave the same in all three.
+// jump offsets. The assembler and the builder DSL both lower to `SymbolicItem`s and share this
+// one resolver, so labels, negated tests and long jumps behave the same in both; the
+// packet-filter compiler numbers its instructions itself and shares the trampoline layout
+// (package access).
 
 /// The condition of a conditional jump, including the negated forms that `bpf_asm` offers and
 /// the kernel does not encode: those become the positive test with the targets swapped.
@@ -39,25 +40,20 @@ public enum JumpCondition: Hashable, Sendable, CaseIterable {
 }
 
 /// A use of a label, with where it was written for error messages.
-package struct LabelReference: Hashable, Sendable {
-    package var name: String
-    package var position: SourcePosition?
-
-    package init(name: String, position: SourcePosition? = nil) {
-        self.name = name
-        self.position = position
-    }
+struct LabelReference: Hashable, Sendable {
+    var name: String
+    var position: SourcePosition?
 }
 
 /// Where one side of a conditional jump goes.
-package enum BranchTarget: Hashable, Sendable {
+enum BranchTarget: Hashable, Sendable {
     /// The instruction after the jump: a kernel offset of 0, before any trampolines.
     case next
     case label(LabelReference)
 }
 
 /// An instruction whose jumps name labels rather than offsets.
-package enum SymbolicInstruction: Hashable, Sendable {
+enum SymbolicInstruction: Hashable, Sendable {
     /// Any instruction but a jump.
     case plain(Instruction)
     /// `ja label`.
@@ -66,7 +62,7 @@ package enum SymbolicInstruction: Hashable, Sendable {
     case branch(JumpTest, Operand, ifTrue: BranchTarget, ifFalse: BranchTarget)
 
     /// Lowers a possibly negated condition by swapping the targets.
-    package static func conditional(
+    static func conditional(
         _ condition: JumpCondition, _ operand: Operand, ifTrue: BranchTarget, ifFalse: BranchTarget
     ) -> SymbolicInstruction {
         let (test, swapsTargets) = condition.lowered
@@ -77,7 +73,7 @@ package enum SymbolicInstruction: Hashable, Sendable {
 }
 
 /// One element of a symbolic program: a label marking the next instruction, or an instruction.
-package enum SymbolicItem: Hashable, Sendable {
+enum SymbolicItem: Hashable, Sendable {
     case label(String, position: SourcePosition?)
     case instruction(SymbolicInstruction)
 }
@@ -107,14 +103,15 @@ package enum LabelResolver {
     /// With `backwardJumps`, `ja` may name a label at or before itself and its offset wraps
     /// around, as bpf_asm computes it (libpcap's protochain loops so); the assembler reads such
     /// text back, while the builder DSL, which builds programs for the kernel, refuses it.
-    package static func resolve(_ items: [SymbolicItem], backwardJumps: Bool = false) throws(AssemblyError) -> Program {
+    static func resolve(_ items: [SymbolicItem], backwardJumps: Bool = false) throws(AssemblyError) -> Program {
         let (instructions, labels) = try collectLabels(items)
         let resolved = try resolveTargets(instructions, labels: labels, backwardJumps: backwardJumps)
         return layOut(resolved)
     }
 
-    /// An instruction with its jump targets as indices into the symbolic instruction list.
-    private enum IndexedInstruction {
+    /// An instruction with its jump targets as indices into the instruction list (forward, or
+    /// wrapping backward for `ja` when backward jumps are allowed).
+    package enum IndexedInstruction {
         case plain(Instruction)
         case jump(to: Int)
         case branch(JumpTest, Operand, ifTrue: Int, ifFalse: Int)
@@ -185,8 +182,9 @@ package enum LabelResolver {
         return resolved
     }
 
-    /// Places trampolines until every conditional offset fits in 8 bits, then encodes.
-    private static func layOut(_ instructions: [IndexedInstruction]) -> Program {
+    /// Places trampolines until every conditional offset fits in 8 bits, then encodes. Code
+    /// generators that number their instructions themselves start here, with no label names.
+    package static func layOut(_ instructions: [IndexedInstruction]) -> Program {
         let branches: [(source: Int, targets: [Int])] = instructions.enumerated().compactMap { source, instruction in
             guard case .branch(_, _, let ifTrue, let ifFalse) = instruction else { return nil }
             return (source, [ifTrue, ifFalse])
